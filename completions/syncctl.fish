@@ -1,0 +1,168 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_syncctl_global_optspecs
+    string join \n d/database-url= table= heartbeat-timeout= lock-timeout= statement-timeout= timestamp-zone= color= v/verbose q/quiet h/help V/version
+end
+
+function __fish_syncctl_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_syncctl_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_syncctl_using_subcommand
+    set -l cmd (__fish_syncctl_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c syncctl -n "__fish_syncctl_needs_command" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_needs_command" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_needs_command" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_needs_command" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'Only rows in this state (repeatable): zombie, half-released, inconsistent, duplicate, skewed, running, failed, completed, idle, or `all`. Default: the five problem states' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l user -d 'Only this user\'s rows (compared with the user_id column\'s own type)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l task -d 'Only this task\'s rows' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l limit -d 'At most this many rows (the counts cover all matching rows)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l format -d 'Output format' -r -f -a "table\t'A human table'
+json\t'One JSON document'
+csv\t'CSV with a header line'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A human summary'
+json\t'The seed\'s JSON health document (plus `warnings` and `constraints`)'
+prometheus\t'Prometheus text exposition, for node_exporter\'s textfile collector'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout' -r -F
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l limit -d 'Sample rows shown per failing check' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l format -d 'Output format' -r -f -a "table\t'A human table'
+json\t'One JSON document'
+csv\t'CSV with a header line'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l require-installed -d 'Also fail when any of the three constraints is missing or not valid'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l task -d 'Repair this task (repeatable); a task named here is released even when it is live' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l user -d 'Repair this user\'s problem rows' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l format -d 'Output format' -r -f -a "table\t'A human table'
+json\t'One JSON document'
+csv\t'CSV with a header line'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l zombies -d 'Release zombies (running rows whose heartbeat is older than the heartbeat timeout)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l half-released -d 'Release half-released rows (running, with an error message)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l inconsistent -d 'Fix rows that violate the CHECK predicate or have NULL states'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l duplicates -d 'Fix second running rows of a user and repeated task ids'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l all -d 'All of the above kinds'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l dry-run -d 'Show the plan, change nothing'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l timeout -d 'Release running rows silent for longer than this (default: --heartbeat-timeout)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l limit -d 'Rows per batch (one transaction each)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l every -d 'Run as a loop, one pass every DUR, until SIGTERM or SIGINT' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l dry-run -d 'Show what would be released, change nothing'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l json -d 'One JSON document per pass instead of one line per released task'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "completions" -d 'Print shell completions'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,361 @@
+#compdef syncctl
+
+autoload -U is-at-least
+
+_syncctl() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_syncctl_commands" \
+"*::: :->syncctl" \
+&& ret=0
+    case $state in
+    (syncctl)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:syncctl-command-$line[1]:"
+        case $line[1] in
+            (inspect)
+_arguments "${_arguments_options[@]}" : \
+'*--state=[Only rows in this state (repeatable)\: zombie, half-released, inconsistent, duplicate, skewed, running, failed, completed, idle, or \`all\`. Default\: the five problem states]:STATE:_default' \
+'--user=[Only this user'\''s rows (compared with the user_id column'\''s own type)]:ID:_default' \
+'--task=[Only this task'\''s rows]:ID:_default' \
+'--limit=[At most this many rows (the counts cover all matching rows)]:N:_default' \
+'--format=[Output format]:FORMAT:((table\:"A human table"
+json\:"One JSON document"
+csv\:"CSV with a header line"))' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(--format)--json[Short for \`--format json\`]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(health)
+_arguments "${_arguments_options[@]}" : \
+'--format=[Output format]:FORMAT:((table\:"A human summary"
+json\:"The seed'\''s JSON health document (plus \`warnings\` and \`constraints\`)"
+prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collector"))' \
+'--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout]:FILE:_files' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(--format)--json[Short for \`--format json\`]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(validate-constraints)
+_arguments "${_arguments_options[@]}" : \
+'--limit=[Sample rows shown per failing check]:N:_default' \
+'--format=[Output format]:FORMAT:((table\:"A human table"
+json\:"One JSON document"
+csv\:"CSV with a header line"))' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--require-installed[Also fail when any of the three constraints is missing or not valid]' \
+'(--format)--json[Short for \`--format json\`]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(repair)
+_arguments "${_arguments_options[@]}" : \
+'*--task=[Repair this task (repeatable); a task named here is released even when it is live]:ID:_default' \
+'--user=[Repair this user'\''s problem rows]:ID:_default' \
+'--format=[Output format]:FORMAT:((table\:"A human table"
+json\:"One JSON document"
+csv\:"CSV with a header line"))' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--zombies[Release zombies (running rows whose heartbeat is older than the heartbeat timeout)]' \
+'--half-released[Release half-released rows (running, with an error message)]' \
+'--inconsistent[Fix rows that violate the CHECK predicate or have NULL states]' \
+'--duplicates[Fix second running rows of a user and repeated task ids]' \
+'--all[All of the above kinds]' \
+'--dry-run[Show the plan, change nothing]' \
+'-y[Do not ask for confirmation (needed without a terminal)]' \
+'--yes[Do not ask for confirmation (needed without a terminal)]' \
+'(--format)--json[Short for \`--format json\`]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(reap)
+_arguments "${_arguments_options[@]}" : \
+'--timeout=[Release running rows silent for longer than this (default\: --heartbeat-timeout)]:DUR:_default' \
+'--limit=[Rows per batch (one transaction each)]:N:_default' \
+'--every=[Run as a loop, one pass every DUR, until SIGTERM or SIGINT]:DUR:_default' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--dry-run[Show what would be released, change nothing]' \
+'--json[One JSON document per pass instead of one line per released task]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+':shell -- The shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_syncctl__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:syncctl-help-command-$line[1]:"
+        case $line[1] in
+            (inspect)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(health)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(validate-constraints)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(repair)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(reap)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_syncctl_commands] )) ||
+_syncctl_commands() {
+    local commands; commands=(
+'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
+'health:The health report\: counts, zombie details, constraint status. Read-only' \
+'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
+'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
+'completions:Print shell completions' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'syncctl commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__completions_commands] )) ||
+_syncctl__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl completions commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__health_commands] )) ||
+_syncctl__subcmd__health_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl health commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help_commands] )) ||
+_syncctl__subcmd__help_commands() {
+    local commands; commands=(
+'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
+'health:The health report\: counts, zombie details, constraint status. Read-only' \
+'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
+'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
+'completions:Print shell completions' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'syncctl help commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__completions_commands] )) ||
+_syncctl__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help completions commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__health_commands] )) ||
+_syncctl__subcmd__help__subcmd__health_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help health commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__help_commands] )) ||
+_syncctl__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help help commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__inspect_commands] )) ||
+_syncctl__subcmd__help__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help inspect commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__reap_commands] )) ||
+_syncctl__subcmd__help__subcmd__reap_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help reap commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__repair_commands] )) ||
+_syncctl__subcmd__help__subcmd__repair_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help repair commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__validate-constraints_commands] )) ||
+_syncctl__subcmd__help__subcmd__validate-constraints_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help validate-constraints commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__inspect_commands] )) ||
+_syncctl__subcmd__inspect_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl inspect commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__reap_commands] )) ||
+_syncctl__subcmd__reap_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl reap commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__repair_commands] )) ||
+_syncctl__subcmd__repair_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl repair commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__validate-constraints_commands] )) ||
+_syncctl__subcmd__validate-constraints_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl validate-constraints commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_syncctl" ]; then
+    _syncctl "$@"
+else
+    compdef _syncctl syncctl
+fi

@@ -1,0 +1,15 @@
+-- health: the seed's statistics (BRIEF.md, Priority 5) in one pass over the table, plus the
+-- counts behind the warnings. total_users is an exact count(*), as in the seed.
+-- Parameters $1..$5: see state/classify.sql (health passes empty duplicate lists: it counts no
+-- duplicates; the unique indexes' status covers them). Cost: one (parallel) scan.
+WITH classified AS ({classify})
+SELECT now()                                                     AS now,
+       count(*)                                                  AS total_users,
+       count(*) FILTER (WHERE is_syncing)                        AS active_syncs,
+       count(*) FILTER (WHERE zombie)                            AS zombie_tasks,
+       count(*) FILTER (WHERE inconsistent)                      AS inconsistent_tasks,
+       count(*) FILTER (WHERE completed
+                        AND updated_at >= now() - interval '1 hour') AS recent_completed_syncs,
+       count(*) FILTER (WHERE skewed)                            AS skewed_tasks,
+       count(*) FILTER (WHERE half_released AND NOT zombie)      AS half_released_live_tasks
+FROM classified

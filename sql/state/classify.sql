@@ -1,0 +1,48 @@
+-- The row-state classifier (DESIGN.md, "Row states"): every row of the table with one boolean
+-- per state, decided by the database clock (now()), never the client's. Every command that
+-- looks at states selects from this fragment, so they all agree.
+--
+-- Placeholders: {table} is the quoted table, {key} the primary key as text.
+-- Parameters:
+--   $1 (float8)  heartbeat timeout in seconds: a running row silent for longer is a zombie;
+--   $2 (text[])  ctids of rows repeating another row's task_id  (from state/duplicates.sql,
+--   $3 (text[])  ctids of users' second running rows             or empty);
+--   $4, $5       only this user_id / task_id, or NULL; sent as text and parsed by the server
+--                with the column's own type, so an index on the column can serve.
+-- Timestamps are cast to timestamptz: a no-op for timestamptz columns; a `timestamp without
+-- time zone` column is read in the session TimeZone, which syncctl sets from --timestamp-zone.
+-- No CTE (the outer SELECT is flattened away), so the planner can scan in parallel. Cost: one scan of the table
+-- (or an index scan with $4 / $5). No locks beyond ACCESS SHARE.
+SELECT c.*, c.repeated_task OR c.second_running AS duplicate
+FROM (
+SELECT {key}                                         AS key,
+       t."user_id"::text                             AS user_id,
+       t."task_id"::text                             AS task_id,
+       t."is_syncing"                                AS is_syncing,
+       round(t."progress_percentage")::int8          AS progress_percentage,
+       t."error_message"::text                       AS error_message,
+       CASE WHEN isfinite(t."started_at") THEN t."started_at"::timestamptz END AS started_at,
+       CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS updated_at,
+       CASE WHEN isfinite(t."updated_at")
+            THEN extract(epoch FROM now() - t."updated_at"::timestamptz)::float8 END AS silent_seconds,
+       COALESCE(t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99
+                AND t."updated_at"::timestamptz >= now() - make_interval(secs => $1), false) AS running,
+       COALESCE(t."is_syncing" AND (t."updated_at" IS NULL
+                OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)), false) AS zombie,
+       COALESCE(t."is_syncing" AND t."error_message" IS NOT NULL, false) AS half_released,
+       -- The Priority-1 CHECK predicate; NULL (which a CHECK lets through) counts as a violation.
+       NOT COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
+                    OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS inconsistent,
+       t.ctid = ANY ($2::text[]::tid[])               AS repeated_task,
+       t.ctid = ANY ($3::text[]::tid[])               AS second_running,
+       COALESCE(t."updated_at"::timestamptz > now() + interval '1 minute'
+                OR t."started_at"::timestamptz > now() + interval '1 minute', false) AS skewed,
+       COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 100, false) AS completed,
+       COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 0
+                AND t."error_message" IS NOT NULL, false) AS failed,
+       COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 0
+                AND t."error_message" IS NULL, false) AS idle
+FROM {table} AS t
+WHERE (t."user_id" = $4 OR $4 IS NULL)
+  AND (t."task_id" = $5 OR $5 IS NULL)
+) AS c

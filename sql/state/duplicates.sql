@@ -1,0 +1,36 @@
+-- The rows that duplicate another row: of each repeated task_id, and of each user's several
+-- running rows, every row but one. The one kept is the running row with the freshest
+-- heartbeat, as a repair would keep it. The classifier (state/classify.sql) receives these
+-- ctids; they stay valid because both statements run in one REPEATABLE READ snapshot.
+-- $1 (boolean) look for repeated task_ids; $2 (boolean) look for users with several running
+-- rows. Each is false when a valid unique index (uniq_task_id, uniq_user_running_sync) already
+-- rules the case out, and the scan is then skipped.
+-- Cost: an aggregate over all task_ids (hash, spilling to disk on large tables beyond work_mem)
+-- and one over the running rows. No locks beyond ACCESS SHARE.
+WITH repeated_task AS (
+    SELECT "task_id"
+    FROM {table}
+    WHERE $1::boolean AND "task_id" IS NOT NULL
+    GROUP BY "task_id"
+    HAVING count(*) > 1
+), busy_user AS (
+    SELECT "user_id"
+    FROM {table}
+    WHERE $2::boolean AND "is_syncing"
+    GROUP BY "user_id"
+    HAVING count(*) > 1
+)
+SELECT ctid::text AS ctid, 'task' AS why
+FROM (SELECT ctid,
+             row_number() OVER (PARTITION BY "task_id"
+                                ORDER BY "is_syncing" DESC NULLS LAST, "updated_at" DESC NULLS LAST, ctid) AS n
+      FROM {table}
+      WHERE "task_id" IN (SELECT "task_id" FROM repeated_task)) AS r
+WHERE n > 1
+UNION ALL
+SELECT ctid::text, 'user'
+FROM (SELECT ctid,
+             row_number() OVER (PARTITION BY "user_id" ORDER BY "updated_at" DESC NULLS LAST, ctid) AS n
+      FROM {table}
+      WHERE "is_syncing" AND "user_id" IN (SELECT "user_id" FROM busy_user)) AS u
+WHERE n > 1

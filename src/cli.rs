@@ -1,0 +1,308 @@
+//! The command line: every clap type. Doc comments here are the `--help` text.
+
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Find, repair and prevent stuck ("zombie") sync tasks in `user_sync_status`.
+///
+/// Every decision uses the database clock. Data goes to stdout, diagnostics to stderr.
+/// Exit codes: 0 done or clean, 1 problems found, 2 usage or configuration error,
+/// 3 cannot connect or the database failed, 4 lease lost, 5 locks not obtained,
+/// 130/143 interrupted (`health` uses 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+#[derive(Debug, Parser)]
+#[command(name = "syncctl", version, propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// PostgreSQL connection URL or key=value string; without it the libpq variables
+    /// (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq's
+    /// defaults apply.
+    #[arg(short = 'd', long, env = "DATABASE_URL", hide_env_values = true, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+
+    /// The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`,
+    /// `"Sync Ops".user_sync_status`.
+    #[arg(long, env = "SYNCCTL_TABLE", default_value = "user_sync_status", global = true, value_name = "NAME")]
+    pub table: String,
+
+    /// A running task whose heartbeat (updated_at) is older than this is a zombie.
+    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    pub heartbeat_timeout: Duration,
+
+    /// How long a statement may wait for a lock before giving up.
+    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    pub lock_timeout: Duration,
+
+    /// How long one statement may run before the server cancels it.
+    #[arg(long, default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    pub statement_timeout: Duration,
+
+    /// Time zone in which `timestamp without time zone` columns are read (the application
+    /// writes naive UTC by default).
+    #[arg(long, env = "SYNCCTL_TIMESTAMP_ZONE", default_value = "UTC", global = true, value_name = "ZONE")]
+    pub timestamp_zone: String,
+
+    /// When to colour the output; NO_COLOR is honoured under `auto`.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorChoice,
+
+    /// More diagnostics on stderr (repeatable).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Only errors on stderr.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+/// When to colour the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and NO_COLOR is not set.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List rows with their states (default: only problem rows, worst first). Read-only.
+    Inspect(InspectArgs),
+    /// The health report: counts, zombie details, constraint status. Read-only.
+    ///
+    /// Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING (data clean but
+    /// constraints missing or not valid, or skewed clocks), 2 CRITICAL (zombies or inconsistent
+    /// rows), 3 UNKNOWN (could not ask; the report is still printed).
+    Health(HealthArgs),
+    /// Check, read-only, whether the data would accept the three constraints, and whether they
+    /// are installed and valid. For CI before a migration.
+    #[command(name = "validate-constraints")]
+    ValidateConstraints(ValidateArgs),
+    /// Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit
+    /// transaction: lock, show the plan, confirm, re-check, verify, commit.
+    Repair(RepairArgs),
+    /// Release every running row whose heartbeat is older than the timeout (for cron).
+    Reap(ReapArgs),
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+/// Output format of commands that print rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RowFormat {
+    /// A human table.
+    Table,
+    /// One JSON document.
+    Json,
+    /// CSV with a header line.
+    Csv,
+}
+
+/// `--format` / `--json` for commands that print rows.
+#[derive(Debug, Clone, Args)]
+pub struct RowFormatArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RowFormat::Table)]
+    pub format: RowFormat,
+
+    /// Short for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+}
+
+impl RowFormatArgs {
+    /// The format in effect.
+    pub fn format(&self) -> RowFormat {
+        if self.json { RowFormat::Json } else { self.format }
+    }
+}
+
+/// Arguments of `inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Only rows in this state (repeatable): zombie, half-released, inconsistent, duplicate,
+    /// skewed, running, failed, completed, idle, or `all`. Default: the five problem states.
+    #[arg(long = "state", value_name = "STATE")]
+    pub states: Vec<String>,
+
+    /// Only this user's rows (compared with the user_id column's own type).
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+
+    /// Only this task's rows.
+    #[arg(long, value_name = "ID")]
+    pub task: Option<String>,
+
+    /// At most this many rows (the counts cover all matching rows).
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub limit: u32,
+
+    #[command(flatten)]
+    pub output: RowFormatArgs,
+}
+
+/// Output format of `health`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HealthFormat {
+    /// A human summary.
+    Table,
+    /// The seed's JSON health document (plus `warnings` and `constraints`).
+    Json,
+    /// Prometheus text exposition, for node_exporter's textfile collector.
+    Prometheus,
+}
+
+/// Arguments of `health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = HealthFormat::Table)]
+    pub format: HealthFormat,
+
+    /// Short for `--format json`.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+
+    /// Write the report to FILE atomically (temporary file, then rename) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub output: Option<std::path::PathBuf>,
+}
+
+/// Arguments of `validate-constraints`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Also fail when any of the three constraints is missing or not valid.
+    #[arg(long)]
+    pub require_installed: bool,
+
+    /// Sample rows shown per failing check.
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: u32,
+
+    #[command(flatten)]
+    pub output: RowFormatArgs,
+}
+
+/// Arguments of `repair`.
+#[derive(Debug, Args)]
+pub struct RepairArgs {
+    /// Repair this task (repeatable); a task named here is released even when it is live.
+    #[arg(long = "task", value_name = "ID")]
+    pub tasks: Vec<String>,
+
+    /// Repair this user's problem rows.
+    #[arg(long, value_name = "ID")]
+    pub user: Option<String>,
+
+    /// Release zombies (running rows whose heartbeat is older than the heartbeat timeout).
+    #[arg(long)]
+    pub zombies: bool,
+
+    /// Release half-released rows (running, with an error message).
+    #[arg(long)]
+    pub half_released: bool,
+
+    /// Fix rows that violate the CHECK predicate or have NULL states.
+    #[arg(long)]
+    pub inconsistent: bool,
+
+    /// Fix second running rows of a user and repeated task ids.
+    #[arg(long)]
+    pub duplicates: bool,
+
+    /// All of the above kinds.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Show the plan, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation (needed without a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+
+    #[command(flatten)]
+    pub output: RowFormatArgs,
+}
+
+/// Arguments of `reap`.
+#[derive(Debug, Args)]
+pub struct ReapArgs {
+    /// Release running rows silent for longer than this (default: --heartbeat-timeout).
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub timeout: Option<Duration>,
+
+    /// Show what would be released, change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Rows per batch (one transaction each).
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub limit: u32,
+
+    /// Run as a loop, one pass every DUR, until SIGTERM or SIGINT.
+    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    pub every: Option<Duration>,
+
+    /// One JSON document per pass instead of one line per released task.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses durations like `500ms`, `15s`, `2m`, `1h30m`; zero and negative values are refused.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{e} (write durations like 500ms, 15s, 2m, 1h30m)"))?;
+    if duration.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    // PostgreSQL timeouts are int milliseconds; anything longer is a typo, not a wish.
+    if duration.as_millis() > i32::MAX as u128 {
+        return Err("is too long (at most about 24 days)".into());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_the_contract() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("15s"), Ok(Duration::from_secs(15)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("99999999h").is_err());
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

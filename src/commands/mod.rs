@@ -1,0 +1,8 @@
+//! One module per subcommand, each with one entry function `run`.
+
+pub mod completions;
+pub mod health;
+pub mod inspect;
+pub mod reap;
+pub mod repair;
+pub mod validate;

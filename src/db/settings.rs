@@ -1,0 +1,478 @@
+//! Connection settings as libpq users expect them: a URL or key=value string first, then the
+//! libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT,
+//! PGCONNECT_TIMEOUT, PGOPTIONS, PGPASSFILE) for what it leaves out, then libpq's defaults.
+//!
+//! tokio-postgres knows neither the environment nor `verify-ca` / `verify-full`, so the TLS
+//! parameters are taken out of the string before it parses the rest.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Result;
+use tokio_postgres::config::{Host, SslMode as PgSslMode};
+
+use crate::error::UsageError;
+
+/// libpq's `sslmode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// No TLS.
+    Disable,
+    /// TLS if the server offers it, without verification.
+    Prefer,
+    /// TLS, without verification (unless a root certificate is configured: then as verify-ca).
+    Require,
+    /// TLS, the server certificate must chain to the root certificate.
+    VerifyCa,
+    /// As verify-ca, and the certificate must name the host.
+    VerifyFull,
+}
+
+impl FromStr for SslMode {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "disable" | "allow" => SslMode::Disable,
+            "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => {
+                return Err(UsageError::with_hint(
+                    format!("unknown sslmode '{other}'"),
+                    "use disable, prefer, require, verify-ca or verify-full",
+                ));
+            }
+        })
+    }
+}
+
+/// How the server's certificate is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// Encrypt only (libpq's prefer and require without a root certificate).
+    None,
+    /// The chain must lead to these roots; the host name is not checked.
+    Chain(PathBuf),
+    /// Chain and host name.
+    Full(PathBuf),
+}
+
+/// Everything needed to open a connection.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The tokio-postgres configuration, TLS mode included.
+    pub config: tokio_postgres::Config,
+    /// How the certificate is verified when TLS is used.
+    pub verification: Verification,
+    /// `user@host:port/database`, for messages: never the password.
+    pub target: String,
+}
+
+/// Where a setting comes from when the string leaves it out: the environment, in production.
+pub trait Env {
+    /// The variable's value, if set and not empty.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+/// Session settings syncctl adds to every connection.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// `application_name`, e.g. `syncctl/inspect`.
+    pub application_name: String,
+    /// `lock_timeout`.
+    pub lock_timeout: Duration,
+    /// `statement_timeout`.
+    pub statement_timeout: Duration,
+    /// `TimeZone`: how `timestamp without time zone` columns are read and written.
+    pub time_zone: String,
+}
+
+/// Builds the settings from an optional URL, the environment and syncctl's session settings.
+pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Settings> {
+    let (rest, url_sslmode, url_rootcert) = match url {
+        Some(url) => split_tls_params(url),
+        None => (String::new(), None, None),
+    };
+    let mut config = if rest.trim().is_empty() {
+        tokio_postgres::Config::new()
+    } else {
+        tokio_postgres::Config::from_str(&rest).map_err(|e| {
+            UsageError::with_hint(
+                format!("the database URL is not valid: {e}"),
+                "write it as postgres://user@host:port/database or as key=value pairs",
+            )
+        })?
+    };
+
+    if config.get_hosts().is_empty() {
+        match env.var("PGHOST") {
+            Some(hosts) => hosts.split(',').for_each(|h| add_host(&mut config, h)),
+            None => add_host(&mut config, default_host()),
+        }
+    }
+    if config.get_ports().is_empty()
+        && let Some(port) = env.var("PGPORT")
+    {
+        let port = port.parse::<u16>().map_err(|_| {
+            UsageError::with_hint(
+                format!("PGPORT '{port}' is not a port number"),
+                "set PGPORT to a number such as 5432",
+            )
+        })?;
+        config.port(port);
+    }
+    if config.get_user().is_none() {
+        config.user(env.var("PGUSER").unwrap_or_else(os_user));
+    }
+    if config.get_dbname().is_none() {
+        let db = env.var("PGDATABASE").unwrap_or_else(|| config.get_user().unwrap_or_default().to_string());
+        config.dbname(db);
+    }
+    if config.get_password().is_none() {
+        if let Some(password) = env.var("PGPASSWORD") {
+            config.password(password);
+        } else if let Some(password) = pgpass_lookup(&config, env) {
+            config.password(password);
+        }
+    }
+    if config.get_connect_timeout().is_none() {
+        // libpq waits forever by default; a cron job or a monitoring check must not.
+        let secs = env.var("PGCONNECT_TIMEOUT").and_then(|s| s.parse::<u64>().ok()).unwrap_or(10);
+        config.connect_timeout(Duration::from_secs(secs.max(2)));
+    }
+
+    let user_options = config.get_options().map(str::to_string).or_else(|| env.var("PGOPTIONS")).unwrap_or_default();
+    config.options(session_options(&user_options, session));
+    config.application_name(&session.application_name);
+
+    let mode = match url_sslmode.or_else(|| env.var("PGSSLMODE")) {
+        Some(mode) => mode.parse::<SslMode>()?,
+        None => SslMode::Prefer,
+    };
+    let explicit_root = url_rootcert.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from);
+    let default_root = home_dir().map(|h| h.join(".postgresql/root.crt")).filter(|p| p.exists());
+    let verification = match mode {
+        SslMode::Disable | SslMode::Prefer => Verification::None,
+        // libpq: require with a root certificate present behaves as verify-ca.
+        SslMode::Require => explicit_root.or(default_root).map_or(Verification::None, Verification::Chain),
+        SslMode::VerifyCa | SslMode::VerifyFull => {
+            let root = explicit_root.or(default_root).ok_or_else(|| {
+                UsageError::with_hint(
+                    "sslmode verify-ca and verify-full need the CA's root certificate, and none was found",
+                    "set PGSSLROOTCERT (or sslrootcert= in the URL) to the CA certificate file, \
+                     or put it at ~/.postgresql/root.crt",
+                )
+            })?;
+            if mode == SslMode::VerifyCa { Verification::Chain(root) } else { Verification::Full(root) }
+        }
+    };
+    config.ssl_mode(match mode {
+        SslMode::Disable => PgSslMode::Disable,
+        SslMode::Prefer => PgSslMode::Prefer,
+        _ => PgSslMode::Require,
+    });
+
+    let target = describe(&config);
+    Ok(Settings { config, verification, target })
+}
+
+/// The passwords that could appear in a message: the URL's and PGPASSWORD. Very short ones are
+/// left out: replacing every "a" in a message would only make it unreadable.
+pub fn secrets(url: Option<&str>) -> Vec<String> {
+    let from_url = url.and_then(|u| {
+        let (rest, _, _) = split_tls_params(u);
+        tokio_postgres::Config::from_str(&rest).ok()?.get_password().map(|p| String::from_utf8_lossy(p).into_owned())
+    });
+    // The password as written in the URL too (percent-encoded), in case the URL does not parse.
+    let raw = url.and_then(|u| {
+        let authority = u.split_once("://")?.1.split('/').next()?;
+        let userinfo = authority.rsplit_once('@')?.0;
+        Some(userinfo.split_once(':')?.1.to_string())
+    });
+    [from_url, raw, ProcessEnv.var("PGPASSWORD")].into_iter().flatten().filter(|s| s.len() >= 3).collect()
+}
+
+/// syncctl's session settings appended to the user's own `options`. `jit` is turned off unless
+/// the user chose it: compiling the classifier's plan costs more than running it.
+fn session_options(user_options: &str, session: &Session) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    if !user_options.trim().is_empty() {
+        parts.push(user_options.trim().to_string());
+    }
+    parts.push(format!("-c lock_timeout={}", session.lock_timeout.as_millis()));
+    parts.push(format!("-c statement_timeout={}", session.statement_timeout.as_millis()));
+    parts.push(format!("-c TimeZone={}", escape_option(&session.time_zone)));
+    if !user_options.contains("jit") {
+        parts.push("-c jit=off".to_string());
+    }
+    parts.join(" ")
+}
+
+/// Escapes a value for the startup `options` string: spaces and backslashes take a backslash.
+fn escape_option(value: &str) -> String {
+    value.replace('\\', "\\\\").replace(' ', "\\ ")
+}
+
+fn add_host(config: &mut tokio_postgres::Config, host: &str) {
+    if host.starts_with('/') {
+        config.host_path(host);
+    } else {
+        config.host(host);
+    }
+}
+
+/// libpq's default on Debian: the Unix socket directory, when it exists.
+fn default_host() -> &'static str {
+    if Path::new("/var/run/postgresql").is_dir() { "/var/run/postgresql" } else { "localhost" }
+}
+
+fn os_user() -> String {
+    // SAFETY: getpwuid returns a pointer into static storage or NULL; it is read at once.
+    unsafe {
+        let pw = libc::getpwuid(libc::geteuid());
+        if !pw.is_null() && !(*pw).pw_name.is_null() {
+            return std::ffi::CStr::from_ptr((*pw).pw_name).to_string_lossy().into_owned();
+        }
+    }
+    std::env::var("USER").unwrap_or_else(|_| "postgres".into())
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+}
+
+/// `user@host:port/database` for messages.
+fn describe(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(Host::Tcp(h)) => h.clone(),
+        Some(Host::Unix(p)) => p.display().to_string(),
+        None => "?".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{}@{}:{}/{}", config.get_user().unwrap_or("?"), host, port, config.get_dbname().unwrap_or("?"))
+}
+
+/// Takes `sslmode` and `sslrootcert` out of a URL's query or a key=value string.
+fn split_tls_params(input: &str) -> (String, Option<String>, Option<String>) {
+    let mut sslmode = None;
+    let mut rootcert = None;
+    let mut take = |key: &str, value: String| match key {
+        "sslmode" => {
+            sslmode = Some(value);
+            true
+        }
+        "sslrootcert" => {
+            rootcert = Some(value);
+            true
+        }
+        _ => false,
+    };
+    let rest = if input.starts_with("postgres://") || input.starts_with("postgresql://") {
+        match input.split_once('?') {
+            Some((base, query)) => {
+                let kept: Vec<&str> = query
+                    .split('&')
+                    .filter(|pair| {
+                        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                        !take(k, percent_decode(v))
+                    })
+                    .collect();
+                if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) }
+            }
+            None => input.to_string(),
+        }
+    } else {
+        let kept: Vec<String> = keyword_pairs(input)
+            .into_iter()
+            .filter(|(k, v)| !take(k, v.clone()))
+            .map(|(k, v)| format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        kept.join(" ")
+    };
+    (rest, sslmode, rootcert)
+}
+
+/// Splits a libpq key=value string; values may be single-quoted with backslash escapes.
+fn keyword_pairs(input: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut chars = input.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+        if key.is_empty() {
+            break;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        chars.next_if_eq(&'=');
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '\'' => break,
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
+                if c == '\\' {
+                    value.extend(chars.next());
+                } else {
+                    value.push(c);
+                }
+            }
+        }
+        pairs.push((key, value));
+    }
+    pairs
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((hi * 16 + lo) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The password from the password file (PGPASSFILE or ~/.pgpass), as libpq finds it: the first
+/// line whose host, port, database and user match (`*` matches anything). Like libpq, a file
+/// others can read is ignored.
+fn pgpass_lookup(config: &tokio_postgres::Config, env: &dyn Env) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let path = env.var("PGPASSFILE").map(PathBuf::from).or_else(|| home_dir().map(|h| h.join(".pgpass")))?;
+    let meta = std::fs::metadata(&path).ok()?;
+    if meta.permissions().mode() & 0o077 != 0 {
+        return None;
+    }
+    let text = std::fs::read_to_string(&path).ok()?;
+    let host = match config.get_hosts().first()? {
+        Host::Tcp(h) => h.clone(),
+        Host::Unix(_) => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let wanted = [host.as_str(), port.as_str(), config.get_dbname()?, config.get_user()?];
+    text.lines().filter(|l| !l.trim_start().starts_with('#')).find_map(|line| {
+        let fields = pgpass_fields(line);
+        if fields.len() < 5 {
+            return None;
+        }
+        let matches = wanted.iter().zip(&fields).all(|(want, field)| field == "*" || field == want);
+        matches.then(|| fields[4..].join(":"))
+    })
+}
+
+/// Splits a .pgpass line on unescaped colons; `\:` and `\\` are escapes.
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => fields.last_mut().unwrap().extend(chars.next()),
+            ':' if fields.len() < 5 => fields.push(String::new()),
+            c => fields.last_mut().unwrap().push(c),
+        }
+    }
+    fields
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    struct FakeEnv(HashMap<&'static str, &'static str>);
+    impl Env for FakeEnv {
+        fn var(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| v.to_string())
+        }
+    }
+
+    fn session() -> Session {
+        Session {
+            application_name: "syncctl/test".into(),
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(60),
+            time_zone: "UTC".into(),
+        }
+    }
+
+    #[test]
+    fn url_wins_over_environment_and_tls_params_are_taken_out() {
+        let env = FakeEnv(HashMap::from([("PGHOST", "other"), ("PGUSER", "nobody")]));
+        let s = build(
+            Some("postgres://alice:secret@db.example:6543/app?sslmode=verify-full&sslrootcert=%2Ftmp%2Fca.pem&connect_timeout=3"),
+            &env,
+            &session(),
+        )
+        .unwrap();
+        assert_eq!(s.target, "alice@db.example:6543/app");
+        assert_eq!(s.verification, Verification::Full(PathBuf::from("/tmp/ca.pem")));
+        assert_eq!(s.config.get_ssl_mode(), PgSslMode::Require);
+        assert_eq!(s.config.get_connect_timeout(), Some(&Duration::from_secs(3)));
+        assert!(!s.target.contains("secret"));
+    }
+
+    #[test]
+    fn environment_fills_what_the_url_leaves_out() {
+        let env = FakeEnv(HashMap::from([
+            ("PGHOST", "/tmp/sock"),
+            ("PGPORT", "5433"),
+            ("PGUSER", "bob"),
+            ("PGPASSWORD", "pw"),
+            ("PGSSLMODE", "disable"),
+        ]));
+        let s = build(None, &env, &session()).unwrap();
+        assert_eq!(s.target, "bob@/tmp/sock:5433/bob");
+        assert_eq!(s.config.get_password(), Some(&b"pw"[..]));
+        assert_eq!(s.config.get_ssl_mode(), PgSslMode::Disable);
+        let options = s.config.get_options().unwrap();
+        assert!(options.contains("-c jit=off") && options.contains("-c lock_timeout=2000"), "{options}");
+    }
+
+    #[test]
+    fn user_jit_setting_is_respected_and_key_value_strings_work() {
+        let env = FakeEnv(HashMap::new());
+        let s = build(Some("host=h user=u dbname=d options='-c jit=on' sslmode=require"), &env, &session()).unwrap();
+        let options = s.config.get_options().unwrap();
+        assert!(options.contains("jit=on") && !options.contains("jit=off"), "{options}");
+        assert_eq!(s.target, "u@h:5432/d");
+    }
+
+    #[test]
+    fn verify_full_without_root_certificate_is_a_usage_error() {
+        let env = FakeEnv(HashMap::from([("PGSSLMODE", "verify-full")]));
+        let err = build(Some("postgres://u@h/d"), &env, &session()).unwrap_err();
+        assert!(err.downcast_ref::<UsageError>().is_some());
+    }
+
+    #[test]
+    fn pgpass_lines_split_on_unescaped_colons() {
+        assert_eq!(pgpass_fields(r"h:5432:*:u:pa\:ss:word"), vec!["h", "5432", "*", "u", "pa:ss:word"]);
+    }
+}

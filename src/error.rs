@@ -1,0 +1,138 @@
+//! Typed outcomes the exit code depends on, and the classification of database errors by
+//! SQLSTATE (never by message text) into an exit status and a hint a DBA can act on.
+
+use std::fmt;
+
+use tokio_postgres::error::SqlState;
+
+use crate::exit::ExitStatus;
+
+/// A usage or configuration problem (exit 2): bad value, missing table or column.
+#[derive(Debug)]
+pub struct UsageError {
+    /// What happened.
+    pub message: String,
+    /// What to do next.
+    pub hint: Option<String>,
+}
+
+impl UsageError {
+    /// A usage error with a hint.
+    pub fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(UsageError { message: message.into(), hint: Some(hint.into()) })
+    }
+}
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// How an error ends the run: its exit status, the message (the context chain), and a hint.
+#[derive(Debug)]
+pub struct Classified {
+    /// The exit status it maps to.
+    pub status: ExitStatus,
+    /// The message, outermost context first; empty when nothing should be printed.
+    pub message: String,
+    /// What to do next, when there is something useful to say.
+    pub hint: Option<String>,
+}
+
+/// Classifies an error by its typed cause or SQLSTATE.
+pub fn classify(err: &anyhow::Error) -> Classified {
+    for cause in err.chain() {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::BrokenPipe
+        {
+            // `syncctl inspect | head`: the reader is gone, which is a clean end.
+            return Classified { status: ExitStatus::Success, message: String::new(), hint: None };
+        }
+        if let Some(usage) = cause.downcast_ref::<UsageError>() {
+            return Classified { status: ExitStatus::Usage, message: render(err), hint: usage.hint.clone() };
+        }
+        if let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() {
+            let (status, hint) = classify_postgres(pg);
+            return Classified { status, message: render(err), hint };
+        }
+    }
+    Classified { status: ExitStatus::Database, message: render(err), hint: None }
+}
+
+/// Exit status and hint of a PostgreSQL error, by SQLSTATE class and code.
+fn classify_postgres(err: &tokio_postgres::Error) -> (ExitStatus, Option<String>) {
+    let Some(code) = err.code() else {
+        // No SQLSTATE: the connection itself failed (refused, reset, TLS, timeout).
+        return (
+            ExitStatus::Database,
+            Some(
+                "check that the server runs and accepts connections at that address \
+                 (--database-url, PGHOST, PGPORT, PGSSLMODE)"
+                    .into(),
+            ),
+        );
+    };
+    let hint = |s: &str| Some(s.to_string());
+    match code {
+        c if *c == SqlState::LOCK_NOT_AVAILABLE => (
+            ExitStatus::LockTimeout,
+            hint("another session holds a conflicting lock; retry later, or raise --lock-timeout"),
+        ),
+        c if *c == SqlState::QUERY_CANCELED => (
+            ExitStatus::Database,
+            hint("the statement was cancelled, usually by --statement-timeout; raise it for large tables"),
+        ),
+        c if *c == SqlState::INSUFFICIENT_PRIVILEGE => (
+            ExitStatus::Usage,
+            hint("the role lacks a privilege on the table; see the README's GRANTs for this subcommand"),
+        ),
+        c if *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_COLUMN => {
+            (ExitStatus::Usage, hint("check --table and the table's columns"))
+        }
+        c if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => (
+            ExitStatus::Database,
+            hint("check the role and its password (PGUSER, PGPASSWORD, ~/.pgpass or the URL) and pg_hba.conf"),
+        ),
+        c if *c == SqlState::INVALID_CATALOG_NAME => {
+            (ExitStatus::Database, hint("the database does not exist; check the URL or PGDATABASE"))
+        }
+        c if *c == SqlState::CHECK_VIOLATION || *c == SqlState::UNIQUE_VIOLATION => (
+            ExitStatus::Database,
+            hint("a constraint refused the change; run `syncctl validate-constraints` to see which rows"),
+        ),
+        c if c.code().starts_with("08") || c.code().starts_with("57P") => (
+            ExitStatus::Database,
+            hint("the connection was lost or the server is shutting down; retry when it is back"),
+        ),
+        _ => (ExitStatus::Database, None),
+    }
+}
+
+/// The error chain as one line, outermost first. A PostgreSQL error contributes its primary
+/// message and detail once; its own sources repeat it.
+fn render(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        if let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() {
+            match pg.as_db_error() {
+                Some(db) => {
+                    let mut text = db.message().to_string();
+                    if let Some(detail) = db.detail() {
+                        text.push_str(&format!(" ({detail})"));
+                    }
+                    parts.push(text);
+                }
+                None => parts.push(pg.to_string()),
+            }
+            break;
+        }
+        let text = cause.to_string();
+        if parts.last().is_none_or(|last| !last.ends_with(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}

@@ -1,0 +1,68 @@
+//! syncctl: find, repair and prevent stuck ("zombie") sync tasks in `user_sync_status`.
+//!
+//! [`run`] is the one dispatch: it builds the runtime, runs the subcommand, and maps its outcome
+//! (or its error, classified by SQLSTATE) to an [`exit::ExitStatus`].
+
+pub mod cli;
+pub mod commands;
+pub mod db;
+pub mod error;
+pub mod exit;
+pub mod output;
+pub mod state;
+pub mod table;
+
+use cli::{Cli, Command, GlobalArgs};
+use exit::ExitStatus;
+use output::Printer;
+
+/// What every subcommand gets: the global options and the printer.
+pub struct Ctx {
+    /// The global options.
+    pub global: GlobalArgs,
+    /// Where output goes.
+    pub printer: Printer,
+}
+
+/// Runs the command line and returns how it ended. Errors are printed here, once.
+pub fn run(cli: Cli) -> ExitStatus {
+    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    let ctx = Ctx { global: cli.global, printer };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            ctx.printer.error(&format!("cannot start the async runtime: {e}"), None);
+            return ExitStatus::Database;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Inspect(args) => commands::inspect::run(args, &ctx).await,
+            Command::Health(args) => commands::health::run(args, &ctx).await,
+            Command::ValidateConstraints(args) => commands::validate::run(args, &ctx).await,
+            Command::Repair(args) => commands::repair::run(args, &ctx).await,
+            Command::Reap(args) => commands::reap::run(args, &ctx).await,
+            Command::Completions(args) => commands::completions::run(args, &ctx),
+        }
+    });
+    match result {
+        Ok(status) => status,
+        Err(err) => {
+            let classified = error::classify(&err);
+            if !classified.message.is_empty() {
+                let message = redact(&classified.message, &ctx.global);
+                ctx.printer.error(&message, classified.hint.as_deref());
+            }
+            classified.status
+        }
+    }
+}
+
+/// Defence in depth: no message leaves with the password in it, whatever a library put there.
+pub fn redact(text: &str, global: &GlobalArgs) -> String {
+    let mut out = text.to_string();
+    for secret in db::settings::secrets(global.database_url.as_deref()) {
+        out = out.replace(&secret, "********");
+    }
+    out
+}

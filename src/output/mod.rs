@@ -1,0 +1,194 @@
+//! Output: the [`Printer`] (data to stdout, diagnostics to stderr, colour per `--color` and
+//! `NO_COLOR`) and the small formatting pieces every renderer shares.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use anstyle::{AnsiColor, Style};
+use chrono::{DateTime, SecondsFormat, Utc};
+use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::cli::ColorChoice;
+
+/// Styles used across the output.
+pub mod style {
+    use super::*;
+    /// Problems and errors.
+    pub const BAD: Style = AnsiColor::Red.on_default().bold();
+    /// Warnings.
+    pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+    /// Good news.
+    pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+    /// Secondary text.
+    pub const DIM: Style = Style::new().dimmed();
+}
+
+/// Where output goes, and whether it is coloured.
+#[derive(Debug, Clone)]
+pub struct Printer {
+    color_out: bool,
+    color_err: bool,
+    quiet: bool,
+    verbose: u8,
+}
+
+impl Printer {
+    /// A printer following `--color`, NO_COLOR, `-q` and `-v`.
+    pub fn new(choice: ColorChoice, quiet: bool, verbose: u8) -> Printer {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+        let auto = |tty: bool| tty && !no_color && !dumb;
+        let (color_out, color_err) = match choice {
+            ColorChoice::Always => (true, true),
+            ColorChoice::Never => (false, false),
+            ColorChoice::Auto => (auto(std::io::stdout().is_terminal()), auto(std::io::stderr().is_terminal())),
+        };
+        Printer { color_out, color_err, quiet, verbose }
+    }
+
+    /// Writes data to stdout. A closed pipe comes back as `BrokenPipe`, a clean end.
+    pub fn data(&self, text: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') && !text.is_empty() {
+            out.write_all(b"\n")?;
+        }
+        out.flush()
+    }
+
+    /// Paints text for stdout.
+    pub fn paint(&self, style: Style, text: &str) -> String {
+        paint(self.color_out, style, text)
+    }
+
+    /// A note on stderr, unless `-q`.
+    pub fn note(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{}", paint(self.color_err, style::DIM, text));
+        }
+    }
+
+    /// A detail on stderr with `-v`.
+    pub fn debug(&self, text: &str) {
+        if self.verbose > 0 {
+            eprintln!("{}", paint(self.color_err, style::DIM, text));
+        }
+    }
+
+    /// A warning on stderr, unless `-q`.
+    pub fn warn(&self, text: &str) {
+        if !self.quiet {
+            eprintln!("{} {text}", paint(self.color_err, style::WARN, "warning:"));
+        }
+    }
+
+    /// An error on stderr, with what to do next.
+    pub fn error(&self, message: &str, hint: Option<&str>) {
+        eprintln!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:"));
+        if let Some(hint) = hint {
+            eprintln!("  {} {hint}", paint(self.color_err, style::DIM, "hint:"));
+        }
+    }
+}
+
+fn paint(on: bool, style: Style, text: &str) -> String {
+    if on { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_string() }
+}
+
+/// An empty human table with these headers.
+pub fn table(headers: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(headers);
+    table
+}
+
+/// RFC 3339 with an offset, to the microsecond (JSON, CSV).
+pub fn timestamp(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, false)
+}
+
+/// RFC 3339 with an offset, to the second (human tables).
+pub fn timestamp_short(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// A duration for people: `45s`, `16m 20s`, `5h 3m`, `483d 2h`. Negative (a future timestamp)
+/// reads `in the future`.
+pub fn human_seconds(seconds: f64) -> String {
+    if seconds < 0.0 {
+        return "in the future".into();
+    }
+    let s = seconds as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {}s", s / 60, s % 60),
+        3600..86400 => format!("{}h {}m", s / 3600, s % 3600 / 60),
+        _ => format!("{}d {}h", s / 86400, s % 86400 / 3600),
+    }
+}
+
+/// Cuts text to `max` characters (not bytes), marking the cut.
+pub fn cut(text: &str, max: usize) -> String {
+    let one_line = text.replace(['\n', '\r'], " ");
+    if one_line.chars().count() <= max {
+        one_line
+    } else {
+        format!("{}…", one_line.chars().take(max.saturating_sub(1)).collect::<String>())
+    }
+}
+
+/// One CSV line (RFC 4180 quoting), newline included.
+pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut line = fields
+        .iter()
+        .map(|f| {
+            let f = f.as_ref();
+            if f.contains([',', '"', '\n', '\r']) { format!("\"{}\"", f.replace('"', "\"\"")) } else { f.to_string() }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    line.push('\n');
+    line
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
+/// so a reader (node_exporter's textfile collector) never sees half a file.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_well() {
+        assert_eq!(human_seconds(5.2), "5s");
+        assert_eq!(human_seconds(980.0), "16m 20s");
+        assert_eq!(human_seconds(3.0 * 3600.0 + 120.0), "3h 2m");
+        assert_eq!(human_seconds(-3.0), "in the future");
+    }
+
+    #[test]
+    fn cutting_counts_characters() {
+        assert_eq!(cut("任务被管理员手动清理（修复后）", 6), "任务被管理…");
+        assert_eq!(cut("short", 10), "short");
+    }
+
+    #[test]
+    fn csv_quotes_what_needs_it() {
+        assert_eq!(csv_line(&["a", "b,c", "say \"hi\""]), "a,\"b,c\",\"say \"\"hi\"\"\"\n");
+    }
+}

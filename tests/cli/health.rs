@@ -1,0 +1,133 @@
+//! `health`: the seed's report with monitoring exit codes, in JSON, as a table and as
+//! Prometheus text, and its answer when it cannot ask.
+
+use serde_json::Value;
+
+use crate::support::fixtures::*;
+use crate::support::{TestDb, syncctl, syncctl_bare};
+
+/// The three Priority-1 objects, exactly as the brief writes them.
+pub const PLAIN_CONSTRAINTS: &str = "
+    ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+        (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+     OR (is_syncing = FALSE AND progress_percentage IN (0, 100)));
+    CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status(user_id) WHERE is_syncing = TRUE;
+    CREATE UNIQUE INDEX uniq_task_id ON user_sync_status(task_id);";
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+#[test]
+fn the_incident_is_critical_with_its_task_among_the_zombies() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "CRITICAL");
+    let doc = json(&out.stdout);
+    assert_eq!(doc["healthy"], false);
+    assert!(doc["statistics"]["zombie_tasks"].as_i64().unwrap() >= 1);
+    assert_eq!(doc["statistics"]["total_users"], INCIDENT_ROWS);
+    let details = doc["zombie_task_details"].as_array().unwrap();
+    let row = details.iter().find(|d| d["task_id"] == INCIDENT_TASK).expect("the incident's task is listed");
+    assert_eq!(row["user_id"], INCIDENT_USER);
+    // Silent since 2025-07-22: hundreds of thousands of minutes.
+    assert!(row["silent_minutes"].as_i64().unwrap() > 60 * 24 * 100, "{row}");
+    for key in ["healthy", "timestamp", "statistics", "zombie_task_details"] {
+        assert!(doc.get(key).is_some(), "the seed's key {key} is missing");
+    }
+    for key in ["total_users", "active_syncs", "zombie_tasks", "inconsistent_tasks", "recent_completed_syncs"] {
+        assert!(doc["statistics"].get(key).is_some(), "statistics.{key} is missing");
+    }
+    for key in ["task_id", "user_id", "started_at", "last_update", "silent_minutes"] {
+        assert!(row.get(key).is_some(), "zombie_task_details[].{key} is missing");
+    }
+
+    let out = syncctl(&db).arg("health").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("CRITICAL"));
+}
+
+#[test]
+fn clean_data_is_ok_with_the_constraints_and_a_warning_without() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "WARNING: {}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["healthy"], true);
+    assert_eq!(doc["status"], "WARNING");
+    assert_eq!(doc["warnings"].as_array().unwrap().len(), 3, "one per missing object: {doc:#}");
+    assert_eq!(doc["statistics"]["active_syncs"], CLEAN_RUNNING);
+    assert_eq!(doc["statistics"]["recent_completed_syncs"], CLEAN_RECENT_COMPLETED);
+
+    db.execute(PLAIN_CONSTRAINTS);
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "OK: {}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["status"], "OK");
+    assert!(doc["warnings"].as_array().unwrap().is_empty());
+
+    // A CHECK that is NOT VALID is a warning again.
+    db.execute(
+        "ALTER TABLE user_sync_status DROP CONSTRAINT chk_sync_state_consistency;
+         ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+            (is_syncing AND progress_percentage BETWEEN 0 AND 99)
+         OR (NOT is_syncing AND progress_percentage IN (0, 100))) NOT VALID;",
+    );
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(json(&out.stdout)["warnings"][0].as_str().unwrap().contains("NOT VALID"));
+}
+
+#[test]
+fn an_unreachable_server_is_unknown_and_still_answers() {
+    // Port 1 on loopback: nothing listens there.
+    let out = syncctl_bare()
+        .env("DATABASE_URL", "postgres://postgres:hunter2secret@127.0.0.1:1/postgres")
+        .args(["health", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3), "UNKNOWN");
+    let doc = json(&out.stdout);
+    assert_eq!(doc["healthy"], false);
+    assert_eq!(doc["status"], "UNKNOWN");
+    assert!(doc["error"].as_str().unwrap().contains("cannot connect"), "{doc:#}");
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(!all.contains("hunter2secret"));
+
+    let out = syncctl_bare()
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1:1/postgres")
+        .args(["health", "--format", "prometheus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("syncctl_up{table=\"user_sync_status\"} 0"), "{text}");
+    assert!(text.contains("syncctl_health_status{table=\"user_sync_status\"} 3"), "{text}");
+}
+
+#[test]
+fn prometheus_text_is_written_atomically_to_a_file() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("syncctl.prom");
+
+    let out =
+        syncctl(&db).args(["health", "--format", "prometheus", "--output", path.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "the report goes to the file");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("# TYPE syncctl_zombie_tasks gauge"), "{text}");
+    assert!(text.contains("syncctl_zombie_tasks{table=\"public.user_sync_status\"} 1"), "{text}");
+    assert!(text.contains("syncctl_total_users{table=\"public.user_sync_status\"} 6"), "{text}");
+    assert!(text.contains("syncctl_constraint_valid{table=\"public.user_sync_status\",name=\"uniq_task_id\"} 0"));
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
+}

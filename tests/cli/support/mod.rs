@@ -1,0 +1,315 @@
+//! The harness of the CLI tests: a PostgreSQL server, a fresh database per test ([`TestDb`]),
+//! the built `syncctl` binary with a clean environment ([`syncctl`]), and the fixtures.
+//!
+//! The server is the one `SYNCCTL_TEST_DATABASE_URL` names (a role that may CREATE DATABASE and
+//! CREATE ROLE); without it, the first test that needs a server starts one shared throwaway
+//! [`Cluster`] for the whole test process, stopped and deleted when the process exits. Tests
+//! never skip for want of a server.
+
+// Each test file uses only part of the harness; the rest is not dead, just unused there.
+#![allow(dead_code)]
+
+pub mod cluster;
+pub mod fixtures;
+mod pgurl;
+
+use std::env;
+use std::fmt::Write as _;
+use std::process;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
+
+use postgres::types::{FromSqlOwned, ToSql};
+use postgres::{Client, NoTls, Row};
+
+pub use cluster::{Cluster, ClusterOptions};
+
+/// The environment variable naming the test server.
+pub const TEST_URL_VAR: &str = "SYNCCTL_TEST_DATABASE_URL";
+
+/// How long one `syncctl` run may take before `assert_cmd` kills it: a hung binary fails its
+/// test instead of hanging the suite. Generous, and a test may set its own.
+pub const SYNCCTL_TIMEOUT: Duration = Duration::from_mins(2);
+
+/// The server the tests run against.
+struct Server {
+    /// A URL of the server's maintenance database, as a role that may create databases.
+    admin_url: String,
+}
+
+static SERVER: OnceLock<Server> = OnceLock::new();
+
+/// The shared throwaway cluster, when there is no `SYNCCTL_TEST_DATABASE_URL`. Statics are
+/// never dropped, so an `atexit` handler takes it out of here and drops it.
+static SHARED_CLUSTER: Mutex<Option<Cluster>> = Mutex::new(None);
+
+static DB_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+fn server() -> &'static Server {
+    SERVER.get_or_init(|| {
+        if let Some(url) = env::var(TEST_URL_VAR).ok().filter(|u| !u.trim().is_empty()) {
+            return Server { admin_url: url };
+        }
+        let cluster = Cluster::start(ClusterOptions::default());
+        let admin_url = cluster.url("postgres");
+        *SHARED_CLUSTER.lock().unwrap_or_else(PoisonError::into_inner) = Some(cluster);
+        // SAFETY: registers a plain `extern "C" fn()` that never unwinds.
+        let rc = unsafe { libc::atexit(stop_shared_cluster) };
+        assert_eq!(rc, 0, "atexit could not register the cluster's cleanup");
+        Server { admin_url }
+    })
+}
+
+/// Runs at process exit: stops and deletes the shared cluster.
+extern "C" fn stop_shared_cluster() {
+    // A panic must not unwind into libc's exit().
+    let _ = std::panic::catch_unwind(|| {
+        let cluster = SHARED_CLUSTER.lock().unwrap_or_else(PoisonError::into_inner).take();
+        drop(cluster);
+    });
+}
+
+/// The URL of the test server's maintenance database, as its admin role.
+pub fn admin_url() -> String {
+    server().admin_url.clone()
+}
+
+/// A new connection to the test server's maintenance database, as its admin role.
+pub fn admin_client() -> Client {
+    connect(&server().admin_url)
+}
+
+fn connect(url: &str) -> Client {
+    Client::connect(url, NoTls).unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"))
+}
+
+/// Quotes an SQL identifier (`a"b` → `"a""b"`).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Formats a database error with everything a failing test should show.
+pub fn describe_sql_error(e: &postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        return e.to_string();
+    };
+    let mut text = format!("{} [{}]: {}", db.severity(), db.code().code(), db.message());
+    if let Some(detail) = db.detail() {
+        let _ = write!(text, "\nDETAIL: {detail}");
+    }
+    if let Some(hint) = db.hint() {
+        let _ = write!(text, "\nHINT: {hint}");
+    }
+    if let Some(position) = db.position() {
+        let _ = write!(text, "\nPOSITION: {position:?}");
+    }
+    text
+}
+
+fn random_hex(len: usize) -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..len].to_owned()
+}
+
+/// A fresh, uniquely named database on the test server, dropped (`WITH (FORCE)`) together with
+/// the roles made for it when this value drops.
+///
+/// Every helper opens its own short connection, so a `TestDb` can be shared between threads
+/// and holds no session that could block what the test does.
+pub struct TestDb {
+    name: String,
+    url: String,
+    /// Roles made for this database (with their passwords), dropped after it.
+    roles: Mutex<Vec<(String, Option<String>)>>,
+}
+
+impl TestDb {
+    /// Creates `syncctl_t_<pid>_<counter>_<random>` (UTF8, C locale, from template0).
+    #[allow(clippy::new_without_default)] // Creating a database is no default value.
+    pub fn new() -> TestDb {
+        let server = server();
+        let name =
+            format!("syncctl_t_{}_{}_{}", process::id(), DB_COUNTER.fetch_add(1, Ordering::Relaxed), random_hex(8));
+        let sql = format!(
+            "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'",
+            quote_ident(&name)
+        );
+        connect(&server.admin_url)
+            .batch_execute(&sql)
+            .unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)));
+        let url = pgurl::with_database(&server.admin_url, &name);
+        TestDb { name, url, roles: Mutex::new(Vec::new()) }
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of this database as the admin role: what the binary gets as `DATABASE_URL`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The URL of this database as `role`, with `password` if given.
+    pub fn url_as(&self, role: &str, password: Option<&str>) -> String {
+        pgurl::with_user(&server().admin_url, &self.name, role, password)
+    }
+
+    /// The URL of this database as a role the harness made ([`readonly_role`],
+    /// [`TestDb::create_role`]), with the password it gave that role.
+    pub fn role_url(&self, role: &str) -> String {
+        let password = self
+            .lock_roles()
+            .iter()
+            .find(|(name, _)| name == role)
+            .unwrap_or_else(|| panic!("role {role} was not made by this TestDb"))
+            .1
+            .clone();
+        self.url_as(role, password.as_deref())
+    }
+
+    /// A new connection to this database as the admin role.
+    pub fn client(&self) -> Client {
+        Client::connect(&self.url, NoTls).unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name))
+    }
+
+    /// Runs one or more statements (simple protocol); panics with the SQL error.
+    pub fn execute(&self, sql: &str) {
+        self.try_execute(sql).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)));
+    }
+
+    /// Runs one or more statements (simple protocol), returning the error for tests that
+    /// expect one.
+    pub fn try_execute(&self, sql: &str) -> Result<(), postgres::Error> {
+        self.client().batch_execute(sql)
+    }
+
+    /// The rows of one query with `$n` parameters; panics with the SQL error.
+    pub fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Vec<Row> {
+        self.client().query(sql, params).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)))
+    }
+
+    /// The one row of a query with `$n` parameters; panics unless exactly one row comes back.
+    pub fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Row {
+        self.client().query_one(sql, params).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)))
+    }
+
+    /// The first column of the one row of `sql`.
+    pub fn scalar<T: FromSqlOwned>(&self, sql: &str) -> T {
+        self.query_one(sql, &[]).get(0)
+    }
+
+    /// `SELECT count(*) FROM <table> WHERE <condition>`; `table` is written as in SQL.
+    pub fn count(&self, table: &str, condition: &str) -> i64 {
+        self.scalar(&format!("SELECT count(*) FROM {table} WHERE {condition}"))
+    }
+
+    /// Creates a LOGIN role unique to this database, with a random password and the given
+    /// extra attributes (e.g. `NOINHERIT`), and returns its name. It is dropped with the
+    /// database; connect with [`TestDb::role_url`].
+    pub fn create_role(&self, attributes: &str) -> String {
+        let (role, password) = self.new_role();
+        self.execute(&format!("CREATE ROLE {} LOGIN PASSWORD '{password}' {attributes}", quote_ident(&role)));
+        role
+    }
+
+    /// Makes the harness drop `role` with this database (for roles a test made itself).
+    pub fn register_role(&self, role: &str) {
+        self.lock_roles().push((role.to_owned(), None));
+    }
+
+    /// A fresh role name with a random password, registered for dropping before it exists,
+    /// so a failure half-way still cleans up.
+    fn new_role(&self) -> (String, String) {
+        let mut roles = self.lock_roles();
+        let role = format!("{}_r{}", self.name, roles.len());
+        let password = random_hex(16);
+        roles.push((role.clone(), Some(password.clone())));
+        (role, password)
+    }
+
+    fn lock_roles(&self) -> std::sync::MutexGuard<'_, Vec<(String, Option<String>)>> {
+        self.roles.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        // Best effort and never a panic: this may run while a failing test unwinds, and a
+        // leftover database must not turn a passing test into a failing one.
+        let Some(server) = SERVER.get() else { return };
+        let mut admin = match Client::connect(&server.admin_url, NoTls) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("warning: cannot drop test database {}: {e}", self.name);
+                return;
+            }
+        };
+        let drop_db = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&self.name));
+        if let Err(e) = admin.batch_execute(&drop_db) {
+            eprintln!("warning: {drop_db}: {}", describe_sql_error(&e));
+        }
+        // Roles are cluster-wide and their grants on the database go with it, so they are
+        // dropped only now.
+        for (role, _) in self.lock_roles().iter() {
+            let drop_role = format!("DROP ROLE IF EXISTS {}", quote_ident(role));
+            if let Err(e) = admin.batch_execute(&drop_role) {
+                eprintln!("warning: {drop_role}: {}", describe_sql_error(&e));
+            }
+        }
+    }
+}
+
+/// Creates a LOGIN role unique to `db` that may only connect to it, use the schema of `table`
+/// and SELECT from `table` (written as in SQL, e.g. `"Sync Ops".user_sync_status`). Returns
+/// the role's name; connect with [`TestDb::role_url`]. Dropped with `db`.
+pub fn readonly_role(db: &TestDb, table: &str) -> String {
+    let schema: String = db
+        .query_one(
+            "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1::text::regclass",
+            &[&table],
+        )
+        .get(0);
+    let (role, password) = db.new_role();
+    let role_q = quote_ident(&role);
+    db.execute(&format!(
+        "CREATE ROLE {role_q} LOGIN PASSWORD '{password}';
+         GRANT CONNECT ON DATABASE {db_q} TO {role_q};
+         GRANT USAGE ON SCHEMA {schema_q} TO {role_q};
+         GRANT SELECT ON {table} TO {role_q};",
+        db_q = quote_ident(db.name()),
+        schema_q = quote_ident(&schema),
+    ));
+    role
+}
+
+/// The md5 of all rows of `table` (written as in SQL), in a fixed order: equal digests before
+/// and after a command mean it changed nothing.
+pub fn table_digest(db: &TestDb, table: &str) -> String {
+    db.scalar(&format!("SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), md5('')) FROM {table} t"))
+}
+
+/// The built `syncctl` binary, with a clean environment (only PATH and HOME kept) and
+/// `DATABASE_URL` set to `db`'s URL.
+pub fn syncctl(db: &TestDb) -> assert_cmd::Command {
+    let mut cmd = syncctl_bare();
+    cmd.env("DATABASE_URL", db.url());
+    cmd
+}
+
+/// The built `syncctl` binary with a clean environment (only PATH and HOME kept): no
+/// `DATABASE_URL`, no PG* variables, no `SYNCCTL_*`, `NO_COLOR` or `CI`.
+pub fn syncctl_bare() -> assert_cmd::Command {
+    let mut cmd =
+        assert_cmd::Command::cargo_bin("syncctl").unwrap_or_else(|e| panic!("the syncctl binary was not built: {e}"));
+    cmd.env_clear();
+    for key in ["PATH", "HOME"] {
+        if let Some(value) = env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    cmd.timeout(SYNCCTL_TIMEOUT);
+    cmd
+}

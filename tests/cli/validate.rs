@@ -1,0 +1,104 @@
+//! `validate-constraints`: every violating row named per check, a clean table passing, and
+//! `--require-installed` following the constraints' existence and validity.
+
+use serde_json::Value;
+
+use crate::health::PLAIN_CONSTRAINTS;
+use crate::support::fixtures::*;
+use crate::support::{TestDb, syncctl};
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
+    doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()
+}
+
+fn sample_tasks(check: &Value) -> Vec<String> {
+    check["samples"].as_array().unwrap().iter().map(|s| s["task_id"].as_str().unwrap().to_string()).collect()
+}
+
+#[test]
+fn the_mixed_table_fails_and_every_violating_row_is_named() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+
+    let out = syncctl(&db).args(["validate-constraints", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["ok"], false);
+
+    let predicate = check(&doc, "check-predicate");
+    assert_eq!(predicate["count"], MIXED_CHECK_VIOLATIONS);
+    let mut tasks = sample_tasks(predicate);
+    tasks.sort();
+    assert_eq!(tasks, vec![MIXED_RUNNING_100_TASK, MIXED_STOPPED_45_TASK]);
+
+    let nulls = check(&doc, "null-state");
+    assert_eq!(nulls["count"], MIXED_NULL_STATES);
+    assert_eq!(sample_tasks(nulls), vec![MIXED_NULL_STATE_TASK]);
+
+    let running = check(&doc, "duplicate-running");
+    assert_eq!(running["count"], 1);
+    assert_eq!(sample_tasks(running), vec![MIXED_DUP_USER_B_TASK]);
+    assert_eq!(running["samples"][0]["user_id"], MIXED_DUP_USER);
+
+    let repeated = check(&doc, "duplicate-task-id");
+    assert_eq!(repeated["count"], 1);
+    assert_eq!(sample_tasks(repeated), vec![MIXED_REPEATED_TASK]);
+
+    // The human report names them too, and says what to run.
+    let out = syncctl(&db).arg("validate-constraints").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for name in [
+        MIXED_RUNNING_100_TASK,
+        MIXED_STOPPED_45_TASK,
+        MIXED_NULL_STATE_TASK,
+        MIXED_DUP_USER_B_TASK,
+        MIXED_REPEATED_TASK,
+    ] {
+        assert!(text.contains(name), "{name} missing from:\n{text}");
+    }
+    assert!(text.contains("syncctl repair"));
+
+    let out = syncctl(&db).args(["validate-constraints", "--format", "csv"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(text.lines().count(), 1 + 2 + 1 + 1 + 1, "{text}");
+}
+
+#[test]
+fn clean_data_passes_and_require_installed_follows_the_constraints() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).arg("validate-constraints").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = syncctl(&db).args(["validate-constraints", "--require-installed"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "missing constraints fail --require-installed");
+
+    db.execute(PLAIN_CONSTRAINTS);
+    let out = syncctl(&db).args(["validate-constraints", "--require-installed", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out.stdout);
+    assert_eq!(check(&doc, "duplicate-task-id")["guaranteed_by"], "uniq_task_id");
+
+    // The CHECK re-added NOT VALID: the data still passes, --require-installed does not.
+    db.execute(
+        "ALTER TABLE user_sync_status DROP CONSTRAINT chk_sync_state_consistency;
+         ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+            (is_syncing AND progress_percentage BETWEEN 0 AND 99)
+         OR (NOT is_syncing AND progress_percentage IN (0, 100))) NOT VALID;",
+    );
+    let out = syncctl(&db).arg("validate-constraints").output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = syncctl(&db).args(["validate-constraints", "--require-installed", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc = json(&out.stdout);
+    let chk =
+        doc["constraints"].as_array().unwrap().iter().find(|c| c["name"] == "chk_sync_state_consistency").unwrap();
+    assert_eq!((chk["exists"].as_bool(), chk["valid"].as_bool()), (Some(true), Some(false)));
+}
