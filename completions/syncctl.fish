@@ -42,6 +42,8 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "health" -d 'The hea
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'Only rows in this state (repeatable): zombie, half-released, inconsistent, duplicate, skewed, running, failed, completed, idle, or `all`. Default: the five problem states' -r
@@ -146,6 +148,32 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -159,10 +187,12 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s v -l ver
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "completions" -d 'Print shell completions'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

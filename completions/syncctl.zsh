@@ -190,6 +190,50 @@ never\:"Never colour"))' \
 '--version[Print version]' \
 && ret=0
 ;;
+(add-constraints)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(start)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
@@ -245,6 +289,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(add-constraints)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(start)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -270,10 +322,17 @@ _syncctl_commands() {
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
 'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
+'add-constraints:Roll the three constraints out on a live table without blocking writers' \
+'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'completions:Print shell completions' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__add-constraints_commands] )) ||
+_syncctl__subcmd__add-constraints_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl add-constraints commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__completions_commands] )) ||
 _syncctl__subcmd__completions_commands() {
@@ -293,10 +352,17 @@ _syncctl__subcmd__help_commands() {
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
 'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
+'add-constraints:Roll the three constraints out on a live table without blocking writers' \
+'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'completions:Print shell completions' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl help commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__add-constraints_commands] )) ||
+_syncctl__subcmd__help__subcmd__add-constraints_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help add-constraints commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__help__subcmd__completions_commands] )) ||
 _syncctl__subcmd__help__subcmd__completions_commands() {
@@ -328,6 +394,11 @@ _syncctl__subcmd__help__subcmd__repair_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl help repair commands' commands "$@"
 }
+(( $+functions[_syncctl__subcmd__help__subcmd__start_commands] )) ||
+_syncctl__subcmd__help__subcmd__start_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help start commands' commands "$@"
+}
 (( $+functions[_syncctl__subcmd__help__subcmd__validate-constraints_commands] )) ||
 _syncctl__subcmd__help__subcmd__validate-constraints_commands() {
     local commands; commands=()
@@ -347,6 +418,11 @@ _syncctl__subcmd__reap_commands() {
 _syncctl__subcmd__repair_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl repair commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__start_commands] )) ||
+_syncctl__subcmd__start_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl start commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__validate-constraints_commands] )) ||
 _syncctl__subcmd__validate-constraints_commands() {

@@ -95,6 +95,12 @@ pub enum Command {
     Repair(RepairArgs),
     /// Release every running row whose heartbeat is older than the timeout (for cron).
     Reap(ReapArgs),
+    /// Roll the three constraints out on a live table without blocking writers.
+    #[command(name = "add-constraints")]
+    AddConstraints(AddConstraintsArgs),
+    /// Claim a user's sync (or reuse the live one) and run it in the foreground under a
+    /// heartbeating lease.
+    Start(StartArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
 }
@@ -262,6 +268,10 @@ pub struct ReapArgs {
     pub json: bool,
 }
 
+/// Arguments of `add-constraints`.
+#[derive(Debug, Args)]
+pub struct AddConstraintsArgs {}
+
 /// Arguments of `completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -269,6 +279,10 @@ pub struct CompletionsArgs {
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
 }
+
+/// Arguments of `start`.
+#[derive(Debug, Args)]
+pub struct StartArgs {}
 
 /// Parses durations like `500ms`, `15s`, `2m`, `1h30m`; zero and negative values are refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -42,6 +42,8 @@ pub fn run(cli: Cli) -> ExitStatus {
             Command::ValidateConstraints(args) => commands::validate::run(args, &ctx).await,
             Command::Repair(args) => commands::repair::run(args, &ctx).await,
             Command::Reap(args) => commands::reap::run(args, &ctx).await,
+            Command::AddConstraints(args) => commands::add_constraints::run(args, &ctx).await,
+            Command::Start(args) => commands::start::run(args, &ctx).await,
             Command::Completions(args) => commands::completions::run(args, &ctx),
         }
     });

@@ -70,7 +70,8 @@ mod tests {
 
     /// Every registered statement of every module.
     fn all() -> Vec<Statement> {
-        [STATEMENTS, crate::commands::repair::STATEMENTS, crate::commands::reap::STATEMENTS].concat()
+        use crate::commands::{add_constraints, reap, repair, start};
+        [STATEMENTS, repair::STATEMENTS, reap::STATEMENTS, add_constraints::STATEMENTS, start::STATEMENTS].concat()
     }
 
     #[test]

@@ -1,8 +1,20 @@
 //! The CLI integration tests: one test binary driving the built `syncctl` against a real
 //! PostgreSQL server, with the harness in `support`.
 
+mod add_constraints;
+
 mod harness;
+
 mod health;
+
 mod inspect;
+
+mod reap;
+
+mod repair;
+
+mod start;
+
 mod support;
+
 mod validate;

@@ -1,0 +1,1 @@
+//! `add_constraints` tests: not written yet.

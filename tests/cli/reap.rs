@@ -1,0 +1,1 @@
+//! `reap` tests: not written yet.

@@ -1,0 +1,1 @@
+//! `repair` tests: not written yet.

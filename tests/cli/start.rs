@@ -1,0 +1,1 @@
+//! `start` tests: not written yet.
