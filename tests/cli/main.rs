@@ -17,4 +17,6 @@ mod start;
 
 mod support;
 
+mod tls;
+
 mod validate;
