@@ -31,6 +31,9 @@ _syncctl() {
             syncctl,inspect)
                 cmd="syncctl__subcmd__inspect"
                 ;;
+            syncctl,man)
+                cmd="syncctl__subcmd__man"
+                ;;
             syncctl,reap)
                 cmd="syncctl__subcmd__reap"
                 ;;
@@ -58,6 +61,9 @@ _syncctl() {
             syncctl__subcmd__help,inspect)
                 cmd="syncctl__subcmd__help__subcmd__inspect"
                 ;;
+            syncctl__subcmd__help,man)
+                cmd="syncctl__subcmd__help__subcmd__man"
+                ;;
             syncctl__subcmd__help,reap)
                 cmd="syncctl__subcmd__help__subcmd__reap"
                 ;;
@@ -77,7 +83,7 @@ _syncctl() {
 
     case "${cmd}" in
         syncctl)
-            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version inspect health validate-constraints repair reap add-constraints start completions help"
+            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version inspect health validate-constraints repair reap add-constraints start completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -269,7 +275,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__help)
-            opts="inspect health validate-constraints repair reap add-constraints start completions help"
+            opts="inspect health validate-constraints repair reap add-constraints start completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -339,6 +345,20 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__help__subcmd__inspect)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__help__subcmd__man)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -435,6 +455,52 @@ _syncctl() {
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
                     return 0
                     ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__man)
+            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

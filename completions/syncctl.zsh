@@ -257,6 +257,28 @@ never\:"Never colour"))' \
 ':shell -- The shell:(bash elvish fish powershell zsh)' \
 && ret=0
 ;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 ":: :_syncctl__subcmd__help_commands" \
@@ -301,6 +323,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(man)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (help)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -325,6 +351,7 @@ _syncctl_commands() {
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'completions:Print shell completions' \
+'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl commands' commands "$@"
@@ -355,6 +382,7 @@ _syncctl__subcmd__help_commands() {
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'completions:Print shell completions' \
+'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl help commands' commands "$@"
@@ -384,6 +412,11 @@ _syncctl__subcmd__help__subcmd__inspect_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl help inspect commands' commands "$@"
 }
+(( $+functions[_syncctl__subcmd__help__subcmd__man_commands] )) ||
+_syncctl__subcmd__help__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help man commands' commands "$@"
+}
 (( $+functions[_syncctl__subcmd__help__subcmd__reap_commands] )) ||
 _syncctl__subcmd__help__subcmd__reap_commands() {
     local commands; commands=()
@@ -408,6 +441,11 @@ _syncctl__subcmd__help__subcmd__validate-constraints_commands() {
 _syncctl__subcmd__inspect_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl inspect commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__man_commands] )) ||
+_syncctl__subcmd__man_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl man commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__reap_commands] )) ||
 _syncctl__subcmd__reap_commands() {

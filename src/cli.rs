@@ -103,6 +103,8 @@ pub enum Command {
     Start(StartArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
+    /// Print the man page (roff), as checked in under `man/syncctl.1`.
+    Man,
 }
 
 /// Output format of commands that print rows.

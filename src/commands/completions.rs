@@ -1,4 +1,5 @@
-//! `completions SHELL`: prints shell completions generated from the CLI definition.
+//! `completions SHELL` and `man`: shell completions and the man page, generated from the CLI
+//! definition and checked in (`completions/`, `man/`), with a test that fails when they are stale.
 
 use anyhow::Result;
 use clap::CommandFactory;
@@ -13,6 +14,20 @@ pub fn run(args: CompletionsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     Ok(ExitStatus::Success)
 }
 
+/// Prints the man page.
+pub fn man(ctx: &Ctx) -> Result<ExitStatus> {
+    ctx.printer.data(&man_page())?;
+    Ok(ExitStatus::Success)
+}
+
+/// The man page in roff, as checked in under `man/syncctl.1`.
+pub fn man_page() -> String {
+    let mut buf = Vec::new();
+    // Writing into a Vec cannot fail.
+    let _ = clap_mangen::Man::new(Cli::command()).render(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
 /// The completion script for `shell`, as checked in under `completions/`.
 pub fn script(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
@@ -24,23 +39,31 @@ pub fn script(shell: clap_complete::Shell) -> String {
 mod tests {
     use super::*;
 
-    /// `completions/` is checked in; it must match the CLI. Regenerate with
-    /// `SYNCCTL_BLESS=1 cargo test completions`.
+    /// Compares a generated file with its checked-in copy; `SYNCCTL_BLESS=1` rewrites the copy.
+    fn assert_current(relative: &str, fresh: &str) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(relative);
+        if std::env::var_os("SYNCCTL_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, fresh).unwrap();
+        }
+        let stored = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            stored == fresh,
+            "{relative} is out of date: run `SYNCCTL_BLESS=1 cargo test --lib completions` and commit it"
+        );
+    }
+
+    /// `completions/` is checked in; it must match the CLI.
     #[test]
     fn checked_in_completions_are_current() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");
         for shell in [clap_complete::Shell::Bash, clap_complete::Shell::Zsh, clap_complete::Shell::Fish] {
-            let path = dir.join(format!("syncctl.{shell}"));
-            let fresh = script(shell);
-            if std::env::var_os("SYNCCTL_BLESS").is_some() {
-                std::fs::write(&path, &fresh).unwrap();
-            }
-            let stored = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                stored == fresh,
-                "{} is out of date: run `SYNCCTL_BLESS=1 cargo test completions` and commit it",
-                path.display()
-            );
+            assert_current(&format!("completions/syncctl.{shell}"), &script(shell));
         }
+    }
+
+    /// `man/syncctl.1` is checked in; it must match the CLI.
+    #[test]
+    fn checked_in_man_page_is_current() {
+        assert_current("man/syncctl.1", &man_page());
     }
 }
