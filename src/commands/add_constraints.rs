@@ -353,8 +353,8 @@ async fn run_steps(
                     plan.len(),
                     step.label()
                 ));
-                let code = e.code().cloned();
-                let e = anyhow::Error::new(e).context(format!("{} on {}", step.label(), table.display()));
+                let code = sqlstate(&e);
+                let e = e.context(format!("{} on {}", step.label(), table.display()));
                 return Some(match code {
                     Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => Stop::Lock(
                         e.context(format!("lock not obtained within --lock-timeout after {attempts} attempts")),
@@ -377,23 +377,12 @@ async fn with_retries(
     step: Step,
     args: &AddConstraintsArgs,
     ctx: &Ctx,
-) -> (u32, Result<(), tokio_postgres::Error>) {
-    let index = format!("{}.{}", quote_ident(&table.schema), quote_ident(step.object()));
+) -> (u32, Result<()>) {
     let mut attempt = 1;
     loop {
-        let result = client.batch_execute(&step.render(p, &index)).await;
-        if result.is_err()
-            && let Step::CreateIndex(name) = step
-        {
-            // A build that failed after its catalog entry was made leaves an INVALID index, which
-            // IF NOT EXISTS would keep on the next attempt: drop it now, so the retry rebuilds it
-            // and a last failure leaves no half-built index behind.
-            if let Err(e) = drop_leftover(client, p, name, &index).await {
-                ctx.printer.warn(&format!("{name}: {e:#}; rerun to drop and rebuild it"));
-            }
-        }
+        let result = attempt_step(client, table, p, step, attempt > 1).await;
         match result {
-            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) && attempt < args.retries => {
+            Err(e) if sqlstate(&e) == Some(SqlState::LOCK_NOT_AVAILABLE) && attempt < args.retries => {
                 let pause = backoff(args.retry_delay, attempt);
                 ctx.printer.note(&format!(
                     "      lock not available within --lock-timeout (attempt {attempt}/{}); retrying in {:.1}s",
@@ -403,21 +392,57 @@ async fn with_retries(
                 tokio::time::sleep(pause).await;
                 attempt += 1;
             }
-            other => return (attempt, other),
+            Err(e) => {
+                if let Step::CreateIndex(name) = step {
+                    // Leave no half-built index behind when giving up (best effort: the same
+                    // lock may stop the drop too; a rerun drops and rebuilds it then).
+                    if let Err(drop) = drop_if_invalid(client, table, p, name).await {
+                        let why = error::classify(&drop).message;
+                        ctx.printer.warn(&format!("{name} is left INVALID ({why}); rerun to drop and rebuild it"));
+                    }
+                }
+                return (attempt, Err(e));
+            }
+            Ok(()) => return (attempt, Ok(())),
         }
     }
 }
 
-/// Drops `name` if a failed build left it INVALID.
-async fn drop_leftover(client: &Client, p: &Placeholders, name: &'static str, index: &str) -> Result<()> {
+/// One attempt of a step. An index build first drops an INVALID index left by the previous
+/// attempt (IF NOT EXISTS would keep it), and afterwards makes sure the index is valid.
+async fn attempt_step(client: &Client, table: &Table, p: &Placeholders, step: Step, retry: bool) -> Result<()> {
+    let Step::CreateIndex(name) = step else {
+        client.batch_execute(&step.render(p, &qualified_index(table, step.object()))).await?;
+        return Ok(());
+    };
+    if retry {
+        drop_if_invalid(client, table, p, name).await?;
+    }
+    client.batch_execute(&step.render(p, "")).await?;
     let now = Table::introspect(client, &p.table).await?;
-    if now.constraints.iter().any(|c| c.name == name && c.exists && !c.valid) {
-        client
-            .batch_execute(&Step::DropIndex(name).render(p, index))
-            .await
-            .context("cannot drop the INVALID index the failed build left")?;
+    if !now.holds(name) {
+        anyhow::bail!("{name} exists but is not a valid unique index after the build; drop it, then rerun");
     }
     Ok(())
+}
+
+/// Drops `name` (concurrently) if it exists and is not valid.
+async fn drop_if_invalid(client: &Client, table: &Table, p: &Placeholders, name: &'static str) -> Result<()> {
+    let now = Table::introspect(client, &p.table).await?;
+    if now.constraints.iter().any(|c| c.name == name && c.exists && !c.valid) {
+        client.batch_execute(&Step::DropIndex(name).render(p, &qualified_index(table, name))).await?;
+    }
+    Ok(())
+}
+
+/// The index `name` in the table's schema, quoted.
+fn qualified_index(table: &Table, name: &str) -> String {
+    format!("{}.{}", quote_ident(&table.schema), quote_ident(name))
+}
+
+/// The SQLSTATE of the PostgreSQL error in `err`'s chain.
+fn sqlstate(err: &anyhow::Error) -> Option<SqlState> {
+    err.chain().find_map(|c| c.downcast_ref::<tokio_postgres::Error>()).and_then(|e| e.code().cloned())
 }
 
 /// The pause after failed attempt `attempt` (1-based): `first` doubled per attempt, at most
@@ -448,7 +473,7 @@ fn dry_run_sql(table: &Table, plan: &[Step], args: &AddConstraintsArgs, ctx: &Ct
         out.push_str(&format!("\n{};\n", STATEMENT_TIMEOUT_LIFT.text.trim_end()));
     }
     for step in plan {
-        let index = format!("{}.{}", quote_ident(&table.schema), quote_ident(step.object()));
+        let index = qualified_index(table, step.object());
         out.push_str(&format!("\n{};\n", step.render(&p, &index).trim_end()));
     }
     out
@@ -460,7 +485,7 @@ fn dry_run_json(table: &Table, plan: &[Step]) -> String {
     let steps: Vec<Value> = plan
         .iter()
         .map(|step| {
-            let index = format!("{}.{}", quote_ident(&table.schema), quote_ident(step.object()));
+            let index = qualified_index(table, step.object());
             json!({"step": step.label(), "object": step.object(), "lock": step.lock(), "status": "planned",
                    "statement": step.render(&p, &index)})
         })
@@ -586,6 +611,15 @@ mod tests {
 
         let all = [status(CHECK_NAME, true, true), status(RUNNING_INDEX, true, true), status(TASK_INDEX, true, true)];
         assert!(rollout_plan(&all).is_empty());
+    }
+
+    #[test]
+    fn repair_gets_all_and_this_command_s_yes_and_dry_run() {
+        use clap::Parser;
+        let cli = crate::cli::Cli::try_parse_from(["syncctl", "add-constraints", "--repair", "--yes"]).unwrap();
+        let crate::cli::Command::AddConstraints(args) = cli.command else { panic!("not add-constraints") };
+        let repair = repair_args(&args).unwrap();
+        assert!(repair.all && repair.yes && !repair.dry_run && repair.tasks.is_empty() && !repair.zombies);
     }
 
     #[test]

@@ -51,7 +51,12 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs `add-constraints` with `args`; asserts the exit code and returns (stdout, stderr).
 fn add_constraints(db: &TestDb, args: &[&str], code: i32) -> (String, String) {
-    let out = syncctl(db).arg("add-constraints").args(args).output().unwrap();
+    add_constraints_with(db, &[], args, code)
+}
+
+/// [`add_constraints`] with global options before the subcommand.
+fn add_constraints_with(db: &TestDb, global: &[&str], args: &[&str], code: i32) -> (String, String) {
+    let out = syncctl(db).args(global).arg("add-constraints").args(args).output().unwrap();
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(code), "add-constraints {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     (stdout, stderr)
@@ -288,14 +293,10 @@ fn a_lock_held_longer_than_the_retries_ends_in_exit_5_while_a_writer_keeps_commi
     let writer = Writer::start(&db, CLEAN_ROWS);
     wait_for_commits(&db, &start);
     let from = Instant::now();
-    let out = syncctl(&db)
-        .args(["--lock-timeout", "300ms", "add-constraints", "--retries", "4", "--retry-delay", "200ms"])
-        .output()
-        .unwrap();
+    let (stdout, stderr) =
+        add_constraints_with(&db, &["--lock-timeout", "300ms"], &["--retries", "4", "--retry-delay", "200ms"], 5);
     let to = Instant::now();
     let (commits, errors) = writer.finish();
-    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(5), "stdout:\n{stdout}\nstderr:\n{stderr}");
 
     // The state of each object is reported; nothing was half-made.
     assert!(stdout.contains("check chk_sync_state_consistency: missing"), "{stdout}");
@@ -315,6 +316,36 @@ fn a_lock_held_longer_than_the_retries_ends_in_exit_5_while_a_writer_keeps_commi
     report.rollback().unwrap();
     add_constraints(&db, &[], 0);
     require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// A concurrent build waits for transactions that could still write without seeing the index;
+/// an open writing transaction makes it run out of retries. The half-built index is reported
+/// (or dropped), and a rerun after the transaction ends drops and rebuilds it.
+#[test]
+fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_finishes() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(
+        "ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+           (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+           OR (is_syncing = FALSE AND progress_percentage IN (0, 100)))",
+    );
+    let mut holder = db.client();
+    let mut open = holder.transaction().unwrap();
+    open.execute("UPDATE user_sync_status SET updated_at = now() WHERE id = 1", &[]).unwrap();
+
+    let (stdout, stderr) =
+        add_constraints_with(&db, &["--lock-timeout", "300ms"], &["--retries", "2", "--retry-delay", "100ms"], 5);
+    assert!(stdout.contains("build uniq_user_running_sync concurrently") && stdout.contains("failed"), "{stdout}");
+    assert!(stdout.contains("unique index uniq_task_id: missing"), "{stdout}");
+    assert!(stderr.contains("attempt 1/2"), "{stderr}");
+    assert!(!valid_objects(&db, REFERENCE_TABLE).contains(&RUNNING.to_string()));
+
+    open.rollback().unwrap();
+    let (summary, _) = add_constraints(&db, &[], 0);
+    assert!(summary.contains("unique index uniq_user_running_sync: valid"), "{summary}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
 }
 
 #[test]
