@@ -149,6 +149,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l retries -d 'Attempts per step when its lock is not obtained within --lock-timeout' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l retry-delay -d 'Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -158,6 +160,12 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l time
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l repair -d 'When the data would not accept the constraints, run `repair --all` first (it asks for confirmation on a terminal; pass --yes without one), then roll out'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s y -l yes -d 'Do not ask for confirmation (`--repair`, `--rollback`); needed without a terminal'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l dry-run -d 'Connect, print the statements the table\'s current state needs, run nothing'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l print-sql -d 'Print the whole rollout as an idempotent psql script, without connecting'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l rollback -d 'Remove the three objects instead (indexes concurrently)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l json -d 'A JSON summary on stdout instead of the human one'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -192,6 +192,8 @@ never\:"Never colour"))' \
 ;;
 (add-constraints)
 _arguments "${_arguments_options[@]}" : \
+'--retries=[Attempts per step when its lock is not obtained within --lock-timeout]:N:_default' \
+'--retry-delay=[Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)]:DUR:_default' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
@@ -202,6 +204,13 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'(--rollback --print-sql)--repair[When the data would not accept the constraints, run \`repair --all\` first (it asks for confirmation on a terminal; pass --yes without one), then roll out]' \
+'-y[Do not ask for confirmation (\`--repair\`, \`--rollback\`); needed without a terminal]' \
+'--yes[Do not ask for confirmation (\`--repair\`, \`--rollback\`); needed without a terminal]' \
+'(--print-sql)--dry-run[Connect, print the statements the table'\''s current state needs, run nothing]' \
+'--print-sql[Print the whole rollout as an idempotent psql script, without connecting]' \
+'--rollback[Remove the three objects instead (indexes concurrently)]' \
+'--json[A JSON summary on stdout instead of the human one]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \

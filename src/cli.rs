@@ -272,7 +272,40 @@ pub struct ReapArgs {
 
 /// Arguments of `add-constraints`.
 #[derive(Debug, Args)]
-pub struct AddConstraintsArgs {}
+pub struct AddConstraintsArgs {
+    /// When the data would not accept the constraints, run `repair --all` first (it asks for
+    /// confirmation on a terminal; pass --yes without one), then roll out.
+    #[arg(long, conflicts_with_all = ["rollback", "print_sql"])]
+    pub repair: bool,
+
+    /// Do not ask for confirmation (`--repair`, `--rollback`); needed without a terminal.
+    #[arg(short, long)]
+    pub yes: bool,
+
+    /// Connect, print the statements the table's current state needs, run nothing.
+    #[arg(long, conflicts_with = "print_sql")]
+    pub dry_run: bool,
+
+    /// Print the whole rollout as an idempotent psql script, without connecting.
+    #[arg(long)]
+    pub print_sql: bool,
+
+    /// Remove the three objects instead (indexes concurrently).
+    #[arg(long)]
+    pub rollback: bool,
+
+    /// Attempts per step when its lock is not obtained within --lock-timeout.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub retries: u32,
+
+    /// Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m).
+    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DUR")]
+    pub retry_delay: Duration,
+
+    /// A JSON summary on stdout instead of the human one.
+    #[arg(long)]
+    pub json: bool,
+}
 
 /// Arguments of `completions`.
 #[derive(Debug, Args)]

@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 use serde_json::{Value, json};
+use tokio_postgres::Client;
 
 use crate::Ctx;
 use crate::cli::{RowFormat, ValidateArgs};
@@ -144,12 +145,25 @@ impl Report {
 /// Runs `validate-constraints`.
 pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut client = db::connect(&ctx.global, "validate-constraints").await?;
-    let tx = db::read_only(&mut client).await?;
+    let report = check(&mut client, ctx, args.limit, args.require_installed).await?;
+    let text = match args.output.format() {
+        RowFormat::Table => render_table(&report, ctx),
+        RowFormat::Json => render_json(&report),
+        RowFormat::Csv => render_csv(&report),
+    };
+    ctx.printer.data(&text)?;
+    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Problems })
+}
+
+/// Runs the checks on `--table` in one read-only transaction and returns the report, with at
+/// most `limit` sample rows per check. `add-constraints` calls it before the rollout.
+pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed: bool) -> Result<Report> {
+    let tx = db::read_only(client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
     crate::commands::inspect::naive_note(&table, ctx);
     let mut classifier = Classifier::new(ctx.global.heartbeat_timeout);
     classifier.find_duplicates(&tx, &table).await?;
-    let limit = i64::from(args.limit);
+    let limit = i64::from(limit);
     let mut params = classifier.params();
     params.push(&limit);
     let rows = tx.query(&table.render(&sql::VALIDATE_VIOLATIONS), &params).await?;
@@ -176,23 +190,16 @@ pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
             }
         })
         .collect();
-    let report = Report {
-        table: table.display(),
-        outcomes,
-        constraints: table.constraints.clone(),
-        require_installed: args.require_installed,
-    };
-    let text = match args.output.format() {
-        RowFormat::Table => render_table(&report, ctx),
-        RowFormat::Json => render_json(&report),
-        RowFormat::Csv => render_csv(&report),
-    };
-    ctx.printer.data(&text)?;
-    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Problems })
+    Ok(Report { table: table.display(), outcomes, constraints: table.constraints.clone(), require_installed })
 }
 
 /// The JSON document.
 pub fn render_json(report: &Report) -> String {
+    format!("{:#}\n", to_json(report))
+}
+
+/// The JSON value of the report (`add-constraints --json` nests it).
+pub fn to_json(report: &Report) -> Value {
     let checks: Vec<Value> = report
         .outcomes
         .iter()
@@ -207,15 +214,14 @@ pub fn render_json(report: &Report) -> String {
             })
         })
         .collect();
-    let doc = json!({
+    json!({
         "ok": report.ok(),
         "data_ok": report.data_ok(),
         "installed": report.installed(),
         "table": report.table,
         "checks": checks,
         "constraints": report.constraints,
-    });
-    format!("{doc:#}\n")
+    })
 }
 
 /// CSV: one line per sample row.

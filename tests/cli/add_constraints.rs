@@ -1,1 +1,487 @@
-//! `add_constraints` tests: not written yet.
+//! `add-constraints`: the rollout on clean data and its idempotent rerun, the brief's
+//! Priority-1 tests against the installed objects, dirty data refused (or repaired first), an
+//! INVALID index rebuilt, a conflicting lock (exit 5, writers never stuck), a 200,000-row table
+//! under four writers, the `--print-sql` script applied with psql, and `--rollback`.
+
+use std::process::Command as Process;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, NoTls};
+
+use crate::support::fixtures::*;
+use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare};
+
+const CHECK: &str = "chk_sync_state_consistency";
+const RUNNING: &str = "uniq_user_running_sync";
+const TASK: &str = "uniq_task_id";
+
+/// The three objects on `table` as the catalog shows them: (name, definition, valid), sorted.
+/// Equal end states have equal lists.
+fn end_state(db: &TestDb, table: &str) -> Vec<(String, String, bool)> {
+    let rows = db.query(
+        "SELECT conname::text, pg_get_constraintdef(oid), convalidated
+           FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'c'
+         UNION ALL
+         SELECT c.relname::text, pg_get_indexdef(i.indexrelid), i.indisvalid AND i.indisready
+           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = $1::text::regclass AND NOT i.indisprimary
+         ORDER BY 1",
+        &[&table],
+    );
+    rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
+}
+
+/// The names of the three objects that exist and are valid on `table`.
+fn valid_objects(db: &TestDb, table: &str) -> Vec<String> {
+    end_state(db, table).into_iter().filter(|(_, _, valid)| *valid).map(|(name, _, _)| name).collect()
+}
+
+fn all_three() -> Vec<String> {
+    let mut names = vec![CHECK.to_string(), TASK.to_string(), RUNNING.to_string()];
+    names.sort();
+    names
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `add-constraints` with `args`; asserts the exit code and returns (stdout, stderr).
+fn add_constraints(db: &TestDb, args: &[&str], code: i32) -> (String, String) {
+    add_constraints_with(db, &[], args, code)
+}
+
+/// [`add_constraints`] with global options before the subcommand.
+fn add_constraints_with(db: &TestDb, global: &[&str], args: &[&str], code: i32) -> (String, String) {
+    let out = syncctl(db).args(global).arg("add-constraints").args(args).output().unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(code), "add-constraints {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
+    (stdout, stderr)
+}
+
+fn require_installed(db: &TestDb, table: &str, code: i32) {
+    let out = syncctl(db).args(["--table", table, "validate-constraints", "--require-installed"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(code), "{}", text(&out.stdout));
+}
+
+#[test]
+fn clean_data_gets_the_three_objects_and_a_second_run_changes_nothing() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    require_installed(&db, REFERENCE_TABLE, 1);
+
+    // --dry-run prints what the current state needs and runs none of it.
+    let (plan, _) = add_constraints(&db, &["--dry-run"], 0);
+    for statement in [
+        "SET statement_timeout = 0;",
+        "ADD CONSTRAINT \"chk_sync_state_consistency\" CHECK",
+        ") NOT VALID;",
+        "VALIDATE CONSTRAINT \"chk_sync_state_consistency\";",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"uniq_user_running_sync\"",
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"uniq_task_id\" ON \"public\".\"user_sync_status\"",
+    ] {
+        assert!(plan.contains(statement), "{statement} missing from:\n{plan}");
+    }
+    assert!(end_state(&db, REFERENCE_TABLE).is_empty());
+
+    let (summary, steps) = add_constraints(&db, &[], 0);
+    assert!(summary.contains("the three constraints are installed and valid"), "{summary}");
+    for step in ["add chk_sync_state_consistency NOT VALID", "validate", "build uniq_task_id concurrently"] {
+        assert!(steps.contains(step) && steps.contains("done in"), "{step} not reported:\n{steps}");
+    }
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    require_installed(&db, REFERENCE_TABLE, 0);
+
+    // The second run finds everything in place and touches nothing (same index oids).
+    let oids = |db: &TestDb| -> Vec<u32> {
+        db.query("SELECT indexrelid::oid FROM pg_index WHERE indrelid = 'user_sync_status'::regclass ORDER BY 1", &[])
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let before = (oids(&db), end_state(&db, REFERENCE_TABLE));
+    let (summary, _) = add_constraints(&db, &[], 0);
+    assert!(summary.contains("nothing to do"), "{summary}");
+    assert_eq!((oids(&db), end_state(&db, REFERENCE_TABLE)), before);
+    let (json, _) = add_constraints(&db, &["--json"], 0);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["steps"].as_array().unwrap().len(), 0);
+}
+
+/// The brief's tests of the constraints: every bad state is refused at write time, and the
+/// error names the object that refused it.
+#[test]
+fn after_the_rollout_the_brief_s_bad_states_are_refused_by_name() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    add_constraints(&db, &[], 0);
+
+    let refused_by = |sql: &str| -> String {
+        let err = db.try_execute(sql).expect_err(sql);
+        let db_err = err.as_db_error().unwrap_or_else(|| panic!("{sql}: {err}"));
+        assert!(db_err.message().contains(db_err.constraint().unwrap()), "{}", describe_sql_error(&err));
+        db_err.constraint().unwrap().to_string()
+    };
+    let insert = |user: &str, task: &str, syncing: bool, progress: i32| {
+        format!(
+            "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage)
+             VALUES ('{user}', '{task}', {syncing}, {progress})"
+        )
+    };
+    let user = "0b7c0000-0000-4000-8000-000000000001";
+
+    // Inconsistent states, inserted and updated into.
+    assert_eq!(refused_by(&insert(user, "t-running-100", true, 100)), CHECK);
+    assert_eq!(refused_by(&insert(user, "t-stopped-45", false, 45)), CHECK);
+    db.execute(&insert(user, "t-ok", true, 10));
+    assert_eq!(refused_by("UPDATE user_sync_status SET is_syncing = false WHERE task_id = 't-ok'"), CHECK);
+    // The seed's release that forgets the progress (BRIEF.md's last weak point).
+    assert_eq!(refused_by("UPDATE user_sync_status SET progress_percentage = 100 WHERE task_id = 't-ok'"), CHECK);
+
+    // A second running row for the same user.
+    assert_eq!(refused_by(&insert(user, "t-second", true, 0)), RUNNING);
+    // The same task id again.
+    assert_eq!(refused_by(&insert("0b7c0000-0000-4000-8000-000000000002", "t-ok", false, 0)), TASK);
+    // A consistent release still works.
+    db.execute("UPDATE user_sync_status SET is_syncing = false, progress_percentage = 100 WHERE task_id = 't-ok'");
+}
+
+#[test]
+fn dirty_data_is_refused_with_the_violations_and_nothing_is_created() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+    let digest = crate::support::table_digest(&db, REFERENCE_TABLE);
+
+    let (stdout, stderr) = add_constraints(&db, &[], 1);
+    for task in [MIXED_RUNNING_100_TASK, MIXED_STOPPED_45_TASK, MIXED_NULL_STATE_TASK, MIXED_DUP_USER_B_TASK] {
+        assert!(stdout.contains(task), "{task} not listed:\n{stdout}");
+    }
+    assert!(stdout.contains(MIXED_REPEATED_TASK), "{stdout}");
+    assert!(stderr.contains("nothing was changed") && stderr.contains("--repair"), "{stderr}");
+    assert!(end_state(&db, REFERENCE_TABLE).is_empty());
+    assert_eq!(crate::support::table_digest(&db, REFERENCE_TABLE), digest);
+
+    let (json, _) = add_constraints(&db, &["--json"], 1);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["refused"], true);
+    assert_eq!(doc["validation"]["data_ok"], false);
+}
+
+/// Needs `repair` (issue 3): until it is merged, `repair` is a stub that exits 2 and this test
+/// fails on that exit code.
+#[test]
+fn with_repair_and_yes_dirty_data_is_repaired_then_the_constraints_installed() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+
+    add_constraints(&db, &["--repair", "--yes"], 0);
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+#[test]
+fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_and_rebuilt() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    // A duplicate makes a plain concurrent build fail, leaving an INVALID index behind.
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage)
+         SELECT gen_random_uuid(), task_id, false, 100 FROM user_sync_status WHERE task_id IS NOT NULL LIMIT 1",
+    );
+    let err = db.try_execute("CREATE UNIQUE INDEX CONCURRENTLY uniq_task_id ON user_sync_status (task_id)");
+    assert_eq!(err.unwrap_err().code(), Some(&postgres::error::SqlState::UNIQUE_VIOLATION));
+    let state = end_state(&db, REFERENCE_TABLE);
+    assert_eq!(state.len(), 1);
+    assert_eq!((state[0].0.as_str(), state[0].2), (TASK, false), "{state:?}");
+
+    // While the duplicate is there, the rollout refuses.
+    let (stdout, _) = add_constraints(&db, &[], 1);
+    assert!(stdout.contains("duplicate-task-id"), "{stdout}");
+
+    db.execute("DELETE FROM user_sync_status WHERE id = (SELECT max(id) FROM user_sync_status)");
+    let (plan, _) = add_constraints(&db, &["--dry-run"], 0);
+    assert!(plan.contains("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"uniq_task_id\";"), "{plan}");
+    let (summary, steps) = add_constraints(&db, &[], 0);
+    assert!(steps.contains("drop uniq_task_id concurrently") && steps.contains("build uniq_task_id"), "{steps}");
+    assert!(summary.contains("unique index uniq_task_id: valid"), "{summary}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// A writer session updating random rows of the reference table in a loop, one autocommit
+/// statement at a time, recording when each commit returned and any error.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    handle: thread::JoinHandle<(Vec<Instant>, Vec<String>)>,
+}
+
+impl Writer {
+    fn start(db: &TestDb, rows: i64) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut client = Client::connect(db.url(), NoTls).unwrap();
+        let flag = stop.clone();
+        let handle = thread::spawn(move || {
+            let statement = client
+                .prepare(
+                    // Consistent updates only: a heartbeat, and progress kept within the CHECK.
+                    "UPDATE user_sync_status
+                        SET updated_at = now(),
+                            progress_percentage = CASE WHEN is_syncing THEN (random() * 99)::int
+                                                       ELSE progress_percentage END
+                      WHERE id = $1",
+                )
+                .unwrap();
+            let (mut commits, mut errors) = (Vec::new(), Vec::new());
+            while !flag.load(Ordering::Relaxed) {
+                let id = 1 + (uuid::Uuid::new_v4().as_u128() % rows as u128) as i64;
+                match client.execute(&statement, &[&id]) {
+                    Ok(_) => commits.push(Instant::now()),
+                    Err(e) => errors.push(describe_sql_error(&e)),
+                }
+            }
+            (commits, errors)
+        });
+        Writer { stop, handle }
+    }
+
+    /// Stops the writer; returns its commit times and errors.
+    fn finish(self) -> (Vec<Instant>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap()
+    }
+}
+
+/// The longest time between two commits (or the window's edges) inside [from, to].
+fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration {
+    let mut times: Vec<Instant> = commits.iter().copied().filter(|t| *t >= from && *t <= to).collect();
+    times.insert(0, from);
+    times.push(to);
+    times.windows(2).map(|w| w[1] - w[0]).max().unwrap()
+}
+
+/// Waits (generously) until the writer has committed at least once, so it is in its loop.
+fn wait_for_commits(db: &TestDb, before: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.count(REFERENCE_TABLE, &format!("updated_at > '{before}'::timestamptz")) == 0 {
+        assert!(Instant::now() < deadline, "the writers never committed");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_lock_held_longer_than_the_retries_ends_in_exit_5_while_a_writer_keeps_committing() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+
+    // A long report: an open transaction that read the table holds ACCESS SHARE, which only
+    // ADD CONSTRAINT's ACCESS EXCLUSIVE conflicts with (writers do not).
+    let mut holder = db.client();
+    let mut report = holder.transaction().unwrap();
+    report.query("SELECT count(*) FROM user_sync_status", &[]).unwrap();
+
+    let start: String = db.scalar("SELECT now()::text");
+    let writer = Writer::start(&db, CLEAN_ROWS);
+    wait_for_commits(&db, &start);
+    let from = Instant::now();
+    let (stdout, stderr) =
+        add_constraints_with(&db, &["--lock-timeout", "300ms"], &["--retries", "4", "--retry-delay", "200ms"], 5);
+    let to = Instant::now();
+    let (commits, errors) = writer.finish();
+
+    // The state of each object is reported; nothing was half-made.
+    assert!(stdout.contains("check chk_sync_state_consistency: missing"), "{stdout}");
+    assert!(stdout.contains("unique index uniq_task_id: missing"), "{stdout}");
+    assert!(stderr.contains("attempt 3/4") && stderr.contains("lock"), "{stderr}");
+    assert!(end_state(&db, REFERENCE_TABLE).is_empty());
+
+    // The writer was held up at most for one lock timeout at a time, never for the whole
+    // attempt: it committed all along (the deadline is generous, the holder never let go).
+    assert!(errors.is_empty(), "writer errors: {errors:?}");
+    let during = commits.iter().filter(|t| **t >= from && **t <= to).count();
+    assert!(during >= 4, "the writer committed {during} times during the attempt\n{stderr}");
+    let gap = longest_gap(&commits, from, to);
+    assert!(gap < Duration::from_secs(5), "the writer was stuck for {gap:?}\n{stderr}");
+
+    // Once the report ends, the rollout goes through.
+    report.rollback().unwrap();
+    add_constraints(&db, &[], 0);
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// A concurrent build waits for transactions that could still write without seeing the index;
+/// an open writing transaction makes it run out of retries. The half-built index is reported
+/// (or dropped), and a rerun after the transaction ends drops and rebuilds it.
+#[test]
+fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_finishes() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(
+        "ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+           (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+           OR (is_syncing = FALSE AND progress_percentage IN (0, 100)))",
+    );
+    let mut holder = db.client();
+    let mut open = holder.transaction().unwrap();
+    open.execute("UPDATE user_sync_status SET updated_at = now() WHERE id = 1", &[]).unwrap();
+
+    let (stdout, stderr) =
+        add_constraints_with(&db, &["--lock-timeout", "300ms"], &["--retries", "2", "--retry-delay", "100ms"], 5);
+    assert!(stdout.contains("build uniq_user_running_sync concurrently") && stdout.contains("failed"), "{stdout}");
+    assert!(stdout.contains("unique index uniq_task_id: missing"), "{stdout}");
+    assert!(stderr.contains("attempt 1/2"), "{stderr}");
+    assert!(!valid_objects(&db, REFERENCE_TABLE).contains(&RUNNING.to_string()));
+
+    open.rollback().unwrap();
+    let (summary, _) = add_constraints(&db, &[], 0);
+    assert!(summary.contains("unique index uniq_user_running_sync: valid"), "{summary}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+}
+
+#[test]
+fn four_writers_keep_committing_while_a_200k_row_table_gets_its_constraints() {
+    const ROWS: i64 = 200_000;
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    // One row per user: 2 % running (progress 0..98), the rest completed or idle.
+    db.execute(&format!(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT gen_random_uuid(), 'sync_' || n, n % 50 = 0,
+                CASE WHEN n % 50 = 0 THEN n % 99 WHEN n % 3 = 0 THEN 0 ELSE 100 END,
+                now() - interval '1 hour', now() - interval '10 minutes'
+         FROM generate_series(1, {ROWS}) AS n"
+    ));
+    db.execute("VACUUM ANALYZE user_sync_status");
+
+    let start: String = db.scalar("SELECT now()::text");
+    let writers: Vec<Writer> = (0..4).map(|_| Writer::start(&db, ROWS)).collect();
+    wait_for_commits(&db, &start);
+    let from = Instant::now();
+    let out = syncctl(&db).arg("add-constraints").output().unwrap();
+    let to = Instant::now();
+    let results: Vec<_> = writers.into_iter().map(Writer::finish).collect();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));
+    eprintln!("rollout of {ROWS} rows under 4 writers, {:?}:\n{stderr}", to - from);
+
+    for (n, (commits, errors)) in results.iter().enumerate() {
+        assert!(errors.is_empty(), "writer {n} failed: {errors:?}");
+        let during = commits.iter().filter(|t| **t >= from && **t <= to).count();
+        let gap = longest_gap(commits, from, to);
+        eprintln!("writer {n}: {during} commits during the rollout, longest gap {gap:?}");
+        assert!(during > 0, "writer {n} did not commit during the rollout");
+        // Generous: the only lock a writer can queue behind is ADD CONSTRAINT's, bounded by
+        // --lock-timeout (2 s).
+        assert!(gap < Duration::from_secs(10), "writer {n} was stuck for {gap:?}");
+    }
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// Applies the `--print-sql` script for `table` with psql, as the script's header says.
+fn apply_script(db: &TestDb, table: &str) {
+    let out = syncctl_bare().args(["--table", table, "add-constraints", "--print-sql"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("rollout.sql");
+    std::fs::write(&path, &out.stdout).unwrap();
+    let psql =
+        Process::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"]).arg(&path).output();
+    let psql = psql.expect("psql on PATH");
+    assert!(psql.status.success(), "psql failed:\n{}\n{}", text(&psql.stdout), text(&psql.stderr));
+}
+
+#[test]
+fn the_print_sql_script_applied_with_psql_leaves_the_same_end_state_as_the_command() {
+    // The reference table, by the command and by the script (twice: it is idempotent).
+    let by_command = TestDb::new();
+    let by_script = TestDb::new();
+    for db in [&by_command, &by_script] {
+        reference_table(db, REFERENCE_TABLE);
+        clean(db, REFERENCE_TABLE);
+    }
+    add_constraints(&by_command, &[], 0);
+    apply_script(&by_script, REFERENCE_TABLE);
+    assert_eq!(valid_objects(&by_script, REFERENCE_TABLE), all_three());
+    assert_eq!(end_state(&by_script, REFERENCE_TABLE), end_state(&by_command, REFERENCE_TABLE));
+    apply_script(&by_script, REFERENCE_TABLE);
+    assert_eq!(end_state(&by_script, REFERENCE_TABLE), end_state(&by_command, REFERENCE_TABLE));
+
+    // The variant table (a schema that needs quoting), with an INVALID uniq_task_id left by a
+    // failed build and a NOT VALID CHECK: the script repairs both, as the command does.
+    let by_command = TestDb::new();
+    let by_script = TestDb::new();
+    for db in [&by_command, &by_script] {
+        let table = variant_table(db);
+        clean(db, table);
+        db.execute(
+            "INSERT INTO \"Sync Ops\".user_sync_status (user_id, task_id, is_syncing, progress_percentage)
+             SELECT gen_random_uuid(), task_id, false, 100 FROM \"Sync Ops\".user_sync_status
+              WHERE task_id IS NOT NULL LIMIT 1",
+        );
+        assert!(
+            db.try_execute("CREATE UNIQUE INDEX CONCURRENTLY uniq_task_id ON \"Sync Ops\".user_sync_status (task_id)")
+                .is_err()
+        );
+        db.execute(
+            "DELETE FROM \"Sync Ops\".user_sync_status WHERE ctid = (SELECT max(ctid) FROM \"Sync Ops\".user_sync_status);
+             ALTER TABLE \"Sync Ops\".user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+               (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+               OR (is_syncing = FALSE AND progress_percentage IN (0, 100))) NOT VALID",
+        );
+    }
+    let out = syncctl(&by_command).args(["--table", VARIANT_TABLE, "add-constraints"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    apply_script(&by_script, VARIANT_TABLE);
+    assert_eq!(valid_objects(&by_script, VARIANT_TABLE), all_three());
+    assert_eq!(end_state(&by_script, VARIANT_TABLE), end_state(&by_command, VARIANT_TABLE));
+    require_installed(&by_script, VARIANT_TABLE, 0);
+}
+
+#[test]
+fn print_sql_needs_no_connection_and_says_how_to_run_it() {
+    let out = syncctl_bare().args(["add-constraints", "--print-sql"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let script = text(&out.stdout);
+    assert!(script.contains("psql -v ON_ERROR_STOP=1"), "{script}");
+    assert!(script.contains("SET lock_timeout = '2000ms';"), "{script}");
+    assert!(script.contains("run the\n-- script again"), "{script}");
+    assert!(script.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"uniq_task_id\" ON \"user_sync_status\""));
+}
+
+#[test]
+fn rollback_removes_the_three_objects_and_a_later_rollout_works_again() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    add_constraints(&db, &[], 0);
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+
+    // Without a terminal, it wants --yes and changes nothing.
+    let (_, stderr) = add_constraints(&db, &["--rollback"], 2);
+    assert!(stderr.contains("--yes"), "{stderr}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+
+    let (plan, _) = add_constraints(&db, &["--rollback", "--dry-run"], 0);
+    assert!(plan.contains("DROP INDEX CONCURRENTLY IF EXISTS \"public\".\"uniq_user_running_sync\";"), "{plan}");
+    assert!(plan.contains("DROP CONSTRAINT IF EXISTS \"chk_sync_state_consistency\";"), "{plan}");
+
+    let (summary, _) = add_constraints(&db, &["--rollback", "--yes"], 0);
+    assert!(summary.contains("the three constraints are removed"), "{summary}");
+    assert!(end_state(&db, REFERENCE_TABLE).is_empty());
+    add_constraints(&db, &["--rollback", "--yes"], 0);
+
+    add_constraints(&db, &[], 0);
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
