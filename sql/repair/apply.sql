@@ -38,7 +38,7 @@ WHERE t.ctid = ANY ($2::text[]::tid[])
   AND t."updated_at"::text          IS NOT DISTINCT FROM p.before_updated_at
   AND t."task_id"::text             IS NOT DISTINCT FROM p.before_task_id
   AND t."error_message"::text       IS NOT DISTINCT FROM p.before_error_message
-RETURNING {key}                                      AS key,
+RETURNING p.key                                      AS key,  -- the planned key: a ctid key moves
           t."task_id"::text                          AS task_id,
           t."is_syncing"                             AS is_syncing,
           round(t."progress_percentage")::int8       AS progress_percentage,

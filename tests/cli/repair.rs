@@ -241,3 +241,19 @@ fn a_row_heartbeated_between_plan_and_confirmation_is_skipped() {
     }
     assert_eq!(state(&db, MIXED_HALF_RELEASED_TASK).0, Some(false));
 }
+
+/// Without a primary key rows are named by ctid, which moves on update: plan and apply share one
+/// transaction, and the changed rows are reported as changed, not skipped.
+#[test]
+fn a_table_without_a_primary_key_is_repaired_in_one_transaction() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db.execute("CREATE TABLE no_key AS SELECT * FROM user_sync_status");
+
+    let out = syncctl(&db).args(["--table", "no_key", "repair", "--all", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("changed 1 rows, skipped 0"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no primary key"));
+    assert_eq!(db.count("no_key", "is_syncing"), 0);
+}
