@@ -1,15 +1,314 @@
-//! `repair`: not built yet.
+//! `repair`: the Priority-0 fixes. Plan, confirm, apply, without holding a lock while a person
+//! decides:
+//! 1. a REPEATABLE READ transaction selects the target rows with the classifier and locks them
+//!    (`--lock-timeout`, else exit 5), the plan is computed ([`plan::decide`]), and it rolls
+//!    back; the plan is printed, and `--dry-run` stops here;
+//! 2. a terminal is asked (default no); without one, `--yes` is required (exit 2);
+//! 3. a short transaction applies every change in one statement, each conditioned on the row
+//!    being exactly as planned (rows touched since are skipped and reported), checks the
+//!    changed rows against the CHECK predicate, and commits.
+//!
+//! A table without a primary key names rows by ctid, which holds only inside one transaction:
+//! then plan and apply share one transaction, and the rows stay locked while the prompt waits.
 
-use anyhow::Result;
+mod plan;
+
+use std::io::IsTerminal;
+
+use anyhow::{Context, Result, bail};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use crate::Ctx;
-use crate::cli::RepairArgs;
+use crate::cli::{RepairArgs, RowFormat};
+use crate::db::{self, param::TextParam};
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
+use crate::state::{Classifier, State};
+use crate::table::Table;
+use plan::{Applied, Outcome, Planned, Target};
 
-crate::statements! {}
+crate::statements! {
+    PLAN = "repair/plan.sql";
+    APPLY = "repair/apply.sql";
+}
+
+/// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
+const PLAN_ATTEMPTS: u32 = 3;
 
 /// Runs `repair`.
-pub async fn run(_args: RepairArgs, _ctx: &Ctx) -> Result<ExitStatus> {
-    Err(UsageError::with_hint("repair is not built yet", "see the open issues"))
+pub async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let kinds = kinds(&args)?;
+    let mut client = db::connect(&ctx.global, "repair").await?;
+    let mut attempt = 1;
+    loop {
+        // A serialization failure can only come from the plan's lock, before anything is
+        // printed or changed, so making the plan again is safe.
+        match session(&mut client, &args, &kinds, ctx).await {
+            Err(e) if attempt < PLAN_ATTEMPTS && is_serialization_failure(&e) => {
+                ctx.printer.debug("a selected row changed while the plan was made; planning again");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_serialization_failure(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
+        .any(|e| e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
+}
+
+/// The row kinds the selectors ask for (names of `sql/repair/plan.sql`'s $7). `--user` alone
+/// means every problem kind of that user; `--task` alone only the named tasks.
+fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
+    let problems = || State::PROBLEMS.iter().map(|s| s.name()).collect::<Vec<_>>();
+    if args.all {
+        return Ok(problems());
+    }
+    let asked = [
+        (args.zombies, State::Zombie),
+        (args.half_released, State::HalfReleased),
+        (args.inconsistent, State::Inconsistent),
+        (args.duplicates, State::Duplicate),
+    ];
+    let kinds: Vec<&str> = asked.iter().filter(|(on, _)| *on).map(|(_, s)| s.name()).collect();
+    if !kinds.is_empty() || !args.tasks.is_empty() {
+        return Ok(kinds);
+    }
+    if args.user.is_some() {
+        return Ok(problems());
+    }
+    Err(UsageError::with_hint(
+        "repair needs a selector: which rows should it repair?",
+        "pass --zombies, --half-released, --inconsistent, --duplicates, --all, --task ID or --user ID \
+         (add --dry-run to only see the plan)",
+    ))
+}
+
+/// One plan-confirm-apply round.
+async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &Ctx) -> Result<ExitStatus> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .start()
+        .await
+        .context("starting the plan's transaction")?;
+    let table = Table::introspect(&tx, &ctx.global.table).await?;
+    crate::commands::inspect::naive_note(&table, ctx);
+    let plan = make_plan(&tx, &table, args, kinds, ctx).await?;
+    let format = args.output.format();
+    if plan::changes(&plan) == 0 {
+        tx.rollback().await?;
+        show_plan(&plan, format, ctx)?;
+        if format == RowFormat::Json {
+            ctx.printer.data(&plan::render_json(&plan, args.dry_run, Some(&Outcome::default())))?;
+        }
+        ctx.printer.note("nothing to repair");
+        return Ok(ExitStatus::Success);
+    }
+    if table.key.is_empty() {
+        ctx.printer.note(&format!(
+            "{} has no primary key: rows are named by ctid, which holds only inside one transaction, \
+             so the plan's rows stay locked until it is applied or declined",
+            table.display()
+        ));
+        show_plan(&plan, format, ctx)?;
+        if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
+            return Ok(stop);
+        }
+        finish(tx, &table, &plan, format, ctx).await
+    } else {
+        tx.rollback().await.context("ending the plan's transaction")?;
+        show_plan(&plan, format, ctx)?;
+        if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
+            return Ok(stop);
+        }
+        let tx = db::read_write(client).await?;
+        finish(tx, &table, &plan, format, ctx).await
+    }
+}
+
+/// Selects, locks and classifies the target rows, and decides what to do with each.
+async fn make_plan(
+    tx: &Transaction<'_>,
+    table: &Table,
+    args: &RepairArgs,
+    kinds: &[&str],
+    ctx: &Ctx,
+) -> Result<Vec<Planned>> {
+    let mut classifier = Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), None);
+    if kinds.contains(&State::Duplicate.name()) {
+        classifier.find_duplicates(tx, table).await?;
+    }
+    let tasks = TextParam(array_literal(&args.tasks));
+    let kinds = kinds.to_vec();
+    let mut params = classifier.params();
+    params.push(&tasks);
+    params.push(&kinds);
+    let rows = tx.query(&table.render(&PLAN), &params).await.map_err(|e| {
+        let data_exception = e.code().is_some_and(|c| c.code().starts_with("22"));
+        if data_exception && !args.tasks.is_empty() {
+            let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+            return UsageError::with_hint(
+                format!("--task does not fit the table's task_id column: {message}"),
+                "pass task ids of the column's type",
+            );
+        }
+        classifier.explain_error(e, table).context("selecting and locking the rows to repair")
+    })?;
+    Ok(rows.iter().map(Target::from_row).map(plan::decide).collect())
+}
+
+/// A PostgreSQL array literal of text values (`{"a","b\"c"}`), sent as a [`TextParam`] so the
+/// server parses it with the column's own array type.
+fn array_literal(values: &[String]) -> String {
+    let items: Vec<String> =
+        values.iter().map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))).collect();
+    format!("{{{}}}", items.join(","))
+}
+
+fn show_plan(plan: &[Planned], format: RowFormat, ctx: &Ctx) -> Result<()> {
+    match format {
+        RowFormat::Table if !plan.is_empty() => ctx.printer.data(&plan::render_table(plan))?,
+        RowFormat::Csv => ctx.printer.data(&plan::render_csv(plan))?,
+        // JSON: one document at the end, with the result.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `Some(status)` when the plan is not to be applied: `--dry-run`, or declined.
+async fn confirm(args: &RepairArgs, plan: &[Planned], table: &Table, ctx: &Ctx) -> Result<Option<ExitStatus>> {
+    let json = args.output.format() == RowFormat::Json;
+    let document = || ctx.printer.data(&plan::render_json(plan, args.dry_run, None));
+    if args.dry_run {
+        if json {
+            document()?;
+        }
+        ctx.printer.note("--dry-run: nothing changed");
+        return Ok(Some(ExitStatus::Success));
+    }
+    if args.yes {
+        return Ok(None);
+    }
+    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !terminal {
+        if json {
+            document()?;
+        }
+        return Err(UsageError::with_hint(
+            "not applying the plan: there is no terminal to confirm on and --yes was not given; nothing changed",
+            "review the plan, then run again with --yes (or --dry-run to only show it)",
+        ));
+    }
+    if json {
+        // The document comes at the end; the person deciding needs to see the plan now.
+        eprint!("{}", plan::render_table(plan));
+    }
+    let prompt = format!("Apply these {} changes to {}?", plan::changes(plan), table.display());
+    // Never auto-confirmed (not even when CI is set): --yes is the only way around the question.
+    let answer =
+        tokio::task::spawn_blocking(move || dialoguer::Confirm::new().with_prompt(prompt).default(false).interact())
+            .await
+            .context("asking for confirmation")?
+            .context("reading the answer from the terminal")?;
+    if answer {
+        return Ok(None);
+    }
+    if json {
+        document()?;
+    }
+    ctx.printer.note("not confirmed: nothing changed");
+    Ok(Some(ExitStatus::Problems))
+}
+
+/// Applies the plan in `tx`, verifies the changed rows, commits, and prints the result.
+async fn finish(
+    tx: Transaction<'_>,
+    table: &Table,
+    plan: &[Planned],
+    format: RowFormat,
+    ctx: &Ctx,
+) -> Result<ExitStatus> {
+    let outcome = apply(&tx, table, plan).await?;
+    tx.commit().await.context("committing the repair")?;
+    match format {
+        RowFormat::Json => ctx.printer.data(&plan::render_json(plan, false, Some(&outcome)))?,
+        _ => ctx.printer.data(&plan::render_outcome(&outcome))?,
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// Runs `sql/repair/apply.sql` with the planned changes; fails (so the caller's transaction
+/// rolls back) when a changed row would violate the CHECK predicate.
+async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<Outcome> {
+    let changes: Vec<(&Target, &plan::Change)> =
+        plan.iter().filter_map(|p| p.change.as_ref().map(|c| (&p.target, c))).collect();
+    let text = |f: fn(&Target) -> Option<&str>| changes.iter().map(|(t, _)| f(t)).collect::<Vec<_>>();
+    let keys = text(|t| Some(&t.key));
+    let ctids = text(|t| Some(&t.ctid));
+    let before_syncing = text(|t| t.before.is_syncing.as_deref());
+    let before_progress = text(|t| t.before.progress.as_deref());
+    let before_updated = text(|t| t.before.updated_at.as_deref());
+    let before_task = text(|t| t.before.task_id.as_deref());
+    let before_error = text(|t| t.before.error_message.as_deref());
+    let syncing: Vec<bool> = changes.iter().map(|(_, c)| c.is_syncing).collect();
+    let progress: Vec<i64> = changes.iter().map(|(_, c)| c.progress).collect();
+    let new_task: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.new_task_id.as_deref()).collect();
+    let notes: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.note.as_deref()).collect();
+    let rows = tx
+        .query(
+            &table.render(&APPLY),
+            &[
+                &keys,
+                &ctids,
+                &before_syncing,
+                &before_progress,
+                &before_updated,
+                &before_task,
+                &before_error,
+                &syncing,
+                &progress,
+                &new_task,
+                &notes,
+            ],
+        )
+        .await
+        .context("applying the plan")?;
+    let broken: Vec<String> =
+        rows.iter().filter(|r| !r.get::<_, bool>("consistent")).map(|r| r.get::<_, String>("key")).collect();
+    if !broken.is_empty() {
+        bail!(
+            "the repaired rows with keys {} would violate chk_sync_state_consistency; rolled back, nothing changed \
+             (this is a bug in syncctl: please report it with the plan)",
+            broken.join(", ")
+        );
+    }
+    let applied: Vec<Applied> = rows
+        .iter()
+        .map(|r| Applied {
+            key: r.get("key"),
+            task_id: r.get("task_id"),
+            is_syncing: r.get("is_syncing"),
+            progress: r.get("progress_percentage"),
+            error_message: r.get("error_message"),
+        })
+        .collect();
+    let skipped =
+        changes.iter().filter(|(t, _)| !applied.iter().any(|a| a.key == t.key)).map(|(t, _)| (*t).clone()).collect();
+    Ok(Outcome { applied, skipped })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn array_literals_quote_every_value() {
+        assert_eq!(array_literal(&[]), "{}");
+        assert_eq!(array_literal(&["a".into(), "b,c".into()]), "{\"a\",\"b,c\"}");
+        assert_eq!(array_literal(&["say \"hi\"\\".into()]), "{\"say \\\"hi\\\"\\\\\"}");
+    }
 }

@@ -8,7 +8,7 @@ pub mod tls;
 
 use anyhow::{Context, Result};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{Client, IsolationLevel, Transaction};
+use tokio_postgres::{CancelToken, Client, IsolationLevel, Transaction};
 
 use crate::cli::GlobalArgs;
 use crate::error::UsageError;
@@ -16,13 +16,7 @@ use settings::{ProcessEnv, Session};
 
 /// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`).
 pub async fn connect(global: &GlobalArgs, command: &str) -> Result<Client> {
-    let session = Session {
-        application_name: format!("syncctl/{command}"),
-        lock_timeout: global.lock_timeout,
-        statement_timeout: global.statement_timeout,
-        time_zone: global.timestamp_zone.clone(),
-    };
-    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session)?;
+    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(global, command))?;
     let tls = tls::connector(&settings.verification)?;
     let (client, connection) = match settings.config.connect(tls).await {
         Ok(pair) => pair,
@@ -38,6 +32,23 @@ pub async fn connect(global: &GlobalArgs, command: &str) -> Result<Client> {
     // The connection task ends when the client is dropped; its errors surface on the next query.
     tokio::spawn(connection);
     Ok(client)
+}
+
+/// The session settings of a connection for `command`.
+fn session(global: &GlobalArgs, command: &str) -> Session {
+    Session {
+        application_name: format!("syncctl/{command}"),
+        lock_timeout: global.lock_timeout,
+        statement_timeout: global.statement_timeout,
+        time_zone: global.timestamp_zone.clone(),
+    }
+}
+
+/// Asks the server to cancel the statement running on `token`'s connection (over a new
+/// connection with the same address and TLS policy). Its transaction then rolls back.
+pub async fn cancel(global: &GlobalArgs, token: &CancelToken) -> Result<()> {
+    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(global, "cancel"))?;
+    token.cancel_query(tls::connector(&settings.verification)?).await.context("cancelling the running statement")
 }
 
 /// A read-only transaction with one snapshot for all its statements, so counts and rows agree.

@@ -1,1 +1,259 @@
-//! `repair` tests: not written yet.
+//! `repair`: the incident released with its history kept, the mixed table's every kind of bad
+//! row repaired as the README says (after which the constraints apply by plain SQL), no change
+//! without confirmation, a row heartbeated between plan and confirmation skipped, and a row
+//! lock held elsewhere ending in exit 5 with nothing changed.
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::health::PLAIN_CONSTRAINTS;
+use crate::reap::{wait_exit, wait_for};
+use crate::support::fixtures::*;
+use crate::support::{TestDb, syncctl, table_digest};
+
+fn json(output: &[u8]) -> Value {
+    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
+}
+
+/// (is_syncing, progress_percentage, error_message) of the row with this task id.
+fn state(db: &TestDb, task: &str) -> (Option<bool>, Option<i32>, Option<String>) {
+    let row = db.query_one(
+        "SELECT is_syncing, progress_percentage, error_message FROM user_sync_status WHERE task_id = $1",
+        &[&task],
+    );
+    (row.get(0), row.get(1), row.get(2))
+}
+
+/// The rows of the mixed table that are not special (`mixed-*`): repair must not touch them.
+fn ordinary_digest(db: &TestDb) -> String {
+    db.scalar(
+        "SELECT md5(string_agg(t::text, '|' ORDER BY id)) FROM user_sync_status t
+         WHERE task_id IS NULL OR task_id NOT LIKE 'mixed-%'",
+    )
+}
+
+#[test]
+fn the_incident_is_released_with_its_history_and_the_constraints_then_hold() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    let before = table_digest(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["repair", "--all", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains(INCIDENT_TASK));
+    assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "--dry-run changes nothing");
+
+    let out = syncctl(&db).args(["repair", "--all", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let (syncing, progress, error) = state(&db, INCIDENT_TASK);
+    assert_eq!((syncing, progress), (Some(false), Some(0)));
+    let error = error.unwrap();
+    let kept = format!("{INCIDENT_ERROR} - released by syncctl repair: zombie, half-released (no heartbeat for ");
+    assert!(error.starts_with(&kept), "{error}");
+    assert_eq!(db.count("user_sync_status", "current_stats <> '{}'"), INCIDENT_COMPLETED, "stats kept");
+
+    let health = syncctl(&db).arg("health").output().unwrap();
+    assert!(matches!(health.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&health.stdout));
+    let validate = syncctl(&db).arg("validate-constraints").output().unwrap();
+    assert_eq!(validate.status.code(), Some(0), "{}", String::from_utf8_lossy(&validate.stdout));
+    // The user can start a sync again, under the constraints.
+    db.execute(PLAIN_CONSTRAINTS);
+    db.execute(&format!(
+        "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 0, task_id = 'sync-again',
+                error_message = NULL, updated_at = now() WHERE user_id = '{INCIDENT_USER}'"
+    ));
+}
+
+#[test]
+fn without_a_terminal_or_yes_nothing_changes_and_it_says_why() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    let before = table_digest(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["repair", "--all"]).env("CI", "true").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no terminal") && stderr.contains("--yes"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains(INCIDENT_TASK), "the plan is shown");
+
+    let out = syncctl(&db).arg("repair").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--zombies"));
+    assert_eq!(table_digest(&db, REFERENCE_TABLE), before);
+}
+
+#[test]
+fn every_kind_of_bad_row_is_repaired_as_documented() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+    let ordinary = ordinary_digest(&db);
+    let skewed_before = state(&db, MIXED_SKEWED_TASK);
+
+    let out = syncctl(&db).args(["repair", "--all", "--yes", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["plan"].as_array().unwrap().len(), 11, "10 changes and the skewed row: {doc:#}");
+    assert_eq!(doc["result"]["applied"].as_array().unwrap().len(), 10);
+    assert!(doc["result"]["skipped"].as_array().unwrap().is_empty());
+    for entry in doc["plan"].as_array().unwrap() {
+        for key in ["key", "user_id", "task_id", "reason", "before", "after"] {
+            assert!(entry.get(key).is_some(), "{key} missing from {entry}");
+        }
+    }
+
+    let released = |task: &str, note: &str| {
+        let (syncing, progress, error) = state(&db, task);
+        assert_eq!((syncing, progress), (Some(false), Some(0)), "{task}");
+        let error = error.unwrap_or_default();
+        assert!(error.contains(&format!("released by syncctl repair: {note}")), "{task}: {error}");
+    };
+    for task in MIXED_ZOMBIE_TASKS {
+        released(task, "zombie (no heartbeat for 10m");
+    }
+    released(MIXED_HALF_RELEASED_TASK, "zombie, half-released");
+    assert!(
+        state(&db, MIXED_HALF_RELEASED_TASK).2.unwrap().starts_with("sync failed: invalid_grant (token expired) - ")
+    );
+    released(MIXED_STOPPED_45_TASK, "stopped at 45%");
+    released(MIXED_NULL_STATE_TASK, "is_syncing was NULL");
+    released(MIXED_DUP_USER_B_TASK, "a second running row of its user");
+    // Live rows keep running: the one at 100 % is clamped to 99, the fresher of the pair kept.
+    assert_eq!(state(&db, MIXED_RUNNING_100_TASK), (Some(true), Some(99), None));
+    assert_eq!(state(&db, MIXED_DUP_USER_A_TASK), (Some(true), Some(20), None));
+    assert_eq!(state(&db, MIXED_SKEWED_TASK), skewed_before, "skewed rows are reported, not changed");
+    let skewed = doc["plan"].as_array().unwrap().iter().find(|p| p["task_id"] == MIXED_SKEWED_TASK).unwrap();
+    assert!(skewed["after"].is_null());
+    // One of the repeated pair keeps its id; the other is renamed <old>~dup~<key>.
+    assert_eq!(db.count("user_sync_status", &format!("task_id = '{MIXED_REPEATED_TASK}'")), 1);
+    let renamed: String = db.scalar(&format!(
+        "SELECT task_id || '=' || id FROM user_sync_status WHERE task_id LIKE '{MIXED_REPEATED_TASK}~dup~%'"
+    ));
+    let (new_id, key) = renamed.split_once('=').unwrap();
+    assert_eq!(new_id, format!("{MIXED_REPEATED_TASK}~dup~{key}"));
+    assert_eq!(ordinary_digest(&db), ordinary, "ordinary rows untouched");
+
+    db.execute(PLAIN_CONSTRAINTS);
+    let out = syncctl(&db).arg("validate-constraints").output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn selectors_pick_their_kind_and_task_releases_a_live_task() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+
+    let out = syncctl(&db).args(["repair", "--zombies", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(db.count("user_sync_status", "error_message LIKE '%released by syncctl repair%'"), MIXED_ZOMBIES);
+    assert_eq!(state(&db, MIXED_STOPPED_45_TASK).1, Some(45), "not asked for");
+    assert_eq!(state(&db, MIXED_RUNNING_100_TASK).1, Some(100), "not asked for");
+
+    // A live task is released only when named.
+    let out = syncctl(&db).args(["repair", "--task", MIXED_DUP_USER_A_TASK, "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(state(&db, MIXED_DUP_USER_A_TASK).0, Some(false));
+    assert_eq!(state(&db, MIXED_DUP_USER_B_TASK).0, Some(true), "only the named task");
+
+    // --user restricts; a value user_id (uuid) cannot hold is a usage error.
+    let out = syncctl(&db).args(["repair", "--user", MIXED_DUP_USER, "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(state(&db, MIXED_STOPPED_45_TASK).1, Some(45), "another user's row");
+    let out = syncctl(&db).args(["repair", "--user", "not-a-uuid", "--all", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_row_lock_held_elsewhere_ends_in_exit_5_with_nothing_changed() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, false);
+    let before = table_digest(&db, REFERENCE_TABLE);
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.query("SELECT 1 FROM user_sync_status WHERE task_id = 'mixed-zombie-2' FOR UPDATE", &[]).unwrap();
+
+    let out = syncctl(&db).args(["repair", "--zombies", "--yes", "--lock-timeout", "500ms"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(5), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lock"));
+    tx.rollback().unwrap();
+    assert_eq!(table_digest(&db, REFERENCE_TABLE), before);
+}
+
+/// The race, with the confirmation prompt as the window: `repair --zombies` runs under a
+/// pseudo-terminal (`script` from util-linux); once it asks, the test heartbeats one planned
+/// zombie with plain SQL and answers yes. That row must be skipped and reported; the others
+/// released.
+#[test]
+fn a_row_heartbeated_between_plan_and_confirmation_is_skipped() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, false);
+    let racer = MIXED_ZOMBIE_TASKS[0];
+
+    let command = format!("'{}' repair --zombies --color never", env!("CARGO_BIN_EXE_syncctl"));
+    let mut child = Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("DATABASE_URL", db.url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut stdout = child.stdout.take().unwrap();
+    let sink = Arc::clone(&seen);
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    wait_for("the confirmation prompt", || text().contains("Apply these"));
+    assert!(text().contains(racer), "the plan lists the racer: {}", text());
+
+    db.execute(&format!("UPDATE user_sync_status SET updated_at = now() WHERE task_id = '{racer}'"));
+    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
+    let status = wait_exit(&mut child);
+    reader.join().unwrap();
+    let output = text();
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(output.contains(&format!("skipped {racer} ")), "{output}");
+    assert!(output.contains("changed 4 rows, skipped 1"), "{output}");
+
+    let (syncing, progress, error) = state(&db, racer);
+    assert_eq!((syncing, progress, error), (Some(true), Some(0), None), "the heartbeated row is left alone");
+    for task in &MIXED_ZOMBIE_TASKS[1..] {
+        assert_eq!(state(&db, task).0, Some(false), "{task}");
+    }
+    assert_eq!(state(&db, MIXED_HALF_RELEASED_TASK).0, Some(false));
+}
+
+/// Without a primary key rows are named by ctid, which moves on update: plan and apply share one
+/// transaction, and the changed rows are reported as changed, not skipped.
+#[test]
+fn a_table_without_a_primary_key_is_repaired_in_one_transaction() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db.execute("CREATE TABLE no_key AS SELECT * FROM user_sync_status");
+
+    let out = syncctl(&db).args(["--table", "no_key", "repair", "--all", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("changed 1 rows, skipped 0"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no primary key"));
+    assert_eq!(db.count("no_key", "is_syncing"), 0);
+}

@@ -1,0 +1,41 @@
+-- reap: one batch, one statement (so one implicit transaction): release up to $2 running rows
+-- whose heartbeat is older than $1 seconds by the database clock, or missing (the zombie rule of
+-- state/classify.sql; started_at plays no part, so a long healthy sync is never reaped).
+-- Safe with several reapers at once: the CTE locks its rows FOR UPDATE SKIP LOCKED (a row
+-- another reaper holds is skipped, not waited for), and the UPDATE re-checks the condition on
+-- the row it locked, so a row that a live task heartbeated or another reaper released in the
+-- meantime is left alone. Each released row is released once.
+-- A released row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
+-- updated_at now(), and " - released by syncctl reap: no heartbeat for <N>s at <time>" appended
+-- to the old error text (which is kept). current_stats is kept.
+-- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit).
+-- Returns task_id, user_id and how long each row had been silent (NULL: no heartbeat at all).
+-- Locks: the released rows; ROW EXCLUSIVE on the table (waits at most lock_timeout for it).
+-- Cost: with an index on updated_at of running rows (e.g. WHERE is_syncing), only the dead
+-- rows are read; without it, a scan that stops after $2 matches.
+WITH dead AS (
+    SELECT t.ctid,
+           CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS last_heartbeat
+    FROM {table} AS t
+    WHERE t."is_syncing"
+      AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1))
+    LIMIT $2
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE {table} AS t
+SET "is_syncing"          = false,
+    "progress_percentage" = 0,
+    "updated_at"          = now(),
+    "error_message"       = concat_ws(' - ', t."error_message",
+                              'released by syncctl reap: '
+                              || COALESCE('no heartbeat for '
+                                          || floor(extract(epoch FROM now() - d.last_heartbeat))::int8
+                                          || 's', 'no heartbeat recorded')
+                              || ' at ' || date_trunc('second', now()))
+FROM dead AS d
+WHERE t.ctid = d.ctid
+  AND t."is_syncing"
+  AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1))
+RETURNING t."task_id"::text                                           AS task_id,
+          t."user_id"::text                                           AS user_id,
+          floor(extract(epoch FROM now() - d.last_heartbeat))::int8   AS silent_seconds
