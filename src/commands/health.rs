@@ -189,10 +189,6 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
     })
 }
 
-fn opt_time(t: &Option<DateTime<Utc>>) -> Value {
-    t.as_ref().map_or(Value::Null, |t| Value::String(output::timestamp(t)))
-}
-
 /// The seed's JSON shape, plus `status`, `warnings`, `constraints`, `table` and
 /// `heartbeat_timeout_seconds` beside it.
 pub fn render_json(report: &Report) -> String {
@@ -212,8 +208,8 @@ pub fn render_json(report: &Report) -> String {
             json!({
                 "task_id": z.task_id,
                 "user_id": z.user_id,
-                "started_at": opt_time(&z.started_at),
-                "last_update": opt_time(&z.last_update),
+                "started_at": output::timestamp_json(&z.started_at),
+                "last_update": output::timestamp_json(&z.last_update),
                 "silent_minutes": z.silent_minutes,
             })
         })

@@ -97,10 +97,6 @@ pub fn naive_note(table: &Table, ctx: &Ctx) -> Option<(Vec<String>, String)> {
     Some((columns.into_iter().map(String::from).collect(), ctx.global.timestamp_zone.clone()))
 }
 
-fn opt_time(t: &Option<DateTime<Utc>>) -> Value {
-    t.as_ref().map_or(Value::Null, |t| Value::String(output::timestamp(t)))
-}
-
 /// The JSON document: `{now, heartbeat_timeout_seconds, counts, rows}`.
 pub fn render_json(report: &Report) -> String {
     let counts: Map<String, Value> = report.counts.iter().map(|(s, n)| (s.name().to_string(), json!(n))).collect();
@@ -116,8 +112,8 @@ pub fn render_json(report: &Report) -> String {
                 "is_syncing": r.is_syncing,
                 "progress_percentage": r.progress_percentage,
                 "silent_seconds": r.silent_seconds,
-                "started_at": opt_time(&r.started_at),
-                "updated_at": opt_time(&r.updated_at),
+                "started_at": output::timestamp_json(&r.started_at),
+                "updated_at": output::timestamp_json(&r.updated_at),
                 "error_message": r.error_message,
             })
         })
