@@ -3,6 +3,8 @@
 
 mod add_constraints;
 
+mod bench_smoke;
+
 mod harness;
 
 mod health;

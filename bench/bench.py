@@ -1,0 +1,773 @@
+#!/usr/bin/env python3
+"""syncctl side by side with the seed's hand-run SQL (issue 7; BENCHMARKS.md).
+
+Starts a throwaway PostgreSQL cluster (initdb defaults, its own port and socket directory; as
+root every PostgreSQL program runs as the `postgres` OS user), loads a `user_sync_status` of N
+rows (one row per user, primary key user_id; the mix of BENCHMARK-BASELINE.md), and times each
+item with the two sides alternated, reporting medians, min-max and the ratio syncctl/seed.
+
+Python 3.11 standard library only. The seed's side runs through `psql`, as a DBA would paste it;
+the writers of item 5 speak the PostgreSQL wire protocol themselves (a few lines below), so a
+blocked write is timed to the microsecond and the writers stop exactly when told.
+
+Usage: python3 bench/bench.py --rows 1000000 [--rows 10000000] [--repeat 5] [--out results.md]
+       python3 bench/bench.py --rows 10000 --quick          (the smoke run of `cargo test`)
+"""
+
+import argparse
+import glob
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Every zombie of the loaded mix is silent for more than 1 h 50 min, every healthy running row
+# for less than 30 s: with a 1 h timeout on both sides, the classification cannot drift while a
+# run lasts (with 60 s, healthy rows would turn into zombies a minute after loading).
+HEARTBEAT_TIMEOUT = "1h"
+HEARTBEAT_INTERVAL_SQL = "interval '1 hour'"
+TABLE = "user_sync_status"
+INCIDENT_USER = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38"
+ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8"]
+
+# ---------------------------------------------------------------------------------------------
+# The seed's statements (BRIEF.md), verbatim except the heartbeat timeout (see above).
+
+SEED_HEALTH = f"""
+SELECT count(*)                                                         AS total_users,
+       count(*) FILTER (WHERE is_syncing = TRUE)                        AS active_syncs,
+       count(*) FILTER (WHERE is_syncing = TRUE
+                        AND updated_at < NOW() - {HEARTBEAT_INTERVAL_SQL}) AS zombie_tasks,
+       count(*) FILTER (WHERE NOT ((is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+                        OR (is_syncing = FALSE AND progress_percentage IN (0, 100)))) AS inconsistent_tasks,
+       count(*) FILTER (WHERE is_syncing = FALSE AND progress_percentage = 100
+                        AND updated_at >= NOW() - INTERVAL '1 hour')    AS recent_completed_syncs
+FROM user_sync_status;
+SELECT task_id, user_id, started_at, updated_at AS last_update,
+       floor(EXTRACT(EPOCH FROM (NOW() - updated_at)) / 60)::int AS silent_minutes
+FROM user_sync_status
+WHERE is_syncing = TRUE AND updated_at < NOW() - {HEARTBEAT_INTERVAL_SQL}
+ORDER BY updated_at
+LIMIT 5;
+"""
+
+SEED_B = """
+SELECT user_id, task_id, is_syncing, error_message, started_at, updated_at,
+       EXTRACT(EPOCH FROM (NOW() - updated_at))/60 as minutes_since_update
+FROM user_sync_status
+WHERE is_syncing = TRUE AND started_at < NOW() - INTERVAL '30 minutes';
+"""
+
+SEED_E = """
+SELECT user_id, task_id, is_syncing, progress_percentage,
+  CASE WHEN is_syncing = TRUE AND progress_percentage NOT BETWEEN 0 AND 99 THEN 'progress/state mismatch'
+       WHEN is_syncing = FALSE AND progress_percentage NOT IN (0, 100) THEN 'finished-state mismatch'
+       ELSE 'ok' END AS status_check
+FROM user_sync_status
+WHERE NOT ((is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+        OR (is_syncing = FALSE AND progress_percentage IN (0, 100)));
+"""
+
+SEED_C = """
+UPDATE user_sync_status
+SET is_syncing = FALSE, progress_percentage = 0,
+    error_message = CONCAT(COALESCE(error_message, ''), ' - 自动清理超时任务'),
+    updated_at = NOW()
+WHERE is_syncing = TRUE AND started_at < NOW() - INTERVAL '30 minutes';
+"""
+
+# (f), Priority 4, with progress_percentage = 0 added: without it the CHECK refuses the whole
+# UPDATE as soon as one dead task stopped at 1-99 % (BENCHMARK-BASELINE.md, finding 3).
+SEED_F = f"""
+UPDATE user_sync_status
+SET is_syncing = FALSE, progress_percentage = 0,
+    error_message = 'task heartbeat timed out, cleaned up automatically at ' || NOW(),
+    updated_at = NOW()
+WHERE is_syncing = TRUE AND updated_at < NOW() - {HEARTBEAT_INTERVAL_SQL};
+"""
+
+SEED_D = """
+ALTER TABLE user_sync_status
+ADD CONSTRAINT chk_sync_state_consistency
+CHECK (
+    (is_syncing = TRUE  AND progress_percentage BETWEEN 0 AND 99)
+ OR (is_syncing = FALSE AND progress_percentage IN (0, 100))
+);
+CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status(user_id) WHERE is_syncing = TRUE;
+CREATE UNIQUE INDEX uniq_task_id ON user_sync_status(task_id);
+"""
+
+DROP_CONSTRAINTS = """
+ALTER TABLE user_sync_status DROP CONSTRAINT IF EXISTS chk_sync_state_consistency;
+DROP INDEX IF EXISTS uniq_user_running_sync;
+DROP INDEX IF EXISTS uniq_task_id;
+"""
+
+# ---------------------------------------------------------------------------------------------
+# The table and its mix. Per 10,000 rows: 30 long healthy syncs (started 40 min - 3 h ago), 120
+# short ones, 40 zombies (a quarter half-released), 5 running at 100 % and 5 idle at 1-98 %
+# (inconsistent); the rest alternate completed and idle (1 in 20 idle rows failed). Plus the
+# incident's row. Timestamps are relative to the load's now().
+
+SCHEMA = f"""
+DROP TABLE IF EXISTS {TABLE};
+CREATE TABLE {TABLE} (
+  user_id             uuid,
+  task_id             text,
+  is_syncing          boolean     NOT NULL DEFAULT false,
+  sync_type           text,
+  progress_percentage integer     NOT NULL DEFAULT 0,
+  current_stats       jsonb       NOT NULL DEFAULT '{{}}',
+  error_message       text,
+  started_at          timestamptz,
+  updated_at          timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+LOAD = f"""
+INSERT INTO {TABLE}
+SELECT md5(i::text)::uuid,
+       'sync_' || md5(i::text)::uuid || '_' || left(md5('task' || i), 8) || '_'
+         || extract(epoch FROM started)::int8,
+       r < 195,
+       CASE WHEN a < 0.2 THEN 'full' ELSE 'incremental' END,
+       CASE WHEN r < 190 THEN floor(b * 100)::int
+            WHEN r < 195 THEN 100
+            WHEN r < 200 THEN 1 + floor(b * 98)::int
+            WHEN r % 2 = 0 THEN 100
+            ELSE 0 END,
+       CASE WHEN r >= 200 AND r % 2 = 0
+            THEN '{{"new_messages": 12, "updated_messages": 3, "errors": 0}}'::jsonb
+            ELSE '{{}}'::jsonb END,
+       CASE WHEN r >= 150 AND r < 190 AND r % 4 = 0 THEN 'cleaned up by hand'
+            WHEN r >= 200 AND r % 40 = 1 THEN 'gmail: connection reset'
+            END,
+       started,
+       CASE WHEN r < 150 OR (r >= 190 AND r < 195) THEN now() - c * interval '30 seconds'
+            WHEN r < 190 THEN started + c * interval '10 minutes'
+            ELSE started + c * interval '5 minutes' END
+FROM (SELECT i, r, a, b, c,
+             CASE WHEN r < 30  THEN now() - interval '40 minutes' - a * interval '140 minutes'
+                  WHEN r < 150 THEN now() - a * interval '10 minutes'
+                  WHEN r < 190 THEN now() - interval '2 hours' - a * interval '70 hours'
+                  WHEN r < 195 THEN now() - a * interval '10 minutes'
+                  ELSE now() - a * interval '30 days' END AS started
+      FROM (SELECT i, i % 10000 AS r, random() AS a, random() AS b, random() AS c
+            FROM generate_series(1, %(rows)d) AS i) AS g) AS s;
+INSERT INTO {TABLE}
+  (user_id, task_id, is_syncing, sync_type, progress_percentage, current_stats,
+   error_message, started_at, updated_at)
+VALUES ('{INCIDENT_USER}', 'sync_{INCIDENT_USER}_1753133270', true, 'incremental', 0, '{{}}',
+        '任务被管理员手动清理（修复后）', to_timestamp(1753133270),
+        '2025-07-22 13:27:50.842634+08:00'::timestamptz);
+ALTER TABLE {TABLE} ADD PRIMARY KEY (user_id);
+"""
+
+# The inconsistent rows repaired (as `repair --inconsistent` would leave them), so the CHECK can
+# be added: the state of every "indexed" variant and of the rollout's table.
+REPAIR = f"""
+UPDATE {TABLE} SET progress_percentage = 99 WHERE is_syncing AND progress_percentage > 99;
+UPDATE {TABLE} SET progress_percentage = 0 WHERE NOT is_syncing AND progress_percentage NOT IN (0, 100);
+"""
+
+INDEXED = f"""
+{SEED_D}
+CREATE INDEX ix_sync_updated_at ON {TABLE} (updated_at) WHERE is_syncing;
+"""
+
+
+def log(msg):
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The throwaway cluster.
+
+
+def find_pg_bin(explicit):
+    if explicit:
+        return explicit
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
+    found = candidates[0] if candidates else shutil.which("initdb")
+    if not found:
+        sys.exit("bench: no initdb under /usr/lib/postgresql/*/bin or on PATH")
+    return os.path.dirname(found)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def clean_env():
+    """The environment without libpq variables, so nothing points at the shared server."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("PG") and k != "DATABASE_URL"}
+
+
+class Cluster:
+    def __init__(self, pg_bin, keep):
+        self.pg_bin = pg_bin
+        self.keep = keep
+        self.base = tempfile.mkdtemp(prefix="syncctl-bench-")
+        self.data = os.path.join(self.base, "data")
+        self.sock = os.path.join(self.base, "sock")
+        self.log_file = os.path.join(self.base, "server.log")
+        self.port = free_port()
+        self.as_pg = []
+        os.mkdir(self.sock)
+        os.chmod(self.base, 0o755)
+        if os.geteuid() == 0:
+            import pwd
+
+            pg = pwd.getpwnam("postgres")
+            for path in (self.base, self.sock):
+                os.chown(path, pg.pw_uid, pg.pw_gid)
+            self.as_pg = ["runuser", "-u", "postgres", "--"]
+        self.run([self.bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
+                  "--locale=C.UTF-8", "-E", "UTF8"])
+        conf = (f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
+                f"unix_socket_directories = '{self.sock}'\nlog_timezone = 'UTC'\nlog_lock_waits = on\n")
+        self.run(["sh", "-c", f"cat >> '{self.data}/postgresql.conf'"], input=conf)
+        self.run([self.bin("pg_ctl"), "-D", self.data, "-l", self.log_file, "-w", "-t", "120", "start"])
+        log(f"cluster up on 127.0.0.1:{self.port} ({self.base})")
+
+    def bin(self, name):
+        return os.path.join(self.pg_bin, name)
+
+    def run(self, cmd, input=None):
+        out = subprocess.run(self.as_pg + cmd, input=input, text=True, capture_output=True, env=clean_env())
+        if out.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed ({out.returncode}):\n{out.stdout}\n{out.stderr}")
+        return out.stdout
+
+    def url(self, db):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{db}"
+
+    def psql_cmd(self, db):
+        return [self.bin("psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
+                str(self.port), "-U", "postgres", "-d", db]
+
+    def sql(self, db, text):
+        """Runs SQL through psql (unaligned, tuples only) and returns its output."""
+        out = subprocess.run(self.psql_cmd(db) + ["-A", "-t", "-f", "-"], input=text, text=True,
+                             capture_output=True, env=clean_env())
+        if out.returncode != 0:
+            raise RuntimeError(f"psql failed: {out.stderr}\n--- SQL:\n{text[:2000]}")
+        return out.stdout.strip()
+
+    def copy(self, template, name):
+        self.sql("postgres", f"DROP DATABASE IF EXISTS {name};")
+        self.sql("postgres", f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY;")
+
+    def drop(self, name):
+        self.sql("postgres", f"DROP DATABASE IF EXISTS {name};")
+
+    def stop(self):
+        try:
+            self.run([self.bin("pg_ctl"), "-D", self.data, "-m", "immediate", "-w", "stop"])
+        finally:
+            if not self.keep:
+                shutil.rmtree(self.base, ignore_errors=True)
+            else:
+                log(f"cluster data kept in {self.base}")
+
+
+# ---------------------------------------------------------------------------------------------
+# A minimal PostgreSQL client (simple query protocol, trust authentication) for the writers.
+
+
+class Wire:
+    def __init__(self, port, db):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.buf = b""
+        params = b"".join(k + b"\0" + v + b"\0" for k, v in
+                          [(b"user", b"postgres"), (b"database", db.encode()),
+                           (b"application_name", b"bench-writer")]) + b"\0"
+        self.sock.sendall(struct.pack("!ii", 8 + len(params), 196608) + params)
+        self.wait_ready()
+
+    def recv(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("server closed the connection")
+            self.buf += chunk
+        data, self.buf = self.buf[:n], self.buf[n:]
+        return data
+
+    def wait_ready(self):
+        error = None
+        while True:
+            kind, length = struct.unpack("!ci", self.recv(5))
+            body = self.recv(length - 4)
+            if kind == b"R" and struct.unpack("!i", body[:4])[0] != 0:
+                raise ConnectionError("the bench cluster must use trust authentication")
+            if kind == b"E":
+                error = body.decode(errors="replace")
+            if kind == b"Z":
+                return error
+
+    def query(self, text):
+        data = text.encode() + b"\0"
+        self.sock.sendall(b"Q" + struct.pack("!i", 4 + len(data)) + data)
+        return self.wait_ready()
+
+    def close(self):
+        self.sock.sendall(b"X" + struct.pack("!i", 4))
+        self.sock.close()
+
+
+class Writers:
+    """Writer connections updating random rows at a fixed total rate (each waits for its own
+    statement before sending the next: a blocked writer falls behind, as an application does)."""
+
+    def __init__(self, port, db, rows, connections, rate):
+        self.stop_flag = threading.Event()
+        self.samples = []  # (sent, answered, error) in perf_counter seconds
+        self.lock = threading.Lock()
+        self.threads = [threading.Thread(target=self.loop, args=(port, db, rows, connections / rate, k))
+                        for k in range(connections)]
+
+    def loop(self, port, db, rows, interval, k):
+        conn = Wire(port, db)
+        rng = random.Random(k)
+        due = time.perf_counter() + interval * k / len(self.threads)
+        while not self.stop_flag.is_set():
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+            user = rng.randint(1, rows)
+            sent = time.perf_counter()
+            error = conn.query(f"UPDATE {TABLE} SET updated_at = now() WHERE user_id = md5('{user}')::uuid")
+            answered = time.perf_counter()
+            with self.lock:
+                self.samples.append((sent, answered, error))
+            due = max(due + interval, answered)
+        conn.close()
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join()
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing.
+
+
+def run_timed(cmd, env, ok_codes, stdin=None):
+    start = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, input=stdin)
+    elapsed = time.perf_counter() - start
+    if out.returncode not in ok_codes:
+        raise RuntimeError(f"{' '.join(cmd)} exited {out.returncode}:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
+    return elapsed, out
+
+
+def summary(values):
+    if not values:
+        return None
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def percentile(values, p):
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+class Bench:
+    def __init__(self, args, cluster, rows):
+        self.args = args
+        self.cluster = cluster
+        self.rows = rows
+        self.results = []  # dicts, one per results-table row
+        self.syncctl = os.path.abspath(args.syncctl)
+
+    def syncctl_env(self, db):
+        env = {k: os.environ[k] for k in ("PATH", "HOME") if k in os.environ}
+        env["DATABASE_URL"] = self.cluster.url(db)
+        return env
+
+    def syncctl_cmd(self, *args):
+        return [self.syncctl, "--heartbeat-timeout", HEARTBEAT_TIMEOUT, *args]
+
+    def side_by_side(self, item, what, variant, syncctl_run, seed_run, repeat, warmup):
+        """Alternates the two sides `repeat` times (syncctl first on even rounds) and records the
+        medians. Each run_* returns its elapsed seconds."""
+        for _ in range(warmup):
+            syncctl_run()
+            seed_run()
+        times = {"syncctl": [], "seed": []}
+        for k in range(repeat):
+            order = [("syncctl", syncctl_run), ("seed", seed_run)]
+            if k % 2:
+                order.reverse()
+            for side, fn in order:
+                times[side].append(fn())
+        s, q = summary(times["syncctl"]), summary(times["seed"])
+        row = {"item": item, "what": what, "variant": variant, "rows": self.rows, "syncctl": s, "seed": q,
+               "ratio": s["median"] / q["median"] if q["median"] else None, "raw": times}
+        self.results.append(row)
+        log(f"item {item} {variant}: syncctl {s['median']:.3f}s seed {q['median']:.3f}s ratio {row['ratio']:.2f}")
+
+    # -- setup -------------------------------------------------------------------------------
+
+    def load(self):
+        c = self.cluster
+        started = time.perf_counter()
+        c.sql("postgres", "DROP DATABASE IF EXISTS bench_v0; CREATE DATABASE bench_v0;")
+        c.sql("bench_v0", SCHEMA + LOAD.replace("%(rows)d", str(self.rows)))
+        c.sql("bench_v0", "VACUUM ANALYZE user_sync_status;")
+        self.load_seconds = time.perf_counter() - started
+        c.copy("bench_v0", "bench_roll")
+        c.sql("bench_roll", REPAIR + "VACUUM ANALYZE user_sync_status;")
+        c.copy("bench_roll", "bench_v2")
+        c.sql("bench_v2", INDEXED + "VACUUM ANALYZE user_sync_status;")
+        mix = c.sql("bench_v0", f"""
+            SELECT count(*) FILTER (WHERE NOT is_syncing AND progress_percentage = 100) || ' completed, ' ||
+                   count(*) FILTER (WHERE NOT is_syncing AND progress_percentage = 0) || ' idle/failed, ' ||
+                   count(*) FILTER (WHERE is_syncing AND progress_percentage <= 99
+                                    AND updated_at >= now() - {HEARTBEAT_INTERVAL_SQL}) || ' healthy running ('
+                     || count(*) FILTER (WHERE is_syncing AND progress_percentage <= 99
+                                         AND updated_at >= now() - {HEARTBEAT_INTERVAL_SQL}
+                                         AND started_at < now() - interval '30 minutes') || ' started > 30 min ago), ' ||
+                   count(*) FILTER (WHERE is_syncing AND updated_at < now() - {HEARTBEAT_INTERVAL_SQL}) || ' zombies, ' ||
+                   count(*) FILTER (WHERE NOT ((is_syncing AND progress_percentage BETWEEN 0 AND 99)
+                                    OR (NOT is_syncing AND progress_percentage IN (0, 100)))) || ' inconsistent; table '
+                   || pg_size_pretty(pg_table_size('user_sync_status')) || ', PK '
+                   || pg_size_pretty(pg_indexes_size('user_sync_status'))
+            FROM user_sync_status""")
+        self.mix = mix
+        log(f"loaded {self.rows} rows in {self.load_seconds:.1f}s: {mix}")
+
+    # -- items 1-4 ---------------------------------------------------------------------------
+
+    def read_item(self, item, what, syncctl_args, ok_codes, seed_sql):
+        for variant, db in (("PK only", "bench_v0"), ("constraints + partial index", "bench_v2")):
+            env = self.syncctl_env(db)
+            cmd = self.syncctl_cmd(*syncctl_args)
+            psql = self.cluster.psql_cmd(db) + ["-f", "-"]
+            self.side_by_side(
+                item, what, variant,
+                lambda: run_timed(cmd, env, ok_codes)[0],
+                lambda: run_timed(psql, clean_env(), {0}, stdin=seed_sql)[0],
+                self.args.repeat, 1)
+
+    def item1(self):
+        self.read_item("1", "`health --json` vs the seed's health counts + 5 zombie details", ["health", "--json"],
+                       {0, 1, 2}, SEED_HEALTH)
+
+    def item2(self):
+        self.read_item("2", "`inspect --state zombie --json` vs seed (b)", ["inspect", "--state", "zombie", "--json"],
+                       {0, 1}, SEED_B)
+
+    def item3(self):
+        self.read_item("3", "`validate-constraints` vs seed (e)", ["validate-constraints"], {0, 1}, SEED_E)
+
+    def item4(self):
+        c = self.cluster
+        for variant, template in (("PK only", "bench_v0"), ("constraints + partial index", "bench_v2")):
+            for seed_name, seed_sql in (("(f) heartbeat reaper", SEED_F), ("(c) batch cleanup", SEED_C)):
+                def syncctl_run():
+                    c.copy(template, "bench_copy")
+                    t = run_timed(self.syncctl_cmd("reap"), self.syncctl_env("bench_copy"), {0})[0]
+                    c.drop("bench_copy")
+                    return t
+
+                def seed_run():
+                    c.copy(template, "bench_copy")
+                    t = run_timed(c.psql_cmd("bench_copy") + ["-f", "-"], clean_env(), {0}, stdin=seed_sql)[0]
+                    c.drop("bench_copy")
+                    return t
+
+                self.side_by_side("4", f"`reap` vs seed {seed_name}, fresh copy each run", variant,
+                                  syncctl_run, seed_run, self.args.repeat, 0)
+
+    # -- item 5 ------------------------------------------------------------------------------
+
+    def rollout(self, way):
+        c = self.cluster
+        c.sql("bench_roll", DROP_CONSTRAINTS + "CHECKPOINT;")
+        before, after = (0.5, 0.5) if self.args.quick else (3.0, 2.0)
+        with Writers(c.port, "bench_roll", self.rows, self.args.writers, self.args.write_rate) as w:
+            time.sleep(before)
+            start = time.perf_counter()
+            if way == "naive":
+                run_timed(c.psql_cmd("bench_roll") + ["-f", "-"], clean_env(), {0}, stdin=SEED_D)
+            else:
+                run_timed(self.syncctl_cmd("add-constraints", "--yes"), self.syncctl_env("bench_roll"), {0})
+            end = time.perf_counter()
+            time.sleep(after)
+        samples = list(w.samples)
+        errors = [e for _, _, e in samples if e]
+        if errors:
+            raise RuntimeError(f"writers failed: {errors[:3]}")
+        first = samples[0][0] if samples else start
+        during = [b - a for a, b, _ in samples if a < end and b > start]
+        before_done = [s for s in samples if s[1] <= start and s[0] >= first + 0.2]
+        done_during = [s for s in samples if start < s[1] <= end]
+        return {
+            "total": end - start,
+            "max": max(during) if during else 0.0,
+            "p99": percentile(during, 99) or 0.0,
+            "p99_before": percentile([b - a for a, b, _ in before_done], 99) or 0.0,
+            "tput_before": len(before_done) / max(start - first - 0.2, 1e-9),
+            "tput_during": len(done_during) / (end - start),
+            "over_1s": sum(1 for d in during if d > 1.0),
+            "writes_during": len(during),
+        }
+
+    def item5(self):
+        runs = {"naive": [], "syncctl": []}
+        for k in range(self.args.repeat):
+            order = ["naive", "syncctl"] if k % 2 == 0 else ["syncctl", "naive"]
+            for way in order:
+                runs[way].append(self.rollout(way))
+                r = runs[way][-1]
+                log(f"item 5 {way}: {r['total']:.2f}s, writers max {r['max'] * 1000:.0f} ms, "
+                    f"p99 {r['p99'] * 1000:.0f} ms, {r['tput_before']:.0f} -> {r['tput_during']:.0f} writes/s")
+        self.cluster.sql("bench_roll", DROP_CONSTRAINTS)
+        stats = {way: {key: summary([r[key] for r in rs]) for key in rs[0]} for way, rs in runs.items()}
+        self.results.append({"item": "5", "what": "constraint rollout under write load", "variant":
+                             f"{self.args.writers} writers, {self.args.write_rate:g} writes/s",
+                             "rows": self.rows, "rollout": stats, "raw": runs,
+                             "ratio": stats["syncctl"]["total"]["median"] / stats["naive"]["total"]["median"]})
+
+    # -- items 6-7 (need `start`) ------------------------------------------------------------
+
+    def start_available(self):
+        out = subprocess.run([self.syncctl, "start", "--help"], capture_output=True, text=True)
+        return out.returncode == 0 and "--demo" in out.stdout
+
+    def spawn_start(self, db, user, *extra):
+        cmd = [self.syncctl, "start", "--user", user, *extra]
+        return subprocess.Popen(cmd, env=self.syncctl_env(db), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+
+    def claims(self, db, users, demo):
+        """Starts one `start --demo` per entry of `users` at once; returns each one's time to its
+        first stdout line (the task id), the ids printed and the exit codes."""
+        began = time.perf_counter()
+        procs = [self.spawn_start(db, u, "--demo", *demo) for u in users]
+        latencies, ids, codes = [None] * len(procs), [None] * len(procs), [None] * len(procs)
+
+        def watch(i, p):
+            line = p.stdout.readline()
+            latencies[i] = time.perf_counter() - began
+            ids[i] = line.strip() or None
+            p.communicate()
+            codes[i] = p.returncode
+
+        threads = [threading.Thread(target=watch, args=(i, p)) for i, p in enumerate(procs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return latencies, ids, codes
+
+    def item6(self):
+        db, demo = "bench_v2", ["--demo-items", "20", "--demo-rate", "100"]
+        lat, ids, codes = self.claims(db, ["00000000-0000-4000-a000-000000000001"] * 100, demo)
+        self.results.append(self.start_row("100 concurrent `start --demo`, one user", lat, ids, codes))
+        lat, ids, codes = [], [], []
+        users = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1000)]
+        batch = 10 if self.args.quick else 50
+        for k in range(0, len(users), batch):
+            b = self.claims(db, users[k:k + batch], ["--demo-items", "1", "--demo-rate", "1000"])
+            lat += b[0]
+            ids += b[1]
+            codes += b[2]
+        self.results.append(self.start_row(f"1,000 users, batches of {batch}", lat, ids, codes))
+
+    def start_row(self, variant, lat, ids, codes):
+        ok = [x for x in lat if x is not None]
+        return {"item": "6", "what": "`start` contention", "variant": variant, "rows": self.rows,
+                "start": {"p50": percentile(ok, 50), "p99": percentile(ok, 99),
+                          "tasks": len({i for i in ids if i}), "errors": sum(1 for c in codes if c != 0)}}
+
+    def item7(self):
+        for mode, extra in (("heartbeat", []), ("--liveness lock", ["--liveness", "lock"])):
+            takeovers = []
+            for k in range(self.args.repeat):
+                user = f"00000000-0000-4000-9000-{k:012d}"
+                victim = subprocess.Popen(
+                    [self.syncctl, "--heartbeat-timeout", "6s", "start", "--user", user, "--heartbeat", "2s", *extra,
+                     "--demo", "--demo-items", "100000", "--demo-rate", "10"],
+                    env=self.syncctl_env("bench_v2"), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                first = victim.stdout.readline().strip()
+                os.kill(victim.pid, signal.SIGKILL)
+                killed = time.perf_counter()
+                victim.wait()
+                deadline = killed + 120
+                while time.perf_counter() < deadline:
+                    out = subprocess.run([self.syncctl, "--heartbeat-timeout", "6s", "start", "--user", user,
+                                          *extra, "--if-running", "fail", "--demo", "--demo-items", "1"],
+                                         env=self.syncctl_env("bench_v2"), capture_output=True, text=True)
+                    task = out.stdout.splitlines()[0] if out.stdout else ""
+                    if out.returncode == 0 and task and task != first:
+                        takeovers.append(time.perf_counter() - killed)
+                        break
+                    time.sleep(0.1)
+            self.results.append({"item": "7", "what": "crash (`kill -9`) to takeover", "variant":
+                                 f"{mode} (heartbeat 2s, timeout 6s)", "rows": self.rows,
+                                 "takeover": summary(takeovers)})
+
+    # -- item 8 ------------------------------------------------------------------------------
+
+    def item8(self):
+        c = self.cluster
+        c.sql("postgres", "DROP DATABASE IF EXISTS bench_tiny; CREATE DATABASE bench_tiny;")
+        c.sql("bench_tiny", SCHEMA + LOAD.replace("%(rows)d", "9"))
+        env = self.syncctl_env("bench_tiny")
+        psql = c.psql_cmd("bench_tiny") + ["-c", "select 1"]
+        reps = 5 if self.args.quick else 40
+        self.side_by_side("8", "process start: `syncctl --help` vs `psql -c 'select 1'`", "10 rows",
+                          lambda: run_timed([self.syncctl, "--help"], env, {0})[0],
+                          lambda: run_timed(psql, clean_env(), {0})[0], reps, 2)
+        self.side_by_side("8", "process start: `syncctl health` vs `psql -c 'select 1'`", "10 rows",
+                          lambda: run_timed(self.syncctl_cmd("health"), env, {0, 1, 2})[0],
+                          lambda: run_timed(psql, clean_env(), {0})[0], reps, 2)
+
+    def run(self, items):
+        self.load()
+        for item in items:
+            if item in ("6", "7") and not (self.args.with_start and self.start_available()):
+                reason = "pending: start not merged" if not self.start_available() else \
+                    "not run (pass --with-start)"
+                self.results.append({"item": item, "what": {"6": "`start` contention",
+                                                            "7": "crash (`kill -9`) to takeover"}[item],
+                                     "variant": "-", "rows": self.rows, "pending": reason})
+                continue
+            log(f"item {item} ...")
+            getattr(self, f"item{item}")()
+        return self.results
+
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+
+
+def ms(s):
+    return "–" if s is None else (f"{s * 1000:.0f} ms" if s >= 0.1 else f"{s * 1000:.1f} ms")
+
+
+def med(s):
+    return f"{ms(s['median'])} ({ms(s['min'])}–{ms(s['max'])})"
+
+
+def markdown(results, meta):
+    lines = [f"Run {meta['when']} · N = {', '.join(f'{n:,}' for n in meta['rows'])} · repeat {meta['repeat']}"
+             f" · {meta['machine']}", ""]
+    lines += ["| N | item | what | variant | syncctl median (min–max) | seed median (min–max) | ratio syncctl/seed |",
+              "|---|---|---|---|---|---|---|"]
+    for r in results:
+        head = f"| {r['rows']:,} | {r['item']} | {r['what']} | {r['variant']} |"
+        if "pending" in r:
+            lines.append(f"{head} {r['pending']} | – | – |")
+        elif "syncctl" in r:
+            lines.append(f"{head} {med(r['syncctl'])} | {med(r['seed'])} | **{r['ratio']:.2f}** |")
+        elif "rollout" in r:
+            s = r["rollout"]
+            for key, label in (("total", "total rollout"), ("max", "writers' longest write"),
+                               ("p99", "writers' p99 during rollout")):
+                ratio = s["syncctl"][key]["median"] / max(s["naive"][key]["median"], 1e-9)
+                lines.append(f"| {r['rows']:,} | 5 | {label} | {r['variant']} | {med(s['syncctl'][key])} | "
+                             f"{med(s['naive'][key])} (naive) | **{ratio:.2f}** |")
+            for way in ("syncctl", "naive"):
+                w = s[way]
+                lines.append(f"| {r['rows']:,} | 5 | writes/s before → during, p99 before, writes > 1 s | {way} | "
+                             f"{w['tput_before']['median']:.0f} → {w['tput_during']['median']:.0f} writes/s, "
+                             f"p99 before {ms(w['p99_before']['median'])}, "
+                             f"{w['over_1s']['median']:.0f} of {w['writes_during']['median']:.0f} writes > 1 s | – | – |")
+        elif "start" in r:
+            s = r["start"]
+            lines.append(f"{head} claim p50 {ms(s['p50'])}, p99 {ms(s['p99'])}; {s['tasks']} task ids; "
+                         f"{s['errors']} non-zero exits | – | – |")
+        elif "takeover" in r:
+            t = r["takeover"]
+            lines.append(f"{head} {med(t) if t else 'no takeover'} | – | – |")
+    return "\n".join(lines) + "\n"
+
+
+def machine():
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f"{int(f.readline().split()[1]) / 1024 / 1024:.0f} GiB RAM"
+    except OSError:
+        pass
+    return f"nproc {os.cpu_count()}, {mem}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", type=int, action="append", help="table size (repeatable); default 1,000,000")
+    p.add_argument("--repeat", type=int, default=5, help="alternated runs per side and item (default 5)")
+    p.add_argument("--items", default="1,2,3,4,5,6,7,8", help="comma-separated items (default all)")
+    p.add_argument("--syncctl", default="target/release/syncctl", help="the syncctl binary")
+    p.add_argument("--pg-bin", help="PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)")
+    p.add_argument("--writers", type=int, default=4, help="item 5: writer connections (default 4)")
+    p.add_argument("--write-rate", type=float, default=200, help="item 5: writes/s over all writers (default 200)")
+    p.add_argument("--with-start", action="store_true", help="run items 6 and 7 (need `syncctl start`)")
+    p.add_argument("--quick", action="store_true", help="shortest settings (the smoke run): repeat 1")
+    p.add_argument("--keep", action="store_true", help="keep the cluster's directory afterwards")
+    p.add_argument("--out", default="bench-results.md", help="results table (markdown); JSON beside it")
+    args = p.parse_args()
+    if args.quick:
+        args.repeat = 1
+    items = [i.strip() for i in args.items.split(",") if i.strip()]
+    unknown = [i for i in items if i not in ITEMS]
+    if unknown:
+        p.error(f"unknown items {unknown}; items are {ITEMS}")
+    if not os.access(args.syncctl, os.X_OK):
+        p.error(f"{args.syncctl} is not an executable; run `cargo build --release` first")
+    rows = args.rows or [1_000_000]
+    cluster = Cluster(find_pg_bin(args.pg_bin), args.keep)
+    results = []
+    try:
+        version = cluster.sql("postgres", "SHOW server_version")
+        settings = cluster.sql("postgres", """SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name)
+            FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'maintenance_work_mem', 'max_wal_size',
+            'max_parallel_workers_per_gather', 'jit', 'fsync', 'synchronous_commit')""")
+        meta = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "rows": rows, "repeat": args.repeat,
+                "machine": f"{machine()}, PostgreSQL {version} ({settings})", "mix": {}}
+        for n in rows:
+            bench = Bench(args, cluster, n)
+            results += bench.run(items)
+            meta["mix"][n] = bench.mix
+            meta["load_seconds"] = {**meta.get("load_seconds", {}), n: bench.load_seconds}
+            write_report(args.out, results, meta)
+    finally:
+        cluster.stop()
+    log(f"results in {args.out}")
+
+
+def write_report(path, results, meta):
+    with open(path, "w") as f:
+        f.write(markdown(results, meta))
+        for n, mix in meta["mix"].items():
+            f.write(f"\nN = {n:,}: {mix}; load + PK + VACUUM ANALYZE {meta['load_seconds'][n]:.1f} s\n")
+    with open(os.path.splitext(path)[0] + ".json", "w") as f:
+        json.dump({"meta": meta, "results": results}, f, indent=1, default=str)
+
+
+if __name__ == "__main__":
+    main()
