@@ -6,14 +6,17 @@
 -- rows. Each is false when a valid unique index (uniq_task_id, uniq_user_running_sync) already
 -- rules the case out, and the scan is then skipped.
 -- Cost: an aggregate over all task_ids (hash, spilling to disk on large tables beyond work_mem)
--- and one over the running rows. No locks beyond ACCESS SHARE.
-WITH repeated_task AS (
+-- and one over the running rows. MATERIALIZED runs each aggregate once: inlined, the planner
+-- puts it under the inner side of a parallel hash join, where the leader and every worker build
+-- it again (3x the aggregate at 1 M rows: 2.1-2.4 s instead of 1.2 s; BENCHMARKS.md).
+-- No locks beyond ACCESS SHARE.
+WITH repeated_task AS MATERIALIZED (
     SELECT "task_id"
     FROM {table}
     WHERE $1::boolean AND "task_id" IS NOT NULL
     GROUP BY "task_id"
     HAVING count(*) > 1
-), busy_user AS (
+), busy_user AS MATERIALIZED (
     SELECT "user_id"
     FROM {table}
     WHERE $2::boolean AND "is_syncing"
