@@ -4,6 +4,7 @@
 //! (or its error, classified by SQLSTATE) to an [`exit::ExitStatus`].
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod db;
 pub mod error;
