@@ -101,6 +101,9 @@ pub enum Command {
     /// Claim a user's sync (or reuse the live one) and run it in the foreground under a
     /// heartbeating lease.
     Start(StartArgs),
+    /// Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it:
+    /// health, validate-constraints, repair, add-constraints, start, health.
+    Demo(DemoArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff), as checked in under `man/syncctl.1`.
@@ -305,6 +308,18 @@ pub struct AddConstraintsArgs {
     /// A JSON summary on stdout instead of the human one.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the cluster running at the end and print the DATABASE_URL to use.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Healthy users loaded around the incident.
+    #[arg(long, default_value_t = 3000, value_name = "N")]
+    pub users: u32,
 }
 
 /// Arguments of `completions`.

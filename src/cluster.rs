@@ -127,6 +127,13 @@ impl Cluster {
             .is_ok_and(|out| out.status.success())
     }
 
+    /// Leaves the cluster running and its directories in place; returns the directory that
+    /// holds them (data/, sock/, server.log), for whoever stops it later.
+    pub fn keep(self) -> PathBuf {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.base.path().to_path_buf()
+    }
+
     /// Stops the server abruptly, like a crash: `pg_ctl -m immediate stop`. The next start
     /// runs crash recovery. A stopped server is left as it is.
     pub fn stop_immediate(&self) -> Result<()> {

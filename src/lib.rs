@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             Command::Reap(args) => commands::reap::run(args, &ctx).await,
             Command::AddConstraints(args) => commands::add_constraints::run(args, &ctx).await,
             Command::Start(args) => commands::start::run(args, &ctx).await,
+            Command::Demo(args) => commands::demo::run(args, &ctx).await,
             Command::Completions(args) => commands::completions::run(args, &ctx),
             Command::Man => commands::completions::man(&ctx),
         }

@@ -3,6 +3,8 @@
 
 mod add_constraints;
 
+mod demo;
+
 mod harness;
 
 mod health;
