@@ -591,12 +591,52 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__start)
-            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --user --full --if-running --heartbeat --stall-timeout --grace --json --liveness --demo --demo-items --demo-rate --demo-fail-at --demo-hang-at --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --if-running)
+                    COMPREPLY=($(compgen -W "reuse follow fail" -- "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stall-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --liveness)
+                    COMPREPLY=($(compgen -W "heartbeat lock" -- "${cur}"))
+                    return 0
+                    ;;
+                --demo-items)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --demo-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --demo-fail-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --demo-hang-at)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --database-url)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

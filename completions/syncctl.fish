@@ -161,6 +161,19 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l user -d 'The user whose sync to start (compared with the user_id column\'s own type)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l if-running -d 'When the user already has a live running task: reuse it (print its task id), follow it to its end, or fail (exit 1)' -r -f -a "reuse\t'Print its task id and progress, exit 0'
+follow\t'Watch it to its end and exit with its outcome'
+fail\t'Exit 1'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat -d 'How often the running task writes its heartbeat (updated_at); must be shorter than --heartbeat-timeout, and is best at most half of it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l stall-timeout -d 'Fail the task as stalled when its progress has not moved for this long (a heartbeat proves the process lives, not that the sync moves)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l grace -d 'How long the child gets to exit after SIGTERM before it is killed (SIGKILL)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l liveness -d 'How a running task is known to be alive (see the README before choosing `lock`)' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-items -d 'Demo: how many mails to sync' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-rate -d 'Demo: mails per second' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-fail-at -d 'Demo: fail when progress reaches this percentage' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-hang-at -d 'Demo: hang (no progress, heartbeats go on) when progress reaches this percentage' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -170,6 +183,9 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l timestamp-zone
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l full -d 'A full sync (sync_type = \'full\'); without it, \'incremental\''
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l json -d 'JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo -d 'Run the built-in simulated mailbox sync instead of a command'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -71,7 +71,15 @@ mod tests {
     /// Every registered statement of every module.
     fn all() -> Vec<Statement> {
         use crate::commands::{add_constraints, reap, repair, start};
-        [STATEMENTS, repair::STATEMENTS, reap::STATEMENTS, add_constraints::STATEMENTS, start::STATEMENTS].concat()
+        [
+            STATEMENTS,
+            repair::STATEMENTS,
+            reap::STATEMENTS,
+            add_constraints::STATEMENTS,
+            start::STATEMENTS,
+            crate::liveness::STATEMENTS,
+        ]
+        .concat()
     }
 
     #[test]
