@@ -500,3 +500,17 @@ fn a_user_id_the_column_cannot_hold_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(db.count("user_sync_status", "true"), 0);
 }
+
+#[test]
+fn a_running_row_with_a_heartbeat_in_the_future_is_taken_over_not_reused() {
+    let db = db_with_table();
+    mixed(&db, REFERENCE_TABLE, false);
+    let user: String =
+        db.scalar(&format!("SELECT user_id::text FROM user_sync_status WHERE task_id = '{MIXED_SKEWED_TASK}'"));
+    let run = start(&db, &user, &["--json", "--demo", "--demo-items", "3", "--demo-rate", "50"]);
+    let claimed: Value = serde_json::from_str(&run.first_line).unwrap();
+    assert_eq!(claimed["event"], "claimed", "{claimed}");
+    assert_eq!(claimed["took_over"][0]["task_id"], MIXED_SKEWED_TASK);
+    assert_eq!(run.wait().0.code(), Some(0));
+    assert_eq!(db.count("user_sync_status", &format!("user_id = '{user}' AND is_syncing")), 0);
+}

@@ -40,6 +40,8 @@ pub struct RunningRow {
     pub running: bool,
     /// Heartbeat timed out (or missing).
     pub zombie: bool,
+    /// A timestamp more than a minute in the future: its heartbeat proves nothing.
+    pub skewed: bool,
     /// Not syncing any more (only seen when following).
     pub finished: Option<Result<(), String>>,
     ctid: String,
@@ -68,6 +70,7 @@ impl RunningRow {
             silent_seconds: row.get("silent_seconds"),
             running: row.get("running"),
             zombie: row.get("zombie"),
+            skewed: row.get("skewed"),
             finished,
             ctid: row.get("ctid"),
             raw_task_id: task,
@@ -174,7 +177,9 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         Some(key) if !rows.is_empty() => liveness::free(tx, &[key]).await?.contains(&key),
         _ => false,
     };
-    if let Some(live) = rows.iter().find(|r| r.running && !owner_gone) {
+    // A heartbeat in the future (a clock or time-zone bug) would make the row look alive for
+    // hours: the incident's lockout again. It is taken over like a dead one.
+    if let Some(live) = rows.iter().find(|r| r.running && !r.skewed && !owner_gone) {
         return Ok(Some(Claim::Live(live.clone())));
     }
 
@@ -185,6 +190,8 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
                 Some(s) => format!("no heartbeat for {}s", s.round()),
                 None => "no heartbeat ever written".to_string(),
             }
+        } else if row.skewed {
+            "its heartbeat is in the future (a clock or time-zone bug)".to_string()
         } else if row.running {
             "its owner's liveness lock was free".to_string()
         } else {

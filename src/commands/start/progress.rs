@@ -86,7 +86,7 @@ struct Inner {
     task_id: String,
     json: bool,
     mode: Mode,
-    last_shown: Option<Instant>,
+    last_shown: Option<(Instant, Snapshot)>,
 }
 
 /// Shows a sync's life; cheap to clone (the child's log relay shares it).
@@ -165,10 +165,15 @@ impl Reporter {
             bar.set_message(snapshot.stats_line());
         }
         let now = Instant::now();
-        if !force && inner.last_shown.is_some_and(|t| now.duration_since(t) < SHOW_EVERY) {
+        let skip = match &inner.last_shown {
+            Some((_, shown)) if shown == snapshot => true,
+            Some((at, _)) => !force && now.duration_since(*at) < SHOW_EVERY,
+            None => false,
+        };
+        if skip {
             return;
         }
-        inner.last_shown = Some(now);
+        inner.last_shown = Some((now, snapshot.clone()));
         if matches!(inner.mode, Mode::Lines) {
             eprintln!("progress {}% ({})", snapshot.progress, snapshot.stats_line());
         }
