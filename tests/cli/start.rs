@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::health::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl};
+use crate::support::{Cluster, ClusterOptions, TestDb, syncctl};
 
 /// How long any wait may take before the test fails: generous, the machine may be loaded.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -61,10 +61,15 @@ impl Started {
 
 /// Spawns `syncctl <args>` against `db` (clean environment) and reads its first stdout line.
 fn spawn(db: &TestDb, args: &[&str]) -> Started {
+    spawn_at(db.url(), args)
+}
+
+/// Spawns `syncctl <args>` against the database at `url`.
+fn spawn_at(url: &str, args: &[&str]) -> Started {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("syncctl"))
         .env_clear()
         .envs(["PATH", "HOME"].iter().filter_map(|k| std::env::var_os(k).map(|v| (k, v))))
-        .env("DATABASE_URL", db.url())
+        .env("DATABASE_URL", url)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -513,4 +518,54 @@ fn a_running_row_with_a_heartbeat_in_the_future_is_taken_over_not_reused() {
     assert_eq!(claimed["took_over"][0]["task_id"], MIXED_SKEWED_TASK);
     assert_eq!(run.wait().0.code(), Some(0));
     assert_eq!(db.count("user_sync_status", &format!("user_id = '{user}' AND is_syncing")), 0);
+}
+
+#[test]
+fn a_task_survives_a_server_restart_and_completes() {
+    let cluster = Cluster::start(ClusterOptions::default());
+    let url = cluster.url("postgres");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(include_str!("../../sql/schema.sql")).unwrap();
+    drop(admin);
+    let run = spawn_at(
+        &url,
+        &[
+            "start",
+            "--user",
+            USER,
+            "--heartbeat",
+            "200ms",
+            "--heartbeat-timeout",
+            "60s",
+            "--demo",
+            "--demo-items",
+            "80",
+            "--demo-rate",
+            "10",
+        ],
+    );
+    let task = run.first_line.clone();
+    let progress = |url: &str| -> Option<i32> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).ok()?;
+        client
+            .query_opt("SELECT progress_percentage FROM user_sync_status WHERE is_syncing", &[])
+            .ok()?
+            .map(|r| r.get(0))
+    };
+    poll("some progress", || progress(&url).filter(|p| *p > 0));
+    cluster.restart();
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reconnected"), "{stderr}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*), min(task_id), bool_or(is_syncing), min(progress_percentage) FROM user_sync_status",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+    assert_eq!(row.get::<_, String>(1), task);
+    assert!(!row.get::<_, bool>(2));
+    assert_eq!(row.get::<_, i32>(3), 100);
 }
