@@ -41,6 +41,7 @@ crate::statements! {
     UPDATE_TASK = "start/update_task.sql";
     BEAT = "start/beat.sql";
     RELEASE = "start/release.sql";
+    RELEASED = "start/released.sql";
 }
 
 /// `full` or `incremental`.
@@ -217,6 +218,7 @@ async fn run_task(
         global: ctx.global.clone(),
         beat_sql: table.render(&BEAT),
         release_sql: table.render(&RELEASE),
+        released_sql: table.render(&RELEASED),
         task_id: claimed.task_id.clone(),
         user_id: claimed.user_id.clone(),
         heartbeat: args.heartbeat,

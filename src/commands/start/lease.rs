@@ -14,6 +14,7 @@ use anyhow::{Context, Result};
 use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout_at};
 use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
 
 use super::progress::{Reporter, Snapshot};
 use crate::cli::GlobalArgs;
@@ -33,6 +34,8 @@ pub struct Lease {
     pub beat_sql: String,
     /// `sql/start/release.sql`, rendered.
     pub release_sql: String,
+    /// `sql/start/released.sql`, rendered.
+    pub released_sql: String,
     /// The task.
     pub task_id: String,
     /// Its user, as user_id::text writes it.
@@ -170,10 +173,16 @@ impl Lease {
         let progress = i32::from(end.progress);
         let stats = TextParam(end.stats);
         let mut backoff = BACKOFF;
+        let mut retried = false;
         loop {
             let attempt = async {
                 let client = self.ready(conn).await?;
-                let touched = client.execute(&self.release_sql, &[&task, &user, &progress, &stats, &end.error]).await?;
+                let params: [&(dyn ToSql + Sync); 5] = [&task, &user, &progress, &stats, &end.error];
+                let touched = client.execute(&self.release_sql, &params).await?;
+                if touched == 0 && retried {
+                    // The earlier attempt may have committed before its reply was lost.
+                    return anyhow::Ok(client.query_one(&self.released_sql, &params).await?.get("ours"));
+                }
                 anyhow::Ok(touched > 0)
             };
             match timeout_at(deadline, attempt).await {
@@ -182,6 +191,7 @@ impl Lease {
                 Ok(Ok(false)) => return End::Lost,
                 Ok(Err(e)) => {
                     self.reporter.warn(&format!("releasing {} failed, retrying: {e:#}", self.task_id));
+                    retried = true;
                     if timeout_at(deadline, tokio::time::sleep(backoff)).await.is_err() {
                         return End::Expired;
                     }
