@@ -330,9 +330,102 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// What `start` does when the user already has a live running task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfRunning {
+    /// Print its task id and progress, exit 0.
+    Reuse,
+    /// Watch it to its end and exit with its outcome.
+    Follow,
+    /// Exit 1.
+    Fail,
+}
+
+/// How a running task is known to be alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Liveness {
+    /// By its heartbeat: updated_at newer than --heartbeat-timeout (database clock).
+    Heartbeat,
+    /// Also by a session advisory lock its process holds: a running row whose lock is free is
+    /// dead at once. Only for deployments where every writer is `syncctl start --liveness lock`
+    /// and no transaction-mode pooler (PgBouncer) sits in between.
+    Lock,
+}
+
 /// Arguments of `start`.
 #[derive(Debug, Args)]
-pub struct StartArgs {}
+#[command(group(clap::ArgGroup::new("work").required(true).args(["demo", "command"])))]
+pub struct StartArgs {
+    /// The user whose sync to start (compared with the user_id column's own type).
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+
+    /// A full sync (sync_type = 'full'); without it, 'incremental'.
+    #[arg(long)]
+    pub full: bool,
+
+    /// When the user already has a live running task: reuse it (print its task id), follow it
+    /// to its end, or fail (exit 1).
+    #[arg(long, value_enum, default_value_t = IfRunning::Reuse, value_name = "WHAT")]
+    pub if_running: IfRunning,
+
+    /// How often the running task writes its heartbeat (updated_at); must be shorter than
+    /// --heartbeat-timeout, and is best at most half of it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DUR")]
+    pub heartbeat: Duration,
+
+    /// Fail the task as stalled when its progress has not moved for this long (a heartbeat
+    /// proves the process lives, not that the sync moves).
+    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DUR")]
+    pub stall_timeout: Duration,
+
+    /// How long the child gets to exit after SIGTERM before it is killed (SIGKILL).
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DUR")]
+    pub grace: Duration,
+
+    /// JSON-lines events on stdout (claimed, reused, progress, then completed, failed,
+    /// cancelled, stalled or lease_lost) instead of the task id line.
+    #[arg(long)]
+    pub json: bool,
+
+    /// How a running task is known to be alive (see the README before choosing `lock`).
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat, value_name = "HOW")]
+    pub liveness: Liveness,
+
+    /// Run the built-in simulated mailbox sync instead of a command.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Demo: how many mails to sync.
+    #[arg(long, default_value_t = 100, requires = "demo", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub demo_items: u32,
+
+    /// Demo: mails per second.
+    #[arg(long, default_value_t = 20.0, requires = "demo", value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub demo_rate: f64,
+
+    /// Demo: fail when progress reaches this percentage.
+    #[arg(long, requires = "demo", value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub demo_fail_at: Option<u8>,
+
+    /// Demo: hang (no progress, heartbeats go on) when progress reaches this percentage.
+    #[arg(long, requires = "demo", value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub demo_hang_at: Option<u8>,
+
+    /// The sync to run as a child: it gets SYNCCTL_TASK_ID, SYNCCTL_USER_ID and
+    /// SYNCCTL_SYNC_TYPE, reports `{"progress": 42, "stats": {...}}` lines on stdout, logs on
+    /// stderr, and exits 0 when the sync completed.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// Parses a positive, finite rate.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("must be a positive number, e.g. 20 or 0.5".into()),
+    }
+}
 
 /// Parses durations like `500ms`, `15s`, `2m`, `1h30m`; zero and negative values are refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod db;
 pub mod error;
 pub mod exit;
+pub mod liveness;
 pub mod output;
 pub mod state;
 pub mod table;

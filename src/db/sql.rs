@@ -78,6 +78,7 @@ mod tests {
             add_constraints::STATEMENTS,
             start::STATEMENTS,
             demo::STATEMENTS,
+            crate::liveness::STATEMENTS,
         ]
         .concat()
     }
