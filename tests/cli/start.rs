@@ -258,24 +258,31 @@ fn the_heartbeat_advances_and_after_kill_9_a_new_start_takes_the_zombie_over() {
     assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
 }
 
+/// Fencing: whoever releases a running task (`repair --task`, or plain SQL as a careless script
+/// would), the task stops at its next write, exits 4 and writes nothing more.
 #[test]
 fn a_task_released_under_it_stops_with_exit_4_and_writes_nothing_more() {
     let db = db_with_table();
-    let run = start(&db, USER, &["--json", "--demo", "--demo-items", "10000", "--demo-rate", "20"]);
-    let task = serde_json::from_str::<Value>(&run.first_line).unwrap()["task_id"].as_str().unwrap().to_string();
-    poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
-    let left: String = db
-        .query_one(
-            "UPDATE user_sync_status t SET is_syncing = false, progress_percentage = 0, \
-             error_message = 'released by test' WHERE task_id = $1 RETURNING t::text",
-            &[&task],
-        )
-        .get(0);
-    let (status, stdout, stderr) = run.wait();
-    assert_eq!(status.code(), Some(4), "{stderr}");
-    assert_eq!(events(&stdout).last().unwrap()["event"], "lease_lost");
-    let now: String = db.query_one("SELECT t::text FROM user_sync_status t WHERE task_id = $1", &[&task]).get(0);
-    assert_eq!(now, left, "the row stays exactly as the releaser left it");
+    for releaser in ["repair", "sql"] {
+        let run = start(&db, USER, &["--json", "--demo", "--demo-items", "10000", "--demo-rate", "20"]);
+        let task = serde_json::from_str::<Value>(&run.first_line).unwrap()["task_id"].as_str().unwrap().to_string();
+        poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+        if releaser == "repair" {
+            let out = syncctl(&db).args(["repair", "--task", &task, "--yes"]).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        } else {
+            db.execute(&format!(
+                "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 0, \
+                 error_message = 'released by test' WHERE task_id = '{task}'"
+            ));
+        }
+        let left: String = db.query_one("SELECT t::text FROM user_sync_status t WHERE task_id = $1", &[&task]).get(0);
+        let (status, stdout, stderr) = run.wait();
+        assert_eq!(status.code(), Some(4), "{releaser}: {stderr}");
+        assert_eq!(events(&stdout).last().unwrap()["event"], "lease_lost");
+        let now: String = db.query_one("SELECT t::text FROM user_sync_status t WHERE task_id = $1", &[&task]).get(0);
+        assert_eq!(now, left, "{releaser}: the row stays exactly as the releaser left it");
+    }
 }
 
 #[test]
