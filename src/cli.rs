@@ -154,7 +154,7 @@ pub struct InspectArgs {
     pub task: Option<String>,
 
     /// At most this many rows (the counts cover all matching rows).
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     #[command(flatten)]
@@ -258,7 +258,7 @@ pub struct ReapArgs {
     pub dry_run: bool,
 
     /// Rows per batch (one transaction each).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     /// Run as a loop, one pass every DUR, until SIGTERM or SIGINT.
