@@ -125,7 +125,20 @@ fn render(err: &anyhow::Error) -> String {
                     }
                     parts.push(text);
                 }
-                None => parts.push(pg.to_string()),
+                None => {
+                    // "error connecting to server" alone does not say why: the cause (refused,
+                    // unknown host, timed out) is the error's source.
+                    let mut text = pg.to_string();
+                    let mut source = std::error::Error::source(pg);
+                    while let Some(cause) = source {
+                        let cause_text = cause.to_string();
+                        if !text.ends_with(&cause_text) {
+                            text.push_str(&format!(": {cause_text}"));
+                        }
+                        source = cause.source();
+                    }
+                    parts.push(text);
+                }
             }
             break;
         }
