@@ -97,8 +97,13 @@ fn needed_privileges(command: &str, table: &str) -> Option<(String, String)> {
             grant("SELECT, UPDATE"),
         )),
         "add-constraints" => Some((
-            "to own the table (ALTER TABLE and CREATE INDEX are the owner's alone)".into(),
-            format!("run it as the owner of {table} or a member of the owning role; {see}"),
+            "to own the table (ALTER TABLE and CREATE INDEX are the owner's alone) and CREATE on its schema \
+             (CREATE INDEX checks it)"
+                .into(),
+            format!(
+                "run it as the owner of {table} or a member of the owning role, after \
+                 GRANT CREATE ON SCHEMA <schema> TO <owner>; {see}"
+            ),
         )),
         "start" => Some((format!("{usage}, SELECT, INSERT and UPDATE on the table"), grant("SELECT, INSERT, UPDATE"))),
         _ => None,
