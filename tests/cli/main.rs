@@ -7,7 +7,11 @@ mod harness;
 
 mod health;
 
+mod hostile;
+
 mod inspect;
+
+mod privileges;
 
 mod reap;
 
