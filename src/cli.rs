@@ -35,15 +35,15 @@ pub struct GlobalArgs {
     pub table: String,
 
     /// A running task whose heartbeat (updated_at) is older than this is a zombie.
-    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub heartbeat_timeout: Duration,
 
     /// How long a statement may wait for a lock before giving up.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "2s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub lock_timeout: Duration,
 
     /// How long one statement may run before the server cancels it.
-    #[arg(long, default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub statement_timeout: Duration,
 
     /// Time zone in which `timestamp without time zone` columns are read (the application
@@ -157,7 +157,7 @@ pub struct InspectArgs {
     pub task: Option<String>,
 
     /// At most this many rows (the counts cover all matching rows).
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     #[command(flatten)]
@@ -253,7 +253,7 @@ pub struct RepairArgs {
 #[derive(Debug, Args)]
 pub struct ReapArgs {
     /// Release running rows silent for longer than this (default: --heartbeat-timeout).
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub timeout: Option<Duration>,
 
     /// Show what would be released, change nothing.
@@ -261,11 +261,11 @@ pub struct ReapArgs {
     pub dry_run: bool,
 
     /// Rows per batch (one transaction each).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     /// Run as a loop, one pass every DUR, until SIGTERM or SIGINT.
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub every: Option<Duration>,
 
     /// One JSON document per pass instead of one line per released task.
@@ -302,7 +302,7 @@ pub struct AddConstraintsArgs {
     pub retries: u32,
 
     /// Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m).
-    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub retry_delay: Duration,
 
     /// A JSON summary on stdout instead of the human one.
@@ -429,6 +429,9 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 /// Parses durations like `500ms`, `15s`, `2m`, `1h30m`; zero and negative values are refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text.trim().strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())) {
+        return Err("must be positive: a negative duration makes no sense here".into());
+    }
     let duration = humantime::parse_duration(text.trim())
         .map_err(|e| format!("{e} (write durations like 500ms, 15s, 2m, 1h30m)"))?;
     if duration.is_zero() {
@@ -452,7 +455,7 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("-5s").unwrap_err().contains("must be positive"));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("99999999h").is_err());
     }

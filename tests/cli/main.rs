@@ -9,7 +9,11 @@ mod harness;
 
 mod health;
 
+mod hostile;
+
 mod inspect;
+
+mod privileges;
 
 mod reap;
 
