@@ -507,7 +507,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__inspect)
-            opts="-d -v -q -h -V --state --user --task --limit --format --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --state --user --task --limit --liveness --format --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -527,6 +527,10 @@ _syncctl() {
                     ;;
                 --limit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --liveness)
+                    COMPREPLY=($(compgen -W "heartbeat lock" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -619,7 +623,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__reap)
-            opts="-d -v -q -h -V --timeout --dry-run --limit --every --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --timeout --dry-run --limit --every --json --liveness --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -635,6 +639,10 @@ _syncctl() {
                     ;;
                 --every)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --liveness)
+                    COMPREPLY=($(compgen -W "heartbeat lock" -- "${cur}"))
                     return 0
                     ;;
                 --database-url)

@@ -52,6 +52,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'On
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l user -d 'Only this user\'s rows (compared with the user_id column\'s own type)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l task -d 'Only this task\'s rows' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l limit -d 'At most this many rows (the counts cover all matching rows)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l liveness -d 'How a running row is known to be alive: `lock` also counts a row dead at once when its owner\'s session lock (`start --liveness lock`) is free' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l format -d 'Output format' -r -f -a "table\t'A human table'
 json\t'One JSON document'
 csv\t'CSV with a header line'"
@@ -135,6 +137,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s V -l version 
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l timeout -d 'Release running rows silent for longer than this (default: --heartbeat-timeout)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l limit -d 'Rows per batch (one transaction each)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l every -d 'Run as a loop, one pass every DUR, until SIGTERM or SIGINT' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l liveness -d 'How a running row is known to be alive: `lock` also releases at once a row whose owner\'s session lock (`start --liveness lock`) is free, however fresh its heartbeat' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r

@@ -48,6 +48,8 @@ _arguments "${_arguments_options[@]}" : \
 '--user=[Only this user'\''s rows (compared with the user_id column'\''s own type)]:ID:_default' \
 '--task=[Only this task'\''s rows]:ID:_default' \
 '--limit=[At most this many rows (the counts cover all matching rows)]:N:_default' \
+'--liveness=[How a running row is known to be alive\: \`lock\` also counts a row dead at once when its owner'\''s session lock (\`start --liveness lock\`) is free]:LIVENESS:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
+lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '--format=[Output format]:FORMAT:((table\:"A human table"
 json\:"One JSON document"
 csv\:"CSV with a header line"))' \
@@ -168,6 +170,8 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Release running rows silent for longer than this (default\: --heartbeat-timeout)]:DUR:_default' \
 '--limit=[Rows per batch (one transaction each)]:N:_default' \
 '--every=[Run as a loop, one pass every DUR, until SIGTERM or SIGINT]:DUR:_default' \
+'--liveness=[How a running row is known to be alive\: \`lock\` also releases at once a row whose owner'\''s session lock (\`start --liveness lock\`) is free, however fresh its heartbeat]:LIVENESS:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
+lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \

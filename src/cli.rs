@@ -160,6 +160,11 @@ pub struct InspectArgs {
     #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
+    /// How a running row is known to be alive: `lock` also counts a row dead at once when its
+    /// owner's session lock (`start --liveness lock`) is free.
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat)]
+    pub liveness: Liveness,
+
     #[command(flatten)]
     pub output: RowFormatArgs,
 }
@@ -271,6 +276,11 @@ pub struct ReapArgs {
     /// One JSON document per pass instead of one line per released task.
     #[arg(long)]
     pub json: bool,
+
+    /// How a running row is known to be alive: `lock` also releases at once a row whose
+    /// owner's session lock (`start --liveness lock`) is free, however fresh its heartbeat.
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat)]
+    pub liveness: Liveness,
 }
 
 /// Arguments of `add-constraints`.

@@ -75,6 +75,7 @@ fn command_name(command: &Command) -> &'static str {
         Command::Reap(_) => "reap",
         Command::AddConstraints(_) => "add-constraints",
         Command::Start(_) => "start",
+        Command::Demo(_) => "demo",
         Command::Completions(_) => "completions",
         Command::Man => "man",
     }

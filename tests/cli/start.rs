@@ -450,9 +450,7 @@ fn with_liveness_lock_a_killed_task_is_taken_over_at_once() {
 
     run.signal(libc::SIGKILL);
     run.wait();
-    poll("the dead backend's lock to go", || {
-        (db.scalar::<i64>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'") == 0).then_some(())
-    });
+    poll("the dead backend's lock to go", || (advisory_locks(&db) == 0).then_some(()));
     assert_eq!(
         db.count("user_sync_status", &format!("task_id = '{task}' AND updated_at > now() - interval '30 s'")),
         1
@@ -468,6 +466,48 @@ fn with_liveness_lock_a_killed_task_is_taken_over_at_once() {
     let (status, _, stderr) = next.wait();
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
+}
+
+/// Advisory locks held in this test's database (other tests run beside it on the same server).
+fn advisory_locks(db: &TestDb) -> i64 {
+    db.scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+}
+
+/// `inspect` and `reap` under `--liveness lock` see a killed task's free lock at once, while its
+/// heartbeat still looks fresh; without the flag they wait for the heartbeat timeout.
+#[test]
+fn with_liveness_lock_inspect_and_reap_see_a_killed_task_at_once() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--liveness", "lock", "--demo", "--demo-items", "10000", "--demo-rate", "10"]);
+    let task = run.first_line.clone();
+    poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+    let states = |liveness: &str| -> Value {
+        let out = syncctl(&db).args(["inspect", "--state", "all", "--json", "--liveness", liveness]).output().unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["rows"][0]["states"].clone()
+    };
+
+    // Alive: running either way, and neither reaper touches it.
+    assert_eq!(states("lock"), serde_json::json!(["running"]));
+    let out = syncctl(&db).args(["reap", "--liveness", "lock"]).output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.is_empty()), (Some(0), true));
+
+    run.signal(libc::SIGKILL);
+    run.wait();
+    poll("the dead backend's lock to go", || (advisory_locks(&db) == 0).then_some(()));
+
+    assert_eq!(states("heartbeat"), serde_json::json!(["running"]), "the heartbeat is still fresh");
+    assert_eq!(states("lock"), serde_json::json!(["zombie"]), "its lock is free: dead at once");
+    let out = syncctl(&db).arg("reap").output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.is_empty()), (Some(0), true), "heartbeat mode waits");
+    let out = syncctl(&db).args(["reap", "--liveness", "lock"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("released {task} ")));
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    assert!(error.unwrap().contains("released by syncctl reap: its owner's liveness lock was free"));
 }
 
 #[test]
