@@ -127,6 +127,9 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
             "use a heartbeat of at most half the timeout (the defaults are 15s and 60s)",
         ));
     }
+    if !args.command.is_empty() {
+        child::check_runnable(&args.command)?;
+    }
     let mut signals = Signals::new()?;
     let mut client = db::connect(&ctx.global, "start").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;

@@ -3,6 +3,8 @@
 
 mod add_constraints;
 
+mod children;
+
 mod demo;
 
 mod harness;

@@ -19,6 +19,7 @@ use tokio::sync::watch;
 
 use super::progress::{Reporter, Snapshot};
 use super::{Outcome, stopped};
+use crate::error::UsageError;
 
 /// Longest line kept; the rest of a longer line is skipped (a line that long is not a report).
 const LINE_CAP: usize = 1 << 20;
@@ -26,6 +27,37 @@ const LINE_CAP: usize = 1 << 20;
 const LOG_CAP: usize = 2000;
 /// How long the pipes may stay open after the child exited (a grandchild may hold them).
 const DRAIN: Duration = Duration::from_secs(2);
+
+/// Checks, before anything is claimed, that the program exists and may be executed (looked up
+/// on PATH as exec does), so a typo is a usage error and not a failed task row.
+pub fn check_runnable(command: &[String]) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(program) = command.first() else {
+        return Err(UsageError::with_hint(
+            "no command given after --",
+            "write the sync job after --: start --user ID -- COMMAND [ARGS…]",
+        ));
+    };
+    let candidates: Vec<std::path::PathBuf> = if program.contains('/') {
+        vec![program.into()]
+    } else {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|d| d.join(program)).collect())
+            .unwrap_or_default()
+    };
+    let found = candidates.iter().find(|p| p.is_file());
+    match found {
+        None => Err(UsageError::with_hint(
+            format!("cannot run {program}: no such file{}", if program.contains('/') { "" } else { " on PATH" }),
+            "check the command after --; nothing was claimed",
+        )),
+        Some(path) if path.metadata().is_ok_and(|m| m.permissions().mode() & 0o111 == 0) => Err(UsageError::with_hint(
+            format!("cannot run {}: it is not executable", path.display()),
+            "chmod +x it, or run it through its interpreter (-- python3 job.py); nothing was claimed",
+        )),
+        Some(_) => Ok(()),
+    }
+}
 
 /// A child command and what it is told.
 #[derive(Debug, Clone)]
@@ -87,6 +119,9 @@ impl Child {
             Some(last) => last,
             None => tokio::time::timeout(DRAIN, readers).await.ok().and_then(|(_, last)| last),
         };
+        if end_leftovers(group, self.grace).await {
+            reporter.log("the child left processes behind in its process group: stopped them");
+        }
         match status {
             Ok(status) if status.success() => Outcome::Completed,
             Ok(status) => Outcome::Failed(describe(status, last_stderr.as_deref())),
@@ -108,6 +143,28 @@ async fn stop_group(group: Option<i32>, child: &mut tokio::process::Child, grace
         signal(libc::SIGKILL);
         let _ = child.wait().await;
     }
+}
+
+/// Stops what the child left running in its process group (a grandchild it forked and did not
+/// wait for): the sync is over, and nothing of it should outlive the task. SIGTERM, up to the
+/// grace period (at most a couple of seconds) for them to go, then SIGKILL. True when there
+/// was something to stop.
+async fn end_leftovers(group: Option<i32>, grace: Duration) -> bool {
+    let Some(pgid) = group else { return false };
+    // SAFETY: kill(2) on a process group; signal 0 only checks that a member exists.
+    let alive = || unsafe { libc::kill(-pgid, 0) == 0 };
+    if !alive() {
+        return false;
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    let deadline = tokio::time::Instant::now() + grace.min(DRAIN);
+    while alive() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SAFETY: as above; a group whose members are all gone just returns ESRCH.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+    true
 }
 
 /// `exit status 3: <last stderr line>`, or the signal that killed it.
