@@ -15,6 +15,8 @@ mod hostile;
 
 mod inspect;
 
+mod messages;
+
 mod privileges;
 
 mod reap;
