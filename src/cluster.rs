@@ -450,7 +450,7 @@ fn describe(out: &Output) -> String {
 }
 
 /// Percent-encodes a URL component (RFC 3986 unreserved characters stay).
-fn url_encode(s: &str) -> String {
+pub fn url_encode(s: &str) -> String {
     use std::fmt::Write as _;
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
