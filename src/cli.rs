@@ -204,7 +204,7 @@ pub struct ValidateArgs {
     pub require_installed: bool,
 
     /// Sample rows shown per failing check.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     #[command(flatten)]
