@@ -3,6 +3,8 @@
 
 mod add_constraints;
 
+mod chaos;
+
 mod children;
 
 mod demo;

@@ -5,7 +5,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::health::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{Cluster, ClusterOptions, TestDb, syncctl};
+use crate::support::{Cluster, ClusterOptions, TestDb, syncctl, syncctl_process};
 
 /// How long any wait may take before the test fails: generous, the machine may be loaded.
 const DEADLINE: Duration = Duration::from_secs(90);
@@ -66,16 +66,7 @@ fn spawn(db: &TestDb, args: &[&str]) -> Started {
 
 /// Spawns `syncctl <args>` against the database at `url`.
 fn spawn_at(url: &str, args: &[&str]) -> Started {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin!("syncctl"))
-        .env_clear()
-        .envs(["PATH", "HOME"].iter().filter_map(|k| std::env::var_os(k).map(|v| (k, v))))
-        .env("DATABASE_URL", url)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = syncctl_process(url).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut stderr = child.stderr.take().unwrap();
     let stderr = thread::spawn(move || {
