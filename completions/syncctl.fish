@@ -44,6 +44,7 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -51,6 +52,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'On
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l user -d 'Only this user\'s rows (compared with the user_id column\'s own type)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l task -d 'Only this task\'s rows' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l limit -d 'At most this many rows (the counts cover all matching rows)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l liveness -d 'How a running row is known to be alive: `lock` also counts a row dead at once when its owner\'s session lock (`start --liveness lock`) is free' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l format -d 'Output format' -r -f -a "table\t'A human table'
 json\t'One JSON document'
 csv\t'CSV with a header line'"
@@ -134,6 +137,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s V -l version 
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l timeout -d 'Release running rows silent for longer than this (default: --heartbeat-timeout)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l limit -d 'Rows per batch (one transaction each)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l every -d 'Run as a loop, one pass every DUR, until SIGTERM or SIGINT' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l liveness -d 'How a running row is known to be alive: `lock` also releases at once a row whose owner\'s session lock (`start --liveness lock`) is free, however fresh its heartbeat' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -170,6 +175,19 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l user -d 'The user whose sync to start (compared with the user_id column\'s own type)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l if-running -d 'When the user already has a live running task: reuse it (print its task id), follow it to its end, or fail (exit 1)' -r -f -a "reuse\t'Print its task id and progress, exit 0'
+follow\t'Watch it to its end and exit with its outcome'
+fail\t'Exit 1'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat -d 'How often the running task writes its heartbeat (updated_at); must be shorter than --heartbeat-timeout, and is best at most half of it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l stall-timeout -d 'Fail the task as stalled when its progress has not moved for this long (a heartbeat proves the process lives, not that the sync moves)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l grace -d 'How long the child gets to exit after SIGTERM before it is killed (SIGKILL)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l liveness -d 'How a running task is known to be alive (see the README before choosing `lock`)' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
+lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-items -d 'Demo: how many mails to sync' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-rate -d 'Demo: mails per second' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-fail-at -d 'Demo: fail when progress reaches this percentage' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-hang-at -d 'Demo: hang (no progress, heartbeats go on) when progress reaches this percentage' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -179,10 +197,28 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l timestamp-zone
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l full -d 'A full sync (sync_type = \'full\'); without it, \'incremental\''
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l json -d 'JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo -d 'Run the built-in simulated mailbox sync instead of a command'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s V -l version -d 'Print version'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l users -d 'Healthy users loaded around the incident' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
+always\t'Always colour'
+never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end and print the DATABASE_URL to use'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -209,13 +245,14 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s v -l verbose -d 
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s V -l version -d 'Print version'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "completions" -d 'Print shell completions'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -48,6 +48,8 @@ _arguments "${_arguments_options[@]}" : \
 '--user=[Only this user'\''s rows (compared with the user_id column'\''s own type)]:ID:_default' \
 '--task=[Only this task'\''s rows]:ID:_default' \
 '--limit=[At most this many rows (the counts cover all matching rows)]:N:_default' \
+'--liveness=[How a running row is known to be alive\: \`lock\` also counts a row dead at once when its owner'\''s session lock (\`start --liveness lock\`) is free]:LIVENESS:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
+lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '--format=[Output format]:FORMAT:((table\:"A human table"
 json\:"One JSON document"
 csv\:"CSV with a header line"))' \
@@ -168,6 +170,8 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Release running rows silent for longer than this (default\: --heartbeat-timeout)]:DUR:_default' \
 '--limit=[Rows per batch (one transaction each)]:N:_default' \
 '--every=[Run as a loop, one pass every DUR, until SIGTERM or SIGINT]:DUR:_default' \
+'--liveness=[How a running row is known to be alive\: \`lock\` also releases at once a row whose owner'\''s session lock (\`start --liveness lock\`) is free, however fresh its heartbeat]:LIVENESS:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
+lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
@@ -223,6 +227,19 @@ never\:"Never colour"))' \
 ;;
 (start)
 _arguments "${_arguments_options[@]}" : \
+'--user=[The user whose sync to start (compared with the user_id column'\''s own type)]:ID:_default' \
+'--if-running=[When the user already has a live running task\: reuse it (print its task id), follow it to its end, or fail (exit 1)]:WHAT:((reuse\:"Print its task id and progress, exit 0"
+follow\:"Watch it to its end and exit with its outcome"
+fail\:"Exit 1"))' \
+'--heartbeat=[How often the running task writes its heartbeat (updated_at); must be shorter than --heartbeat-timeout, and is best at most half of it]:DUR:_default' \
+'--stall-timeout=[Fail the task as stalled when its progress has not moved for this long (a heartbeat proves the process lives, not that the sync moves)]:DUR:_default' \
+'--grace=[How long the child gets to exit after SIGTERM before it is killed (SIGKILL)]:DUR:_default' \
+'--liveness=[How a running task is known to be alive (see the README before choosing \`lock\`)]:HOW:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
+lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
+'--demo-items=[Demo\: how many mails to sync]:N:_default' \
+'--demo-rate=[Demo\: mails per second]:PER_SECOND:_default' \
+'--demo-fail-at=[Demo\: fail when progress reaches this percentage]:PERCENT:_default' \
+'--demo-hang-at=[Demo\: hang (no progress, heartbeats go on) when progress reaches this percentage]:PERCENT:_default' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
@@ -233,6 +250,34 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--full[A full sync (sync_type = '\''full'\''); without it, '\''incremental'\'']' \
+'--json[JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line]' \
+'--demo[Run the built-in simulated mailbox sync instead of a command]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+'*::command -- The sync to run as a child\: it gets SYNCCTL_TASK_ID, SYNCCTL_USER_ID and SYNCCTL_SYNC_TYPE, reports `{"progress"\: 42, "stats"\: {...}}` lines on stdout, logs on stderr, and exits 0 when the sync completed:_default' \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+'--users=[Healthy users loaded around the incident]:N:_default' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--keep[Leave the cluster running at the end and print the DATABASE_URL to use]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -328,6 +373,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -359,6 +408,7 @@ _syncctl_commands() {
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
+'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
 'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -375,6 +425,11 @@ _syncctl__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl completions commands' commands "$@"
 }
+(( $+functions[_syncctl__subcmd__demo_commands] )) ||
+_syncctl__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl demo commands' commands "$@"
+}
 (( $+functions[_syncctl__subcmd__health_commands] )) ||
 _syncctl__subcmd__health_commands() {
     local commands; commands=()
@@ -390,6 +445,7 @@ _syncctl__subcmd__help_commands() {
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
+'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
 'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -405,6 +461,11 @@ _syncctl__subcmd__help__subcmd__add-constraints_commands() {
 _syncctl__subcmd__help__subcmd__completions_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl help completions commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__demo_commands] )) ||
+_syncctl__subcmd__help__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help demo commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__help__subcmd__health_commands] )) ||
 _syncctl__subcmd__help__subcmd__health_commands() {

@@ -35,15 +35,15 @@ pub struct GlobalArgs {
     pub table: String,
 
     /// A running task whose heartbeat (updated_at) is older than this is a zombie.
-    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub heartbeat_timeout: Duration,
 
     /// How long a statement may wait for a lock before giving up.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "2s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub lock_timeout: Duration,
 
     /// How long one statement may run before the server cancels it.
-    #[arg(long, default_value = "60s", value_parser = parse_duration, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
     pub statement_timeout: Duration,
 
     /// Time zone in which `timestamp without time zone` columns are read (the application
@@ -101,6 +101,9 @@ pub enum Command {
     /// Claim a user's sync (or reuse the live one) and run it in the foreground under a
     /// heartbeating lease.
     Start(StartArgs),
+    /// Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it:
+    /// health, validate-constraints, repair, add-constraints, start, health.
+    Demo(DemoArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
     /// Print the man page (roff), as checked in under `man/syncctl.1`.
@@ -154,8 +157,13 @@ pub struct InspectArgs {
     pub task: Option<String>,
 
     /// At most this many rows (the counts cover all matching rows).
-    #[arg(long, default_value_t = 50, value_name = "N")]
+    #[arg(long, default_value_t = 50, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
+
+    /// How a running row is known to be alive: `lock` also counts a row dead at once when its
+    /// owner's session lock (`start --liveness lock`) is free.
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat)]
+    pub liveness: Liveness,
 
     #[command(flatten)]
     pub output: RowFormatArgs,
@@ -196,7 +204,7 @@ pub struct ValidateArgs {
     pub require_installed: bool,
 
     /// Sample rows shown per failing check.
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     #[command(flatten)]
@@ -250,7 +258,7 @@ pub struct RepairArgs {
 #[derive(Debug, Args)]
 pub struct ReapArgs {
     /// Release running rows silent for longer than this (default: --heartbeat-timeout).
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub timeout: Option<Duration>,
 
     /// Show what would be released, change nothing.
@@ -258,16 +266,21 @@ pub struct ReapArgs {
     pub dry_run: bool,
 
     /// Rows per batch (one transaction each).
-    #[arg(long, default_value_t = 1000, value_name = "N")]
+    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
     /// Run as a loop, one pass every DUR, until SIGTERM or SIGINT.
-    #[arg(long, value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub every: Option<Duration>,
 
     /// One JSON document per pass instead of one line per released task.
     #[arg(long)]
     pub json: bool,
+
+    /// How a running row is known to be alive: `lock` also releases at once a row whose
+    /// owner's session lock (`start --liveness lock`) is free, however fresh its heartbeat.
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat)]
+    pub liveness: Liveness,
 }
 
 /// Arguments of `add-constraints`.
@@ -299,12 +312,24 @@ pub struct AddConstraintsArgs {
     pub retries: u32,
 
     /// Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m).
-    #[arg(long, default_value = "1s", value_parser = parse_duration, value_name = "DUR")]
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub retry_delay: Duration,
 
     /// A JSON summary on stdout instead of the human one.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Leave the cluster running at the end and print the DATABASE_URL to use.
+    #[arg(long)]
+    pub keep: bool,
+
+    /// Healthy users loaded around the incident.
+    #[arg(long, default_value_t = 3000, value_name = "N")]
+    pub users: u32,
 }
 
 /// Arguments of `completions`.
@@ -315,12 +340,108 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// What `start` does when the user already has a live running task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IfRunning {
+    /// Print its task id and progress, exit 0.
+    Reuse,
+    /// Watch it to its end and exit with its outcome.
+    Follow,
+    /// Exit 1.
+    Fail,
+}
+
+/// How a running task is known to be alive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Liveness {
+    /// By its heartbeat: updated_at newer than --heartbeat-timeout (database clock).
+    Heartbeat,
+    /// Also by a session advisory lock its process holds: a running row whose lock is free is
+    /// dead at once. Only for deployments where every writer is `syncctl start --liveness lock`
+    /// and no transaction-mode pooler (PgBouncer) sits in between.
+    Lock,
+}
+
 /// Arguments of `start`.
 #[derive(Debug, Args)]
-pub struct StartArgs {}
+#[command(group(clap::ArgGroup::new("work").required(true).args(["demo", "command"])))]
+pub struct StartArgs {
+    /// The user whose sync to start (compared with the user_id column's own type).
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+
+    /// A full sync (sync_type = 'full'); without it, 'incremental'.
+    #[arg(long)]
+    pub full: bool,
+
+    /// When the user already has a live running task: reuse it (print its task id), follow it
+    /// to its end, or fail (exit 1).
+    #[arg(long, value_enum, default_value_t = IfRunning::Reuse, value_name = "WHAT")]
+    pub if_running: IfRunning,
+
+    /// How often the running task writes its heartbeat (updated_at); must be shorter than
+    /// --heartbeat-timeout, and is best at most half of it.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DUR")]
+    pub heartbeat: Duration,
+
+    /// Fail the task as stalled when its progress has not moved for this long (a heartbeat
+    /// proves the process lives, not that the sync moves).
+    #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DUR")]
+    pub stall_timeout: Duration,
+
+    /// How long the child gets to exit after SIGTERM before it is killed (SIGKILL).
+    #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DUR")]
+    pub grace: Duration,
+
+    /// JSON-lines events on stdout (claimed, reused, progress, then completed, failed,
+    /// cancelled, stalled or lease_lost) instead of the task id line.
+    #[arg(long)]
+    pub json: bool,
+
+    /// How a running task is known to be alive (see the README before choosing `lock`).
+    #[arg(long, value_enum, default_value_t = Liveness::Heartbeat, value_name = "HOW")]
+    pub liveness: Liveness,
+
+    /// Run the built-in simulated mailbox sync instead of a command.
+    #[arg(long)]
+    pub demo: bool,
+
+    /// Demo: how many mails to sync.
+    #[arg(long, default_value_t = 100, requires = "demo", value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub demo_items: u32,
+
+    /// Demo: mails per second.
+    #[arg(long, default_value_t = 20.0, requires = "demo", value_name = "PER_SECOND", value_parser = parse_rate)]
+    pub demo_rate: f64,
+
+    /// Demo: fail when progress reaches this percentage.
+    #[arg(long, requires = "demo", value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub demo_fail_at: Option<u8>,
+
+    /// Demo: hang (no progress, heartbeats go on) when progress reaches this percentage.
+    #[arg(long, requires = "demo", value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub demo_hang_at: Option<u8>,
+
+    /// The sync to run as a child: it gets SYNCCTL_TASK_ID, SYNCCTL_USER_ID and
+    /// SYNCCTL_SYNC_TYPE, reports `{"progress": 42, "stats": {...}}` lines on stdout, logs on
+    /// stderr, and exits 0 when the sync completed.
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// Parses a positive, finite rate.
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err("must be a positive number, e.g. 20 or 0.5".into()),
+    }
+}
 
 /// Parses durations like `500ms`, `15s`, `2m`, `1h30m`; zero and negative values are refused.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text.trim().strip_prefix('-').is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit())) {
+        return Err("must be positive: a negative duration makes no sense here".into());
+    }
     let duration = humantime::parse_duration(text.trim())
         .map_err(|e| format!("{e} (write durations like 500ms, 15s, 2m, 1h30m)"))?;
     if duration.is_zero() {
@@ -344,7 +465,7 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("-5s").is_err());
+        assert!(parse_duration("-5s").unwrap_err().contains("must be positive"));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("99999999h").is_err());
     }

@@ -62,6 +62,54 @@ pub fn classify(err: &anyhow::Error) -> Classified {
     Classified { status: ExitStatus::Database, message: render(err), hint: None }
 }
 
+/// [`classify`], with a privilege error (42501) saying what `command` needs on `table` (written
+/// as on the command line) and the GRANT that gives it, as the README's "Least privilege" lists.
+pub fn classify_for(err: &anyhow::Error, command: &str, table: &str) -> Classified {
+    let mut classified = classify(err);
+    let denied = err
+        .chain()
+        .filter_map(|cause| cause.downcast_ref::<tokio_postgres::Error>())
+        .any(|pg| pg.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE));
+    if let (true, Some((needs, hint))) = (denied, needed_privileges(command, table)) {
+        classified.message = format!("{}: {command} needs {needs}", classified.message);
+        classified.hint = Some(hint);
+    }
+    classified
+}
+
+/// What `command` needs beyond CONNECT on the database and USAGE on the table's schema, and the
+/// statement a DBA runs to give it.
+fn needed_privileges(command: &str, table: &str) -> Option<(String, String)> {
+    let usage = "CONNECT on the database, USAGE on the table's schema";
+    let see = "see the README, \"Least privilege\"";
+    let grant = |privileges: &str| {
+        format!(
+            "GRANT CONNECT ON DATABASE <database> TO <role>; GRANT USAGE ON SCHEMA <schema> TO <role>; \
+             GRANT {privileges} ON {table} TO <role>; {see}"
+        )
+    };
+    match command {
+        "inspect" | "health" | "validate-constraints" => {
+            Some((format!("{usage} and SELECT on the table"), grant("SELECT")))
+        }
+        "repair" | "reap" => Some((
+            format!("{usage}, SELECT and UPDATE on the table (locking rows FOR UPDATE needs UPDATE)"),
+            grant("SELECT, UPDATE"),
+        )),
+        "add-constraints" => Some((
+            "to own the table (ALTER TABLE and CREATE INDEX are the owner's alone) and CREATE on its schema \
+             (CREATE INDEX checks it)"
+                .into(),
+            format!(
+                "run it as the owner of {table} or a member of the owning role, after \
+                 GRANT CREATE ON SCHEMA <schema> TO <owner>; {see}"
+            ),
+        )),
+        "start" => Some((format!("{usage}, SELECT, INSERT and UPDATE on the table"), grant("SELECT, INSERT, UPDATE"))),
+        _ => None,
+    }
+}
+
 /// Exit status and hint of a PostgreSQL error, by SQLSTATE class and code.
 fn classify_postgres(err: &tokio_postgres::Error) -> (ExitStatus, Option<String>) {
     let Some(code) = err.code() else {
@@ -125,7 +173,20 @@ fn render(err: &anyhow::Error) -> String {
                     }
                     parts.push(text);
                 }
-                None => parts.push(pg.to_string()),
+                None => {
+                    // "error connecting to server" alone does not say why: the cause (refused,
+                    // unknown host, timed out) is the error's source.
+                    let mut text = pg.to_string();
+                    let mut source = std::error::Error::source(pg);
+                    while let Some(cause) = source {
+                        let cause_text = cause.to_string();
+                        if !text.ends_with(&cause_text) {
+                            text.push_str(&format!(": {cause_text}"));
+                        }
+                        source = cause.source();
+                    }
+                    parts.push(text);
+                }
             }
             break;
         }

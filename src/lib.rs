@@ -4,10 +4,12 @@
 //! (or its error, classified by SQLSTATE) to an [`exit::ExitStatus`].
 
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod db;
 pub mod error;
 pub mod exit;
+pub mod liveness;
 pub mod output;
 pub mod state;
 pub mod table;
@@ -28,6 +30,7 @@ pub struct Ctx {
 pub fn run(cli: Cli) -> ExitStatus {
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
     let ctx = Ctx { global: cli.global, printer };
+    let command = command_name(&cli.command);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> ExitStatus {
             Command::Reap(args) => commands::reap::run(args, &ctx).await,
             Command::AddConstraints(args) => commands::add_constraints::run(args, &ctx).await,
             Command::Start(args) => commands::start::run(args, &ctx).await,
+            Command::Demo(args) => commands::demo::run(args, &ctx).await,
             Command::Completions(args) => commands::completions::run(args, &ctx),
             Command::Man => commands::completions::man(&ctx),
         }
@@ -51,13 +55,29 @@ pub fn run(cli: Cli) -> ExitStatus {
     match result {
         Ok(status) => status,
         Err(err) => {
-            let classified = error::classify(&err);
+            let classified = error::classify_for(&err, command, &ctx.global.table);
             if !classified.message.is_empty() {
                 let message = redact(&classified.message, &ctx.global);
                 ctx.printer.error(&message, classified.hint.as_deref());
             }
             classified.status
         }
+    }
+}
+
+/// The subcommand's name as typed, for messages.
+fn command_name(command: &Command) -> &'static str {
+    match command {
+        Command::Inspect(_) => "inspect",
+        Command::Health(_) => "health",
+        Command::ValidateConstraints(_) => "validate-constraints",
+        Command::Repair(_) => "repair",
+        Command::Reap(_) => "reap",
+        Command::AddConstraints(_) => "add-constraints",
+        Command::Start(_) => "start",
+        Command::Demo(_) => "demo",
+        Command::Completions(_) => "completions",
+        Command::Man => "man",
     }
 }
 

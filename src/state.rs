@@ -111,7 +111,7 @@ impl Serialize for State {
     }
 }
 
-/// The classifier's parameters `$1..$5` (see `sql/state/classify.sql`).
+/// The classifier's parameters `$1..$6` (see `sql/state/classify.sql`).
 #[derive(Debug)]
 pub struct Classifier {
     timeout_seconds: f64,
@@ -119,6 +119,7 @@ pub struct Classifier {
     second_running: Vec<String>,
     user: Option<TextParam>,
     task: Option<TextParam>,
+    lock_dead: Vec<String>,
 }
 
 impl Classifier {
@@ -130,6 +131,7 @@ impl Classifier {
             second_running: Vec::new(),
             user: None,
             task: None,
+            lock_dead: Vec::new(),
         }
     }
 
@@ -160,9 +162,16 @@ impl Classifier {
         Ok(())
     }
 
-    /// `$1..$5`, to which a statement appends its own parameters.
+    /// Under `--liveness lock`: running rows whose owner's session lock is free are dead at once
+    /// (see `src/liveness.rs`).
+    pub async fn find_lock_dead(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
+        self.lock_dead = crate::liveness::dead_tasks(client, table).await?;
+        Ok(())
+    }
+
+    /// `$1..$6`, to which a statement appends its own parameters.
     pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
-        vec![&self.timeout_seconds, &self.repeated_tasks, &self.second_running, &self.user, &self.task]
+        vec![&self.timeout_seconds, &self.repeated_tasks, &self.second_running, &self.user, &self.task, &self.lock_dead]
     }
 
     /// Turns the server's refusal of a `--user` / `--task` value into a usage error: the column's

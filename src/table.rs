@@ -104,8 +104,9 @@ impl Table {
         let Some(row) = found else {
             return Err(UsageError::with_hint(
                 format!("table {spec} does not exist (looked for {quoted})"),
-                "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces) \
-                 and the role's search_path",
+                "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
+                 the role's search_path, and that the role has USAGE on the table's schema (without it the \
+                 table is invisible)",
             ));
         };
         let oid: u32 = row.get("oid");

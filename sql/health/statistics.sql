@@ -1,6 +1,6 @@
 -- health: the seed's statistics (BRIEF.md, Priority 5) in one pass over the table, plus the
 -- counts behind the warnings. total_users is an exact count(*), as in the seed.
--- Parameters $1..$5: see state/classify.sql (health passes empty duplicate lists: it counts no
+-- Parameters $1..$6: see state/classify.sql (health passes empty duplicate lists: it counts no
 -- duplicates; the unique indexes' status covers them). Cost: one (parallel) scan.
 WITH classified AS ({classify})
 SELECT now()                                                     AS now,

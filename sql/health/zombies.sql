@@ -1,5 +1,5 @@
 -- health: up to five zombies, the longest silent first (the seed's zombie_task_details).
--- Parameters $1..$5: see state/classify.sql. With an index on updated_at for running rows this
+-- Parameters $1..$6: see state/classify.sql. With an index on updated_at for running rows this
 -- reads only running rows; without it, one scan.
 WITH classified AS ({classify})
 SELECT task_id,

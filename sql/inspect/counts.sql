@@ -1,6 +1,6 @@
 -- inspect: how many rows are in each state, over the rows --user / --task select (the table
 -- when neither is given), whatever --state shows. Also the database's clock for the report.
--- Parameters $1..$5: see state/classify.sql. Cost: one scan of the table.
+-- Parameters $1..$6: see state/classify.sql. Cost: one scan of the table.
 WITH classified AS ({classify})
 SELECT now()                                        AS now,
        count(*) FILTER (WHERE zombie)               AS "zombie",

@@ -8,7 +8,9 @@
 -- A released row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
 -- updated_at now(), and " - released by syncctl reap: no heartbeat for <N>s at <time>" appended
 -- to the old error text (which is kept). current_stats is kept.
--- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit).
+-- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit);
+-- $3 (text[]) task ids whose owner's liveness lock was found free (--liveness lock; else empty):
+-- dead at once, whatever their heartbeat.
 -- Returns task_id, user_id and how long each row had been silent (NULL: no heartbeat at all).
 -- Locks: the released rows; ROW EXCLUSIVE on the table (waits at most lock_timeout for it).
 -- Cost: with an index on updated_at of running rows (e.g. WHERE is_syncing), only the dead
@@ -18,7 +20,8 @@ WITH dead AS (
            CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS last_heartbeat
     FROM {table} AS t
     WHERE t."is_syncing"
-      AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1))
+      AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
+           OR t."task_id"::text = ANY ($3::text[]))
     LIMIT $2
     FOR UPDATE SKIP LOCKED
 )
@@ -28,14 +31,18 @@ SET "is_syncing"          = false,
     "updated_at"          = now(),
     "error_message"       = concat_ws(' - ', t."error_message",
                               'released by syncctl reap: '
-                              || COALESCE('no heartbeat for '
-                                          || floor(extract(epoch FROM now() - d.last_heartbeat))::int8
-                                          || 's', 'no heartbeat recorded')
+                              || CASE WHEN t."task_id"::text = ANY ($3::text[])
+                                          AND d.last_heartbeat >= now() - make_interval(secs => $1)
+                                      THEN 'its owner''s liveness lock was free'
+                                      ELSE COALESCE('no heartbeat for '
+                                                    || floor(extract(epoch FROM now() - d.last_heartbeat))::int8
+                                                    || 's', 'no heartbeat recorded') END
                               || ' at ' || date_trunc('second', now()))
 FROM dead AS d
 WHERE t.ctid = d.ctid
   AND t."is_syncing"
-  AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1))
+  AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
+       OR t."task_id"::text = ANY ($3::text[]))
 RETURNING t."task_id"::text                                           AS task_id,
           t."user_id"::text                                           AS user_id,
           floor(extract(epoch FROM now() - d.last_heartbeat))::int8   AS silent_seconds

@@ -4,27 +4,27 @@
 -- freezes them while they are read; nobody waits on them while a person decides. The ctids and
 -- before-values go with the plan to step 2 (repair/apply.sql). A row updated by someone else
 -- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again.
--- Parameters $1..$5: see state/classify.sql ($4 is --user, $5 is NULL);
---   $6  the --task values, one array sent as text and parsed by the server as task_id's own
+-- Parameters $1..$6: see state/classify.sql ($4 is --user, $5 is NULL);
+--   $7  the --task values, one array sent as text and parsed by the server as task_id's own
 --       array type (a value the type cannot hold is a data exception, exit 2);
---   $7  (text[]) the kinds asked for: zombie, half-released, inconsistent, duplicate, skewed.
+--   $8  (text[]) the kinds asked for: zombie, half-released, inconsistent, duplicate, skewed.
 -- The before-values are the stored values as text (the session's DateStyle and TimeZone, the
 -- same in step 2), so step 2 can compare them exactly whatever the columns' types.
 -- Locks: FOR UPDATE on the selected rows only (ROW SHARE on the table).
 -- Cost: one classifier scan (plus the duplicate aggregates), one more scan joined by key, and
--- the task_id index for $6 when there is one.
+-- the task_id index for $7 when there is one.
 WITH classified AS ({classify}),
 named AS (
-    SELECT {key} AS key FROM {table} AS t WHERE t."task_id" = ANY ($6)
+    SELECT {key} AS key FROM {table} AS t WHERE t."task_id" = ANY ($7)
 ),
 target AS (
     SELECT c.*, c.key IN (SELECT key FROM named) AS named
     FROM classified AS c
-    WHERE ('zombie' = ANY ($7::text[]) AND c.zombie)
-       OR ('half-released' = ANY ($7::text[]) AND c.half_released)
-       OR ('inconsistent' = ANY ($7::text[]) AND c.inconsistent)
-       OR ('duplicate' = ANY ($7::text[]) AND c.duplicate)
-       OR ('skewed' = ANY ($7::text[]) AND c.skewed)
+    WHERE ('zombie' = ANY ($8::text[]) AND c.zombie)
+       OR ('half-released' = ANY ($8::text[]) AND c.half_released)
+       OR ('inconsistent' = ANY ($8::text[]) AND c.inconsistent)
+       OR ('duplicate' = ANY ($8::text[]) AND c.duplicate)
+       OR ('skewed' = ANY ($8::text[]) AND c.skewed)
        OR c.key IN (SELECT key FROM named)
 )
 SELECT target.*,

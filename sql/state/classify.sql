@@ -8,7 +8,9 @@
 --   $2 (text[])  ctids of rows repeating another row's task_id  (from state/duplicates.sql,
 --   $3 (text[])  ctids of users' second running rows             or empty);
 --   $4, $5       only this user_id / task_id, or NULL; sent as text and parsed by the server
---                with the column's own type, so an index on the column can serve.
+--                with the column's own type, so an index on the column can serve;
+--   $6 (text[])  task_ids whose owner's liveness lock was found free (--liveness lock, see
+--                liveness/running.sql): dead at once, whatever their heartbeat says; or empty.
 -- Timestamps are cast to timestamptz: a no-op for timestamptz columns; a `timestamp without
 -- time zone` column is read in the session TimeZone, which syncctl sets from --timestamp-zone.
 -- No CTE (the outer SELECT is flattened away), so the planner can scan in parallel. Cost: one scan of the table
@@ -26,9 +28,11 @@ SELECT {key}                                         AS key,
        CASE WHEN isfinite(t."updated_at")
             THEN extract(epoch FROM now() - t."updated_at"::timestamptz)::float8 END AS silent_seconds,
        COALESCE(t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99
-                AND t."updated_at"::timestamptz >= now() - make_interval(secs => $1), false) AS running,
+                AND t."updated_at"::timestamptz >= now() - make_interval(secs => $1)
+                AND NOT t."task_id"::text = ANY ($6::text[]), false) AS running,
        COALESCE(t."is_syncing" AND (t."updated_at" IS NULL
-                OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)), false) AS zombie,
+                OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
+                OR t."task_id"::text = ANY ($6::text[])), false) AS zombie,
        COALESCE(t."is_syncing" AND t."error_message" IS NOT NULL, false) AS half_released,
        -- The Priority-1 CHECK predicate; NULL (which a CHECK lets through) counts as a violation.
        NOT COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)

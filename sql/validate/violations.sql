@@ -1,12 +1,12 @@
 -- validate-constraints: the rows that stop the three constraints from being added, per check,
--- with each check's total and at most $6 sample rows.
+-- with each check's total and at most $7 sample rows.
 --   check-predicate    violates chk_sync_state_consistency
 --   null-state         is_syncing or progress_percentage is NULL (a CHECK lets NULL through;
 --                      the application's reads do not)
 --   duplicate-running  a second running row of a user: uniq_user_running_sync would refuse it
 --   duplicate-task-id  a repeated task_id: uniq_task_id would refuse it
 -- The check names match ValidationCheck in src/commands/validate.rs.
--- Parameters $1..$5: see state/classify.sql; $6 (int8) samples per check.
+-- Parameters $1..$6: see state/classify.sql; $7 (int8) samples per check.
 -- Cost: one scan of the table, plus the duplicate aggregates unless valid indexes rule them out.
 WITH classified AS ({classify}),
 violation AS (
@@ -28,5 +28,5 @@ numbered AS (
 )
 SELECT check_name, total, key, user_id, task_id, is_syncing, progress_percentage
 FROM numbered
-WHERE n <= $6
+WHERE n <= $7
 ORDER BY check_name, n

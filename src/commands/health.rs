@@ -93,7 +93,7 @@ pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let report = match gather(ctx).await {
         Ok(report) => report,
         Err(err) => {
-            let classified = error::classify(&err);
+            let classified = error::classify_for(&err, "health", &ctx.global.table);
             let message = crate::redact(&classified.message, &ctx.global);
             ctx.printer.error(&message, classified.hint.as_deref());
             Report {

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 
 use crate::Ctx;
-use crate::cli::{InspectArgs, RowFormat};
+use crate::cli::{InspectArgs, Liveness, RowFormat};
 use crate::db::{self, sql};
 use crate::exit::ExitStatus;
 use crate::output::{self, style};
@@ -39,6 +39,9 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut classifier =
         Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), args.task.as_deref());
     classifier.find_duplicates(&tx, &table).await?;
+    if args.liveness == Liveness::Lock {
+        classifier.find_lock_dead(&tx, &table).await?;
+    }
     let names: Vec<&str> = wanted.iter().map(|s| s.name()).collect();
     let limit = i64::from(args.limit);
     let count_params = classifier.params();

@@ -2,6 +2,7 @@
 
 pub mod add_constraints;
 pub mod completions;
+pub mod demo;
 pub mod health;
 pub mod inspect;
 pub mod reap;

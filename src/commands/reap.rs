@@ -12,7 +12,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_postgres::{Client, Row};
 
 use crate::Ctx;
-use crate::cli::ReapArgs;
+use crate::cli::{Liveness, ReapArgs};
 use crate::db;
 use crate::error;
 use crate::exit::ExitStatus;
@@ -147,8 +147,16 @@ async fn pass(
     ctx: &Ctx,
     stop: &Cell<Option<ExitStatus>>,
 ) -> Result<()> {
+    // Under --liveness lock, the tasks whose owner's lock is free are dead whatever their
+    // heartbeat; probed once per pass, and named by task id so a task that took the user over
+    // since is never mistaken for them.
+    let lock_dead = match args.liveness {
+        Liveness::Lock => crate::liveness::dead_tasks(client, table).await?,
+        Liveness::Heartbeat => Vec::new(),
+    };
     if args.dry_run {
-        let rows = client.query(&table.render(&DRY_RUN), &[&timeout]).await.context("listing the dead rows")?;
+        let rows =
+            client.query(&table.render(&DRY_RUN), &[&timeout, &lock_dead]).await.context("listing the dead rows")?;
         let rows: Vec<Released> = rows.iter().map(Released::from_row).collect();
         return print(&rows, args, ctx);
     }
@@ -157,7 +165,7 @@ async fn pass(
     let mut released = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
-        let batch = match client.query(&sql, &[&timeout, &limit]).await {
+        let batch = match client.query(&sql, &[&timeout, &limit, &lock_dead]).await {
             Ok(rows) => rows.iter().map(Released::from_row).collect::<Vec<_>>(),
             // Cancelled by a signal: that batch rolled back, and the run ends.
             Err(_) if stop.get().is_some() => break,

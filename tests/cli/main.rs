@@ -5,11 +5,23 @@ mod add_constraints;
 
 mod bench_smoke;
 
+mod chaos;
+
+mod children;
+
+mod demo;
+
 mod harness;
 
 mod health;
 
+mod hostile;
+
 mod inspect;
+
+mod messages;
+
+mod privileges;
 
 mod reap;
 

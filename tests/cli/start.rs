@@ -1,1 +1,609 @@
-//! `start` tests: not written yet.
+//! `start`: the idempotent claim under concurrency (50 processes for one user, 200 users), the
+//! heartbeat and takeover after `kill -9`, fencing, signals, reconnection after
+//! `pg_terminate_backend`, the child protocol, the stall timeout and `--liveness lock`. Real
+//! processes and real signals; every wait polls with a generous deadline.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::{Child, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::health::PLAIN_CONSTRAINTS;
+use crate::support::fixtures::*;
+use crate::support::{Cluster, ClusterOptions, TestDb, syncctl, syncctl_process};
+
+/// How long any wait may take before the test fails: generous, the machine may be loaded.
+const DEADLINE: Duration = Duration::from_secs(90);
+/// Short heartbeats, so the tests see several in a second, and a short timeout unless a test
+/// sets its own.
+const FAST: [&str; 2] = ["--heartbeat", "200ms"];
+const SHORT_TIMEOUT: [&str; 2] = ["--heartbeat-timeout", "3s"];
+
+const USER: &str = "6a1f3c2e-0d9b-4c57-9e0a-2f4b8c1d7e65";
+
+/// A started `syncctl start`: the process, its first stdout line, and the rest of its output.
+struct Started {
+    child: Child,
+    first_line: String,
+    stdout: JoinHandle<String>,
+    stderr: JoinHandle<String>,
+}
+
+impl Started {
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+        assert_eq!(unsafe { libc::kill(self.pid(), signal) }, 0, "kill {signal}");
+    }
+
+    /// Waits for the exit; returns the status, the rest of stdout and all of stderr.
+    fn wait(mut self) -> (ExitStatus, String, String) {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                panic!("syncctl start did not exit within {DEADLINE:?}");
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        (status, self.stdout.join().unwrap(), self.stderr.join().unwrap())
+    }
+}
+
+/// Spawns `syncctl <args>` against `db` (clean environment) and reads its first stdout line.
+fn spawn(db: &TestDb, args: &[&str]) -> Started {
+    spawn_at(db.url(), args)
+}
+
+/// Spawns `syncctl <args>` against the database at `url`.
+fn spawn_at(url: &str, args: &[&str]) -> Started {
+    let mut child = syncctl_process(url).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stderr = child.stderr.take().unwrap();
+    let stderr = thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let mut first_line = String::new();
+    stdout.read_line(&mut first_line).unwrap();
+    let stdout = thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    Started { child, first_line: first_line.trim_end().to_string(), stdout, stderr }
+}
+
+/// `start --user <user> <args…>` with fast heartbeats.
+fn start(db: &TestDb, user: &str, args: &[&str]) -> Started {
+    let mut all = vec!["start", "--user", user];
+    all.extend(FAST);
+    if !args.contains(&"--heartbeat-timeout") {
+        all.extend(SHORT_TIMEOUT);
+    }
+    all.extend(args);
+    spawn(db, &all)
+}
+
+/// Polls `check` until it returns Some, failing after [`DEADLINE`].
+fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// The task's row: (is_syncing, progress, current_stats, error_message, updated_at as text).
+fn task_row(db: &TestDb, task: &str) -> Option<(bool, i32, Value, Option<String>, String)> {
+    let rows = db.query(
+        "SELECT is_syncing, progress_percentage, current_stats, error_message, updated_at::text \
+         FROM user_sync_status WHERE task_id = $1",
+        &[&task],
+    );
+    assert!(rows.len() <= 1, "task {task} has {} rows", rows.len());
+    rows.first().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4)))
+}
+
+fn events(stdout: &str) -> Vec<Value> {
+    stdout.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))).collect()
+}
+
+fn fixture(name: &str) -> String {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "fixtures", "children", name].iter().collect();
+    path.to_string_lossy().into_owned()
+}
+
+fn db_with_table() -> TestDb {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db
+}
+
+/// 50 processes for one user at once: one task, and all 50 print its id.
+fn fifty_starts_make_one_task(db: &TestDb) {
+    let long =
+        ["--heartbeat-timeout", "20s", "--lock-timeout", "60s", "--demo", "--demo-items", "100", "--demo-rate", "10"];
+    let runs: Vec<Started> = (0..50)
+        .map(|_| {
+            let mut args = vec!["start", "--user", USER, "--heartbeat", "200ms"];
+            args.extend(long);
+            spawn(db, &args)
+        })
+        .collect();
+    let task = runs[0].first_line.clone();
+    assert!(task.starts_with(&format!("sync_{USER}_")), "{task}");
+    for run in runs {
+        assert_eq!(run.first_line, task, "every start prints the same task id");
+        let (status, _, stderr) = run.wait();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+    }
+    assert_eq!(db.count("user_sync_status", &format!("user_id = '{USER}'")), 1, "exactly one task row");
+    let (syncing, progress, stats, error, _) = task_row(db, &task).unwrap();
+    assert!(!syncing && progress == 100 && error.is_none(), "completed: {progress} {error:?}");
+    assert_eq!(
+        stats["new"].as_i64().unwrap() + stats["updated"].as_i64().unwrap() + stats["errors"].as_i64().unwrap(),
+        100
+    );
+}
+
+#[test]
+fn fifty_starts_for_one_user_make_one_task_without_the_unique_index() {
+    let db = db_with_table();
+    fifty_starts_make_one_task(&db);
+}
+
+#[test]
+fn fifty_starts_for_one_user_make_one_task_with_the_constraints() {
+    let db = db_with_table();
+    db.execute(PLAIN_CONSTRAINTS);
+    fifty_starts_make_one_task(&db);
+}
+
+#[test]
+fn two_hundred_users_started_at_once_all_complete() {
+    let db = db_with_table();
+    let users: Vec<String> = (0..200).map(|i| format!("00000000-0000-4000-8000-{i:012}")).collect();
+    for batch in users.chunks(25) {
+        let runs: Vec<Started> = batch
+            .iter()
+            .map(|u| {
+                spawn(
+                    &db,
+                    &[
+                        "start",
+                        "--user",
+                        u,
+                        "--heartbeat-timeout",
+                        "20s",
+                        "--demo",
+                        "--demo-items",
+                        "5",
+                        "--demo-rate",
+                        "50",
+                    ],
+                )
+            })
+            .collect();
+        for run in runs {
+            let (status, _, stderr) = run.wait();
+            assert_eq!(status.code(), Some(0), "{stderr}");
+        }
+    }
+    assert_eq!(db.count("user_sync_status", "true"), 200);
+    assert_eq!(
+        db.count("user_sync_status", "NOT is_syncing AND progress_percentage = 100 AND error_message IS NULL"),
+        200
+    );
+    assert_eq!(db.scalar::<i64>("SELECT count(DISTINCT task_id) FROM user_sync_status"), 200);
+    assert_eq!(db.scalar::<i64>("SELECT count(DISTINCT user_id) FROM user_sync_status"), 200);
+}
+
+#[test]
+fn the_heartbeat_advances_and_after_kill_9_a_new_start_takes_the_zombie_over() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--demo", "--demo-items", "10000", "--demo-rate", "10"]);
+    let task = run.first_line.clone();
+    let first = poll("the task's row", || task_row(&db, &task)).4;
+    let second = poll("a heartbeat", || task_row(&db, &task).map(|r| r.4).filter(|u| *u != first));
+    poll("another heartbeat", || task_row(&db, &task).map(|r| r.4).filter(|u| *u != second));
+
+    run.signal(libc::SIGKILL);
+    let (status, _, _) = run.wait();
+    assert_eq!(status.code(), None, "killed");
+    assert!(task_row(&db, &task).unwrap().0, "nobody released it");
+    poll("the row to turn zombie", || {
+        (db.count("user_sync_status", &format!("task_id = '{task}' AND updated_at < now() - interval '3 s'")) == 1)
+            .then_some(())
+    });
+
+    let next = start(&db, USER, &["--json", "--demo", "--demo-items", "5", "--demo-rate", "50"]);
+    let claimed: Value = serde_json::from_str(&next.first_line).unwrap();
+    assert_eq!(claimed["event"], "claimed");
+    assert_eq!(claimed["took_over"][0]["task_id"], task.as_str());
+    let new_task = claimed["task_id"].as_str().unwrap().to_string();
+    assert_ne!(new_task, task);
+    let (status, stdout, stderr) = next.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(events(&stdout).last().unwrap()["event"], "completed");
+
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    let error = error.unwrap();
+    assert!(error.starts_with("released by syncctl start: no heartbeat for "), "{error}");
+    let (syncing, progress, _, error, _) = task_row(&db, &new_task).unwrap();
+    assert!(!syncing && progress == 100 && error.is_none());
+    assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
+}
+
+/// Fencing: whoever releases a running task (`repair --task`, or plain SQL as a careless script
+/// would), the task stops at its next write, exits 4 and writes nothing more.
+#[test]
+fn a_task_released_under_it_stops_with_exit_4_and_writes_nothing_more() {
+    let db = db_with_table();
+    for releaser in ["repair", "sql"] {
+        let run = start(&db, USER, &["--json", "--demo", "--demo-items", "10000", "--demo-rate", "20"]);
+        let task = serde_json::from_str::<Value>(&run.first_line).unwrap()["task_id"].as_str().unwrap().to_string();
+        poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+        if releaser == "repair" {
+            let out = syncctl(&db).args(["repair", "--task", &task, "--yes"]).output().unwrap();
+            assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        } else {
+            db.execute(&format!(
+                "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 0, \
+                 error_message = 'released by test' WHERE task_id = '{task}'"
+            ));
+        }
+        let left: String = db.query_one("SELECT t::text FROM user_sync_status t WHERE task_id = $1", &[&task]).get(0);
+        let (status, stdout, stderr) = run.wait();
+        assert_eq!(status.code(), Some(4), "{releaser}: {stderr}");
+        assert_eq!(events(&stdout).last().unwrap()["event"], "lease_lost");
+        let now: String = db.query_one("SELECT t::text FROM user_sync_status t WHERE task_id = $1", &[&task]).get(0);
+        assert_eq!(now, left, "{releaser}: the row stays exactly as the releaser left it");
+    }
+}
+
+#[test]
+fn sigint_and_sigterm_release_the_task_as_cancelled() {
+    let db = db_with_table();
+    for (signal, code, name) in [(libc::SIGINT, 130, "SIGINT"), (libc::SIGTERM, 143, "SIGTERM")] {
+        let run = start(&db, USER, &["--demo", "--demo-items", "10000", "--demo-rate", "20"]);
+        let task = run.first_line.clone();
+        poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+        run.signal(signal);
+        let (status, _, stderr) = run.wait();
+        assert_eq!(status.code(), Some(code), "{stderr}");
+        let (syncing, progress, stats, error, _) = task_row(&db, &task).unwrap();
+        assert!(!syncing && progress == 0);
+        assert_eq!(error.as_deref(), Some(format!("cancelled by {name}").as_str()));
+        assert!(stats["new"].as_i64().unwrap() > 0, "the stats reached so far stay: {stats}");
+    }
+}
+
+#[test]
+fn a_terminated_connection_is_reopened_and_the_task_completes() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--heartbeat-timeout", "20s", "--demo", "--demo-items", "60", "--demo-rate", "10"]);
+    let task = run.first_line.clone();
+    poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+    let terminated: i64 = db.scalar(&format!(
+        "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = '{}' AND application_name = 'syncctl/start'",
+        db.name()
+    ));
+    assert_eq!(terminated, 1);
+    assert!(task_row(&db, &task).unwrap().0, "terminated in the middle of the run");
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reconnected"), "{stderr}");
+    assert_eq!(db.count("user_sync_status", "true"), 1, "still one task row");
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 100 && error.is_none());
+}
+
+#[test]
+fn a_childs_progress_reaches_the_table_at_most_99_until_it_completes() {
+    let db = db_with_table();
+    let script = fixture("progress.py");
+    let run = start(&db, USER, &["--full", "--", &script]);
+    let task = run.first_line.clone();
+    // Sample the row while the child runs: never more than 99 while syncing.
+    let mut seen = Vec::new();
+    let mut run = Some(run);
+    let final_row = poll("the task's release", || {
+        let row = task_row(&db, &task)?;
+        if row.0 {
+            assert!(row.1 <= 99, "progress {} while running", row.1);
+            seen.push(row.1);
+            None
+        } else {
+            Some(row)
+        }
+    });
+    let (status, _, stderr) = run.take().unwrap().wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(seen.iter().any(|p| *p >= 50 && *p <= 99), "the child's progress reached the table: {seen:?}");
+    assert!(seen.contains(&99), "100 reported while running is stored as 99: {seen:?}");
+    let (_, progress, stats, error, _) = final_row;
+    assert_eq!((progress, error), (100, None), "completed in one statement with the final stats");
+    assert_eq!(stats["new"], 100);
+    assert_eq!(stats["env"]["SYNCCTL_TASK_ID"], task.as_str());
+    assert_eq!(stats["env"]["SYNCCTL_USER_ID"], USER);
+    assert_eq!(stats["env"]["SYNCCTL_SYNC_TYPE"], "full");
+    assert!(stderr.contains("synced 50%") && stderr.contains("connecting to the mailbox"), "log relayed: {stderr}");
+}
+
+#[test]
+fn a_child_exiting_3_fails_the_task_with_its_status_and_last_stderr_line() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--", "sh", &fixture("exit3.sh")]);
+    let task = run.first_line.clone();
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let (syncing, progress, stats, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    assert_eq!(error.as_deref(), Some("exit status 3: fatal: mailbox gone"));
+    assert_eq!(stats["new"], 3);
+}
+
+#[test]
+fn a_child_printing_garbage_does_not_crash_syncctl() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--", &fixture("garbage.py")]);
+    let task = run.first_line.clone();
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(0), "{}", &stderr[..stderr.len().min(2000)]);
+    let (syncing, progress, stats, _, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 100);
+    assert_eq!(stats["new"], 6);
+    assert!(stderr.contains("(line cut)"));
+}
+
+#[test]
+fn a_child_ignoring_sigterm_is_killed_after_the_grace_period() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--grace", "1s", "--", "sh", &fixture("stubborn.sh")]);
+    let task = run.first_line.clone();
+    let pid =
+        poll("the child's pid", || task_row(&db, &task).and_then(|r| r.2.get("pid").and_then(Value::as_i64))) as i32;
+    run.signal(libc::SIGINT);
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    // SAFETY: signal 0 only checks whether the process exists.
+    assert_eq!(unsafe { libc::kill(pid, 0) }, -1, "the stubborn child is gone");
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    assert_eq!(error.as_deref(), Some("cancelled by SIGINT"));
+}
+
+#[test]
+fn a_hanging_sync_fails_as_stalled_while_its_heartbeat_is_healthy() {
+    let db = db_with_table();
+    let run = start(
+        &db,
+        USER,
+        &[
+            "--json",
+            "--stall-timeout",
+            "2s",
+            "--demo",
+            "--demo-items",
+            "100",
+            "--demo-rate",
+            "50",
+            "--demo-hang-at",
+            "50",
+        ],
+    );
+    let task = serde_json::from_str::<Value>(&run.first_line).unwrap()["task_id"].as_str().unwrap().to_string();
+    // While it hangs, the heartbeat goes on: updated_at moves, progress does not.
+    let (_, hung_at, _, _, beat) = poll("the hang", || task_row(&db, &task).filter(|r| r.0 && r.1 >= 45));
+    poll("a heartbeat during the hang", || task_row(&db, &task).filter(|r| !r.0 || (r.1 == hung_at && r.4 != beat)));
+    let (status, stdout, stderr) = run.wait();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("heartbeat of"), "no heartbeat failed: {stderr}");
+    let last = events(&stdout).pop().unwrap();
+    assert_eq!(last["event"], "stalled");
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    assert!(error.unwrap().starts_with("stalled: no progress for 2s"));
+}
+
+#[test]
+fn with_liveness_lock_a_killed_task_is_taken_over_at_once() {
+    let db = db_with_table();
+    let lock = ["--liveness", "lock", "--heartbeat-timeout", "60s"];
+    let mut args = lock.to_vec();
+    args.extend(["--demo", "--demo-items", "10000", "--demo-rate", "10"]);
+    let run = start(&db, USER, &args);
+    let task = run.first_line.clone();
+    poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+
+    // While the owner lives, another start reuses its task.
+    let mut again = lock.to_vec();
+    again.extend(["--demo"]);
+    let reuse = start(&db, USER, &again);
+    assert_eq!(reuse.first_line, task);
+    assert_eq!(reuse.wait().0.code(), Some(0));
+
+    run.signal(libc::SIGKILL);
+    run.wait();
+    poll("the dead backend's lock to go", || (advisory_locks(&db) == 0).then_some(()));
+    assert_eq!(
+        db.count("user_sync_status", &format!("task_id = '{task}' AND updated_at > now() - interval '30 s'")),
+        1
+    );
+
+    let mut next_args = lock.to_vec();
+    next_args.extend(["--json", "--demo", "--demo-items", "5", "--demo-rate", "50"]);
+    let next = start(&db, USER, &next_args);
+    let claimed: Value = serde_json::from_str(&next.first_line).unwrap();
+    assert_eq!(claimed["event"], "claimed", "{claimed}");
+    assert_eq!(claimed["took_over"][0]["task_id"], task.as_str());
+    assert_eq!(claimed["took_over"][0]["reason"], "its owner's liveness lock was free");
+    let (status, _, stderr) = next.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
+}
+
+/// Advisory locks held in this test's database (other tests run beside it on the same server).
+fn advisory_locks(db: &TestDb) -> i64 {
+    db.scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+}
+
+/// `inspect` and `reap` under `--liveness lock` see a killed task's free lock at once, while its
+/// heartbeat still looks fresh; without the flag they wait for the heartbeat timeout.
+#[test]
+fn with_liveness_lock_inspect_and_reap_see_a_killed_task_at_once() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--liveness", "lock", "--demo", "--demo-items", "10000", "--demo-rate", "10"]);
+    let task = run.first_line.clone();
+    poll("some progress", || task_row(&db, &task).filter(|r| r.1 > 0));
+    let states = |liveness: &str| -> Value {
+        let out = syncctl(&db).args(["inspect", "--state", "all", "--json", "--liveness", liveness]).output().unwrap();
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["rows"][0]["states"].clone()
+    };
+
+    // Alive: running either way, and neither reaper touches it.
+    assert_eq!(states("lock"), serde_json::json!(["running"]));
+    let out = syncctl(&db).args(["reap", "--liveness", "lock"]).output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.is_empty()), (Some(0), true));
+
+    run.signal(libc::SIGKILL);
+    run.wait();
+    poll("the dead backend's lock to go", || (advisory_locks(&db) == 0).then_some(()));
+
+    assert_eq!(states("heartbeat"), serde_json::json!(["running"]), "the heartbeat is still fresh");
+    assert_eq!(states("lock"), serde_json::json!(["zombie"]), "its lock is free: dead at once");
+    let out = syncctl(&db).arg("reap").output().unwrap();
+    assert_eq!((out.status.code(), out.stdout.is_empty()), (Some(0), true), "heartbeat mode waits");
+    let out = syncctl(&db).args(["reap", "--liveness", "lock"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("released {task} ")));
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert!(!syncing && progress == 0);
+    assert!(error.unwrap().contains("released by syncctl reap: its owner's liveness lock was free"));
+}
+
+#[test]
+fn if_running_fail_and_follow() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--demo", "--demo-items", "30", "--demo-rate", "10"]);
+    let task = run.first_line.clone();
+    poll("the task's row", || task_row(&db, &task));
+
+    let out = syncctl(&db).args(["start", "--user", USER, "--if-running", "fail", "--demo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&task));
+
+    let follow = start(&db, USER, &["--json", "--if-running", "follow", "--demo"]);
+    let (status, stdout, stderr) = follow.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let mut events = events(&stdout);
+    assert_eq!(events.pop().unwrap()["event"], "completed");
+    assert_eq!(run.wait().0.code(), Some(0));
+    assert_eq!(db.count("user_sync_status", "true"), 1);
+}
+
+#[test]
+fn a_table_keyed_by_user_keeps_one_row_per_user() {
+    let db = TestDb::new();
+    let table = variant_table(&db);
+    for _ in 0..2 {
+        let run = spawn(
+            &db,
+            &["--table", table, "start", "--user", USER, "--demo", "--demo-items", "3", "--demo-rate", "50"],
+        );
+        let (status, _, stderr) = run.wait();
+        assert_eq!(status.code(), Some(0), "{stderr}");
+    }
+    assert_eq!(db.count(table, "progress_percentage = 100 AND NOT is_syncing"), 1);
+}
+
+#[test]
+fn a_user_id_the_column_cannot_hold_is_a_usage_error() {
+    let db = db_with_table();
+    let out = syncctl(&db).args(["start", "--user", "not-a-uuid", "--demo"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(db.count("user_sync_status", "true"), 0);
+}
+
+#[test]
+fn a_running_row_with_a_heartbeat_in_the_future_is_taken_over_not_reused() {
+    let db = db_with_table();
+    mixed(&db, REFERENCE_TABLE, false);
+    let user: String =
+        db.scalar(&format!("SELECT user_id::text FROM user_sync_status WHERE task_id = '{MIXED_SKEWED_TASK}'"));
+    let run = start(&db, &user, &["--json", "--demo", "--demo-items", "3", "--demo-rate", "50"]);
+    let claimed: Value = serde_json::from_str(&run.first_line).unwrap();
+    assert_eq!(claimed["event"], "claimed", "{claimed}");
+    assert_eq!(claimed["took_over"][0]["task_id"], MIXED_SKEWED_TASK);
+    assert_eq!(run.wait().0.code(), Some(0));
+    assert_eq!(db.count("user_sync_status", &format!("user_id = '{user}' AND is_syncing")), 0);
+}
+
+#[test]
+fn a_task_survives_a_server_restart_and_completes() {
+    let cluster = Cluster::start(ClusterOptions::default());
+    let url = cluster.url("postgres");
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute(include_str!("../../sql/schema.sql")).unwrap();
+    drop(admin);
+    let run = spawn_at(
+        &url,
+        &[
+            "start",
+            "--user",
+            USER,
+            "--heartbeat",
+            "200ms",
+            "--heartbeat-timeout",
+            "60s",
+            "--demo",
+            "--demo-items",
+            "80",
+            "--demo-rate",
+            "10",
+        ],
+    );
+    let task = run.first_line.clone();
+    let progress = |url: &str| -> Option<i32> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).ok()?;
+        client
+            .query_opt("SELECT progress_percentage FROM user_sync_status WHERE is_syncing", &[])
+            .ok()?
+            .map(|r| r.get(0))
+    };
+    poll("some progress", || progress(&url).filter(|p| *p > 0));
+    cluster.restart();
+    let (status, _, stderr) = run.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("reconnected"), "{stderr}");
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*), min(task_id), bool_or(is_syncing), min(progress_percentage) FROM user_sync_status",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(row.get::<_, i64>(0), 1);
+    assert_eq!(row.get::<_, String>(1), task);
+    assert!(!row.get::<_, bool>(2));
+    assert_eq!(row.get::<_, i32>(3), 100);
+}

@@ -15,7 +15,7 @@ pub const VARIANT_TABLE: &str = "\"Sync Ops\".user_sync_status";
 
 const SCHEMA_SQL: &str = include_str!("../../../sql/schema.sql");
 const VARIANT_SQL: &str = include_str!("../../fixtures/variant_table.sql");
-const INCIDENT_SQL: &str = include_str!("../../fixtures/incident.sql");
+const INCIDENT_SQL: &str = include_str!("../../../sql/fixtures/incident.sql");
 const MIXED_SQL: &str = include_str!("../../fixtures/mixed.sql");
 const MIXED_DUPLICATE_USER_SQL: &str = include_str!("../../fixtures/mixed_duplicate_user.sql");
 const CLEAN_SQL: &str = include_str!("../../fixtures/clean.sql");

@@ -313,3 +313,15 @@ pub fn syncctl_bare() -> assert_cmd::Command {
     cmd.timeout(SYNCCTL_TIMEOUT);
     cmd
 }
+
+/// The built `syncctl` binary as a plain [`std::process::Command`], for tests that spawn,
+/// signal and reap it themselves: clean environment (only PATH and HOME kept), `DATABASE_URL`
+/// set to `url`, stdin closed.
+pub fn syncctl_process(url: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("syncctl"));
+    cmd.env_clear()
+        .envs(["PATH", "HOME"].iter().filter_map(|k| env::var_os(k).map(|v| (k, v))))
+        .env("DATABASE_URL", url)
+        .stdin(std::process::Stdio::null());
+    cmd
+}

@@ -1,8 +1,6 @@
 //! Just enough `postgres://` URL handling for the harness: swap the database or the user of a
 //! server URL, keeping host, port and query parameters (`?sslmode=…`) as they are.
 
-use std::fmt::Write as _;
-
 /// The parts of a `postgres://[userinfo@]host[:port][/database][?query]` URL.
 struct Parts<'a> {
     scheme: &'a str,
@@ -58,15 +56,4 @@ pub fn with_user(url: &str, db: &str, user: &str, password: Option<&str>) -> Str
     join(&parts, Some(&userinfo), db)
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
-        }
-    }
-    out
-}
+pub use syncctl::cluster::url_encode as encode;

@@ -1,0 +1,20 @@
+-- start, claim: release a dead running row (its heartbeat timed out, or under --liveness lock
+-- its owner's lock is free) before a new task begins, keeping its history: the old error text
+-- stays and a note is appended. One statement, a state the CHECK accepts (progress 0).
+--
+-- Placeholders: {table}.
+-- Parameters: $1 (text) the row's ctid as read in this transaction; $2 its task_id as text
+--   (NULL when it had none); $3 (text) the reason, e.g. "no heartbeat for 73s".
+-- The row is matched by ctid and re-checked (still syncing, same task): a row that its owner
+-- touched since it was read has a new ctid and is left alone, and the claim starts over.
+-- Locks: the row (ROW EXCLUSIVE on the table). Cost: one TID scan.
+UPDATE {table} AS t
+SET "is_syncing" = false,
+    "progress_percentage" = 0,
+    "error_message" = concat_ws(' - ', NULLIF(t."error_message"::text, ''),
+                                'released by syncctl start: ' || $3::text || ' at '
+                                || to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SSOF')),
+    "updated_at" = now()
+WHERE t.ctid = $1::text::tid
+  AND t."is_syncing"
+  AND t."task_id"::text IS NOT DISTINCT FROM $2::text

@@ -1,0 +1,156 @@
+//! `demo`: starts a throwaway PostgreSQL cluster, loads the incident (the exact row of the brief
+//! in a realistic table), and walks through fixing it with the real commands, printing each
+//! command line before its real output. It cleans up after itself unless `--keep`.
+
+use std::process::Stdio;
+
+use anyhow::{Context, Result};
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::Ctx;
+use crate::cli::DemoArgs;
+use crate::cluster::{Cluster, ClusterOptions};
+use crate::db::{self, sql::Placeholders};
+use crate::exit::ExitStatus;
+use crate::output::style;
+
+crate::statements! {
+    SCHEMA = "schema.sql";
+    INCIDENT = "fixtures/incident.sql";
+    POPULATION = "demo/population.sql";
+}
+
+/// The incident's user (BRIEF.md): the one whose "Sync now" was stuck.
+const INCIDENT_USER: &str = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38";
+
+/// One step of the walk-through: what it shows, and the command line.
+struct Step {
+    title: &'static str,
+    args: Vec<&'static str>,
+}
+
+fn steps() -> Vec<Step> {
+    vec![
+        Step { title: "Is anything stuck? (monitoring exit codes: 2 is CRITICAL)", args: vec!["health"] },
+        Step { title: "Which rows, and in which states?", args: vec!["inspect"] },
+        Step { title: "Would the data accept the constraints?", args: vec!["validate-constraints"] },
+        Step {
+            title: "Repair every kind of bad row, in one checked transaction",
+            args: vec!["repair", "--all", "--yes"],
+        },
+        Step { title: "Roll the constraints out without blocking writers", args: vec!["add-constraints", "--yes"] },
+        Step {
+            title: "The incident's user can sync again: claim, heartbeat, progress, release",
+            args: vec![
+                "start",
+                "--user",
+                INCIDENT_USER,
+                "--heartbeat",
+                "1s",
+                "--demo",
+                "--demo-items",
+                "300",
+                "--demo-rate",
+                "600",
+            ],
+        },
+        Step { title: "Healthy again", args: vec!["health"] },
+    ]
+}
+
+/// Runs `demo`.
+pub async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    ctx.printer.note("starting a throwaway PostgreSQL cluster (initdb) …");
+    let cluster = tokio::task::spawn_blocking(|| Cluster::start(ClusterOptions::default()))
+        .await
+        .context("starting the throwaway cluster")??;
+    let url = cluster.url("postgres");
+    let base = cluster.data_dir().parent().map(|p| p.display().to_string()).unwrap_or_default();
+    ctx.printer.data(&format!("cluster: {url} (data in {base})"))?;
+
+    load(&url, args.users, ctx).await.context("loading the incident into the demo cluster")?;
+    ctx.printer.data(&format!(
+        "loaded: the incident's row (user {INCIDENT_USER}, is_syncing = true since 2025-07-22, \
+         error \"任务被管理员手动清理（修复后）\") among {} other users\n",
+        args.users
+    ))?;
+
+    let mut last = None;
+    for (n, step) in steps().iter().enumerate() {
+        let line = format!("── {}. {} ──", n + 1, step.title);
+        ctx.printer.data(&ctx.printer.paint(style::DIM, &line))?;
+        ctx.printer.data(&format!("$ syncctl {}", step.args.join(" ")))?;
+        let code = match run_step(&step.args, &url).await? {
+            StepEnd::Done(code) => code,
+            StepEnd::Stopped(status) => return Ok(status),
+        };
+        ctx.printer.data(&format!("(exit {code})\n"))?;
+        last = Some(code);
+    }
+
+    if args.keep {
+        let dir = cluster.keep();
+        ctx.printer.data(&format!("the cluster keeps running:\n  export DATABASE_URL={url}"))?;
+        ctx.printer.data(&format!(
+            "stop it with:\n  runuser -u postgres -- pg_ctl -D {}/data stop -m fast; rm -rf {}",
+            dir.display(),
+            dir.display()
+        ))?;
+    } else {
+        drop(cluster);
+        ctx.printer.note("the throwaway cluster is stopped and deleted");
+    }
+    // The demo worked when the last health check found the table healthy.
+    Ok(if last == Some(0) { ExitStatus::Success } else { ExitStatus::Problems })
+}
+
+/// Creates the reference table and loads the incident and the population around it.
+async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
+    let mut global = ctx.global.clone();
+    global.database_url = Some(url.to_string());
+    global.timestamp_zone = "UTC".into();
+    let client = db::connect(&global, "demo").await?;
+    let p = Placeholders { table: "\"public\".\"user_sync_status\"".into(), key: "t.\"id\"::text".into() };
+    for statement in [SCHEMA, INCIDENT] {
+        client.batch_execute(&statement.render(&p)).await.with_context(|| statement.path.to_string())?;
+    }
+    let users = i32::try_from(users).unwrap_or(i32::MAX);
+    client.execute(&POPULATION.render(&p), &[&users]).await.context(POPULATION.path)?;
+    Ok(())
+}
+
+/// How a step ended.
+enum StepEnd {
+    /// The command ran to its end, with this exit code.
+    Done(i32),
+    /// A signal stopped the demo.
+    Stopped(ExitStatus),
+}
+
+/// Runs one command of the walk-through as a child of this binary, with a clean environment
+/// pointing at the demo cluster; SIGINT / SIGTERM stop it and end the demo (the cluster is then
+/// dropped and deleted by the caller).
+async fn run_step(args: &[&str], url: &str) -> Result<StepEnd> {
+    let exe = std::env::current_exe().context("finding the syncctl binary")?;
+    let mut cmd = tokio::process::Command::new(exe);
+    cmd.args(args).env_clear().env("DATABASE_URL", url).stdin(Stdio::null());
+    for key in ["PATH", "HOME", "TERM", "NO_COLOR", "LANG"] {
+        if let Some(value) = std::env::var_os(key) {
+            cmd.env(key, value);
+        }
+    }
+    let mut child = cmd.spawn().context("running a step of the demo")?;
+    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    tokio::select! {
+        status = child.wait() => Ok(StepEnd::Done(status?.code().unwrap_or(-1))),
+        _ = interrupt.recv() => {
+            let _ = child.kill().await;
+            Ok(StepEnd::Stopped(ExitStatus::Interrupted))
+        }
+        _ = terminate.recv() => {
+            let _ = child.kill().await;
+            Ok(StepEnd::Stopped(ExitStatus::Terminated))
+        }
+    }
+}

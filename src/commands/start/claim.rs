@@ -1,0 +1,234 @@
+//! The claim: one short transaction, serialised per user by a transaction-level advisory lock,
+//! that either finds the user's live running task (to reuse) or starts a new one, first
+//! releasing any dead running row of the user with a note. Liveness is decided by the shared
+//! classifier on the database clock (the heartbeat, never `started_at`), and under
+//! `--liveness lock` also by the owner's session lock. It commits before any work starts.
+//!
+//! Where the new task goes: a table keyed by `user_id` (one row per user) gets the user's row
+//! updated; any other table (the reference table keeps one row per sync) gets a new row, and
+//! the user's older rows stay as history. Either way the user never has two running rows: the
+//! advisory lock serialises claims and dead rows are released before the new one is written,
+//! with or without `uniq_user_running_sync`.
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+use tokio_postgres::types::Type;
+use tokio_postgres::{Client, Row, Transaction};
+
+use super::{INSERT_TASK, LOCK_USER, RELEASE_DEAD, ROWS, SyncType, UPDATE_TASK, progress::Snapshot};
+use crate::db::{self, param::TextParam};
+use crate::error::UsageError;
+use crate::liveness;
+use crate::state::Classifier;
+use crate::table::Table;
+
+/// Claims that found a row changed under them start over this many times at most.
+const ATTEMPTS: usize = 3;
+
+/// A running row of the user, as the claim read it.
+#[derive(Debug, Clone)]
+pub struct RunningRow {
+    /// Its task id (NULL shows as empty).
+    pub task_id: String,
+    /// Its progress.
+    pub progress: i64,
+    /// Its stats.
+    pub stats: Map<String, Value>,
+    /// Seconds since its last heartbeat (database clock).
+    pub silent_seconds: Option<f64>,
+    /// Heartbeat-fresh and consistent.
+    pub running: bool,
+    /// Heartbeat timed out (or missing).
+    pub zombie: bool,
+    /// A timestamp more than a minute in the future: its heartbeat proves nothing.
+    pub skewed: bool,
+    /// Not syncing any more (only seen when following).
+    pub finished: Option<Result<(), String>>,
+    ctid: String,
+    raw_task_id: Option<String>,
+}
+
+impl RunningRow {
+    /// Reads a row of `sql/start/rows.sql`.
+    pub fn from_row(row: &Row) -> RunningRow {
+        let task: Option<String> = row.get("task_id");
+        let stats = row
+            .get::<_, Option<String>>("current_stats")
+            .and_then(|s| serde_json::from_str::<Map<String, Value>>(&s).ok())
+            .unwrap_or_default();
+        let finished = match (row.get::<_, Option<bool>>("is_syncing"), row.get::<_, bool>("completed")) {
+            (Some(false), true) => Some(Ok(())),
+            (Some(false), false) => Some(Err(row
+                .get::<_, Option<String>>("error_message")
+                .unwrap_or_else(|| "stopped without an error".into()))),
+            _ => None,
+        };
+        RunningRow {
+            task_id: task.clone().unwrap_or_default(),
+            progress: row.get::<_, Option<i64>>("progress_percentage").unwrap_or(0),
+            stats,
+            silent_seconds: row.get("silent_seconds"),
+            running: row.get("running"),
+            zombie: row.get("zombie"),
+            skewed: row.get("skewed"),
+            finished,
+            ctid: row.get("ctid"),
+            raw_task_id: task,
+        }
+    }
+
+    /// The row as a snapshot, for showing its progress.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut snapshot = Snapshot::initial();
+        snapshot.progress = u8::try_from(self.progress.clamp(0, 100)).unwrap_or(0);
+        snapshot.stats.extend(self.stats.clone());
+        snapshot
+    }
+}
+
+/// A new task, committed.
+#[derive(Debug)]
+pub struct Claimed {
+    /// `sync_<user_id>_<8 hex>_<unix seconds>`.
+    pub task_id: String,
+    /// The user id as user_id::text writes it.
+    pub user_id: String,
+    /// Dead running rows released first: (task id, reason).
+    pub took_over: Vec<(String, String)>,
+    /// Under `--liveness lock`: the key, and whether this connection holds it.
+    pub liveness: Option<(i64, bool)>,
+}
+
+/// What the claim found.
+#[derive(Debug)]
+pub enum Claim {
+    /// A new task is ours.
+    New(Claimed),
+    /// The user has a live running task.
+    Live(RunningRow),
+}
+
+/// What a claim needs to know.
+pub struct Request<'a> {
+    /// --user as given.
+    pub user: &'a str,
+    /// full or incremental.
+    pub sync_type: SyncType,
+    /// --liveness lock.
+    pub lock_liveness: bool,
+    /// --heartbeat-timeout.
+    pub classifier: &'a Classifier,
+}
+
+/// Checks the columns `start` writes beyond those every command reads.
+pub fn require_columns(table: &Table) -> Result<()> {
+    for (name, types, what) in
+        [("current_stats", &[Type::JSONB, Type::JSON][..], "json or jsonb"), ("sync_type", &[][..], "any type")]
+    {
+        let Some(column) = table.columns.iter().find(|c| c.name == name) else {
+            return Err(UsageError::with_hint(
+                format!("table {} has no column {name}, which start writes", table.display()),
+                "start needs the columns of the reference table (sql/schema.sql); check --table",
+            ));
+        };
+        if !types.is_empty() && !types.iter().any(|t| t.oid() == column.base_type) {
+            return Err(UsageError::with_hint(
+                format!("column {}.{name} is {}, but start needs {what}", table.display(), column.type_name),
+                "check --table: this does not look like a sync status table",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Claims a sync for the user: reuse the live task, or release dead ones and start a new one.
+pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) -> Result<Claim> {
+    for _ in 0..ATTEMPTS {
+        let tx = db::read_write(client).await?;
+        if let Some(claim) = attempt(&tx, table, request).await? {
+            tx.commit().await?;
+            return Ok(claim);
+        }
+        // A dead row changed between reading and releasing it (its owner came back): the
+        // transaction rolls back and the claim looks again.
+    }
+    bail!("the user's running row kept changing during the claim; try again")
+}
+
+/// One claim attempt in `tx`; `None` when a dead row changed under it.
+async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> Result<Option<Claim>> {
+    let classifier = request.classifier;
+    let lock = tx
+        .query_one(&table.render(&LOCK_USER), &[&(table.oid as i32), &TextParam(request.user.to_string())])
+        .await
+        .map_err(|e| classifier.explain_error(e, table))?;
+    let user_id: String = lock.get("user_id");
+    let now_unix: i64 = lock.get("now_unix");
+
+    let rows = tx.query(&table.render(&ROWS), &classifier.params()).await?;
+    let rows: Vec<RunningRow> = rows.iter().map(RunningRow::from_row).collect();
+
+    let key = match request.lock_liveness {
+        true => Some(liveness::key(tx, table.oid, &user_id).await?),
+        false => None,
+    };
+    // Under --liveness lock a free lock means the owner is gone, however fresh its heartbeat.
+    let owner_gone = match key {
+        Some(key) if !rows.is_empty() => liveness::free(tx, &[key]).await?.contains(&key),
+        _ => false,
+    };
+    // A heartbeat in the future (a clock or time-zone bug) would make the row look alive for
+    // hours: the incident's lockout again. It is taken over like a dead one.
+    if let Some(live) = rows.iter().find(|r| r.running && !r.skewed && !owner_gone) {
+        return Ok(Some(Claim::Live(live.clone())));
+    }
+
+    let mut took_over = Vec::new();
+    for row in &rows {
+        let reason = if row.zombie {
+            match row.silent_seconds {
+                Some(s) => format!("no heartbeat for {}s", s.round()),
+                None => "no heartbeat ever written".to_string(),
+            }
+        } else if row.skewed {
+            "its heartbeat is in the future (a clock or time-zone bug)".to_string()
+        } else if row.running {
+            "its owner's liveness lock was free".to_string()
+        } else {
+            format!("inconsistent running row (progress {})", row.progress)
+        };
+        let released = tx.execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason]).await?;
+        if released == 0 {
+            return Ok(None);
+        }
+        took_over.push((row.task_id.clone(), reason));
+    }
+
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    let task_id = format!("sync_{user_id}_{}_{now_unix}", &hex[..8]);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+        &TextParam(user_id.clone()),
+        &TextParam(task_id.clone()),
+        &TextParam(request.sync_type.name().to_string()),
+        &TextParam(Snapshot::initial().stats_json()),
+    ];
+    let keyed_by_user = table.key == ["user_id"];
+    let updated = match keyed_by_user {
+        true => tx.execute(&table.render(&UPDATE_TASK), &params).await?,
+        false => 0,
+    };
+    if updated == 0 {
+        tx.execute(&table.render(&INSERT_TASK), &params).await?;
+    }
+    let liveness = match key {
+        Some(key) => Some((key, liveness::hold(tx, key).await?)),
+        None => None,
+    };
+    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness })))
+}
+
+/// The row of a task being followed (`--if-running follow`); `None` when it is gone.
+pub async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
+    let rows = client.query(&table.render(&ROWS), &classifier.params()).await?;
+    Ok(rows.first().map(RunningRow::from_row))
+}

@@ -1,0 +1,203 @@
+//! The lease of a running task: a task owns its row while `task_id` matches and `is_syncing`
+//! holds, and learns it lost it when a write touches no row. One actor owns the connection and
+//! does every write: the heartbeat every `--heartbeat`, progress writes coalesced to one per
+//! second at most (a change reaches the table within one heartbeat interval, since every
+//! heartbeat carries the current progress), and the one release at the end.
+//!
+//! A dropped connection is re-opened with backoff (and, under `--liveness lock`, the lock is
+//! taken again). Once no write has succeeded for the heartbeat timeout the lease has expired:
+//! the row is the reaper's, and nothing more is written.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::{oneshot, watch};
+use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout_at};
+use tokio_postgres::Client;
+use tokio_postgres::types::ToSql;
+
+use super::progress::{Reporter, Snapshot};
+use crate::cli::GlobalArgs;
+use crate::db::{self, param::TextParam};
+use crate::liveness;
+
+/// Progress writes at most this often.
+const COALESCE: Duration = Duration::from_secs(1);
+/// The first wait before retrying a failed write or connection; it doubles up to the heartbeat.
+const BACKOFF: Duration = Duration::from_millis(100);
+
+/// What the lease needs to write.
+pub struct Lease {
+    /// For reconnecting.
+    pub global: GlobalArgs,
+    /// `sql/start/beat.sql`, rendered.
+    pub beat_sql: String,
+    /// `sql/start/release.sql`, rendered.
+    pub release_sql: String,
+    /// `sql/start/released.sql`, rendered.
+    pub released_sql: String,
+    /// The task.
+    pub task_id: String,
+    /// Its user, as user_id::text writes it.
+    pub user_id: String,
+    /// --heartbeat.
+    pub heartbeat: Duration,
+    /// --heartbeat-timeout.
+    pub timeout: Duration,
+    /// The liveness lock's key under `--liveness lock`.
+    pub liveness_key: Option<i64>,
+    /// For warnings.
+    pub reporter: Reporter,
+}
+
+/// The end of the task, written in one statement.
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// 100 when completed, else 0.
+    pub progress: u8,
+    /// The final stats (JSON text).
+    pub stats: String,
+    /// The error, unless completed.
+    pub error: Option<String>,
+}
+
+/// How the lease ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    /// The release was written.
+    Released,
+    /// A write touched no row: someone released the task or took it over.
+    Lost,
+    /// No write succeeded for the heartbeat timeout.
+    Expired,
+}
+
+/// The connection, re-opened when it drops.
+struct Conn {
+    client: Option<Client>,
+    /// The liveness lock is held on this connection.
+    held: bool,
+}
+
+impl Lease {
+    /// Holds the lease until `release` brings the end (then writes it) or the lease is lost or
+    /// expires. `client` is the claim's connection; `held` whether it holds the liveness lock.
+    pub async fn run(
+        self,
+        client: Client,
+        held: bool,
+        mut snapshot: watch::Receiver<Snapshot>,
+        release: oneshot::Receiver<Release>,
+    ) -> End {
+        let mut conn = Conn { client: Some(client), held };
+        let start = Instant::now();
+        let mut last_ok = start;
+        let mut last_write = start;
+        let mut beat = tokio::time::interval_at(start + self.heartbeat, self.heartbeat);
+        beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let (mut dirty, mut open) = (false, true);
+        let mut retry_at: Option<Instant> = None;
+        let mut backoff = BACKOFF;
+        tokio::pin!(release);
+        loop {
+            let deadline = last_ok + self.timeout;
+            tokio::select! {
+                biased;
+                end = &mut release => return match end {
+                    Ok(end) => self.release(&mut conn, end, deadline).await,
+                    Err(_) => End::Lost,
+                },
+                _ = sleep_until(deadline) => return End::Expired,
+                _ = beat.tick() => {}
+                _ = sleep_until(retry_at.unwrap_or(deadline)), if retry_at.is_some() => {}
+                changed = snapshot.changed(), if open && !dirty => {
+                    match changed {
+                        Ok(()) => dirty = true,
+                        Err(_) => open = false,
+                    }
+                    continue;
+                }
+                _ = sleep_until(last_write + COALESCE), if dirty && retry_at.is_none() => {}
+            }
+            let current = snapshot.borrow_and_update().clone();
+            dirty = false;
+            match timeout_at(deadline, self.beat(&mut conn, &current)).await {
+                Err(_) => return End::Expired,
+                Ok(Ok(true)) => {
+                    last_ok = Instant::now();
+                    last_write = last_ok;
+                    retry_at = None;
+                    backoff = BACKOFF;
+                }
+                Ok(Ok(false)) => return End::Lost,
+                Ok(Err(e)) => {
+                    self.reporter.warn(&format!("heartbeat of {} failed, retrying: {e:#}", self.task_id));
+                    retry_at = Some(Instant::now() + backoff);
+                    backoff = (backoff * 2).min(self.heartbeat);
+                }
+            }
+        }
+    }
+
+    /// The connection, re-opened if it dropped; under `--liveness lock`, the lock taken again.
+    async fn ready<'c>(&self, conn: &'c mut Conn) -> Result<&'c Client> {
+        if conn.client.as_ref().is_none_or(Client::is_closed) {
+            conn.client = None;
+            conn.held = false;
+            let client = db::connect(&self.global, "start").await.context("reconnecting")?;
+            self.reporter.note(&format!("reconnected; task {} goes on", self.task_id));
+            conn.client = Some(client);
+        }
+        let client = conn.client.as_ref().context("no connection")?;
+        if let Some(key) = self.liveness_key
+            && !conn.held
+        {
+            conn.held = liveness::hold(client, key).await?;
+        }
+        Ok(client)
+    }
+
+    /// One heartbeat with the current progress; false when it touched no row.
+    async fn beat(&self, conn: &mut Conn, snapshot: &Snapshot) -> Result<bool> {
+        let stats = TextParam(snapshot.stats_json());
+        let progress = i32::from(snapshot.progress);
+        let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
+        let client = self.ready(conn).await?;
+        let touched = client.execute(&self.beat_sql, &[&task, &user, &progress, &stats]).await?;
+        Ok(touched > 0)
+    }
+
+    /// Writes the end, retrying with backoff until the lease expires.
+    async fn release(&self, conn: &mut Conn, end: Release, deadline: Instant) -> End {
+        let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
+        let progress = i32::from(end.progress);
+        let stats = TextParam(end.stats);
+        let mut backoff = BACKOFF;
+        let mut retried = false;
+        loop {
+            let attempt = async {
+                let client = self.ready(conn).await?;
+                let params: [&(dyn ToSql + Sync); 5] = [&task, &user, &progress, &stats, &end.error];
+                let touched = client.execute(&self.release_sql, &params).await?;
+                if touched == 0 && retried {
+                    // The earlier attempt may have committed before its reply was lost.
+                    return anyhow::Ok(client.query_one(&self.released_sql, &params).await?.get("ours"));
+                }
+                anyhow::Ok(touched > 0)
+            };
+            match timeout_at(deadline, attempt).await {
+                Err(_) => return End::Expired,
+                Ok(Ok(true)) => return End::Released,
+                Ok(Ok(false)) => return End::Lost,
+                Ok(Err(e)) => {
+                    self.reporter.warn(&format!("releasing {} failed, retrying: {e:#}", self.task_id));
+                    retried = true;
+                    if timeout_at(deadline, tokio::time::sleep(backoff)).await.is_err() {
+                        return End::Expired;
+                    }
+                    backoff = (backoff * 2).min(self.heartbeat);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! What a running sync reports, and how `start` shows it: the task id line (or JSON-lines
+//! events) on stdout, progress on stderr (a bar on a terminal, plain lines otherwise).
+//!
+//! After the first line, stdout may be gone (`task=$(syncctl start … | head -1)`): later
+//! writes to it are best effort, and a closed pipe never stops the sync.
+
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::{Map, Value, json};
+
+use crate::output::Printer;
+
+/// How often progress is shown at most (the bar redraws on its own schedule).
+const SHOW_EVERY: Duration = Duration::from_secs(1);
+
+/// The state of the work: progress 0..=100 and its stats.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Percent done.
+    pub progress: u8,
+    /// The stats, always with `new`, `updated` and `errors` (never the incident's blanks).
+    pub stats: Map<String, Value>,
+}
+
+impl Snapshot {
+    /// Nothing done yet, zero counts.
+    pub fn initial() -> Snapshot {
+        let mut stats = Map::new();
+        for key in ["new", "updated", "errors"] {
+            stats.insert(key.into(), json!(0));
+        }
+        Snapshot { progress: 0, stats }
+    }
+
+    /// The stats as JSON text, for the current_stats column.
+    pub fn stats_json(&self) -> String {
+        Value::Object(self.stats.clone()).to_string()
+    }
+
+    /// `new 10, updated 3, errors 0`.
+    pub fn stats_line(&self) -> String {
+        let count = |k: &str| self.stats.get(k).map_or("0".into(), |v| v.to_string());
+        format!("new {}, updated {}, errors {}", count("new"), count("updated"), count("errors"))
+    }
+}
+
+/// How a sync ended, as the event names of `--json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ending {
+    /// The work completed; the row holds progress 100 and the final stats.
+    Completed,
+    /// The work failed; the row holds progress 0 and the error.
+    Failed,
+    /// SIGINT or SIGTERM stopped it.
+    Cancelled,
+    /// No progress for --stall-timeout.
+    Stalled,
+    /// The task was released or taken over by someone else, or no heartbeat got through for the
+    /// heartbeat timeout: nothing more was written.
+    LeaseLost,
+}
+
+impl Ending {
+    /// The event name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ending::Completed => "completed",
+            Ending::Failed => "failed",
+            Ending::Cancelled => "cancelled",
+            Ending::Stalled => "stalled",
+            Ending::LeaseLost => "lease_lost",
+        }
+    }
+}
+
+enum Mode {
+    Bar(ProgressBar),
+    Lines,
+    Quiet,
+}
+
+struct Inner {
+    task_id: String,
+    json: bool,
+    mode: Mode,
+    last_shown: Option<(Instant, Snapshot)>,
+}
+
+/// Shows a sync's life; cheap to clone (the child's log relay shares it).
+#[derive(Clone)]
+pub struct Reporter {
+    inner: Arc<Mutex<Inner>>,
+    printer: Printer,
+}
+
+impl Reporter {
+    /// A reporter for `task_id`: JSON events on stdout with `json`; a bar when stderr is a
+    /// terminal; nothing on stderr with `-q`.
+    pub fn new(task_id: &str, json: bool, quiet: bool, printer: &Printer) -> Reporter {
+        let mode = if quiet {
+            Mode::Quiet
+        } else if std::io::stderr().is_terminal() {
+            let bar = ProgressBar::with_draw_target(Some(100), ProgressDrawTarget::stderr());
+            let style = ProgressStyle::with_template("{spinner} [{bar:30}] {pos:>3}% {msg} ({elapsed})")
+                .map(|s| s.progress_chars("=> "))
+                .unwrap_or_else(|_| ProgressStyle::default_bar());
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(200));
+            Mode::Bar(bar)
+        } else {
+            Mode::Lines
+        };
+        let inner = Inner { task_id: task_id.to_string(), json, mode, last_shown: None };
+        Reporter { inner: Arc::new(Mutex::new(inner)), printer: printer.clone() }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The first stdout line: the task id, or the `claimed` / `reused` event.
+    pub fn started(&self, event: &str, extra: Value) {
+        let inner = self.lock();
+        if inner.json {
+            self.emit(event, &inner.task_id, extra);
+        } else {
+            let _ = self.printer.data(&inner.task_id);
+        }
+    }
+
+    /// Prints to stderr without tearing the bar; nothing with `-q`.
+    fn say(&self, print: impl FnOnce()) {
+        let inner = self.lock();
+        match &inner.mode {
+            Mode::Bar(bar) => bar.suspend(print),
+            Mode::Lines => print(),
+            Mode::Quiet => {}
+        }
+    }
+
+    /// A note on stderr.
+    pub fn note(&self, text: &str) {
+        self.say(|| self.printer.note(text));
+    }
+
+    /// A warning on stderr.
+    pub fn warn(&self, text: &str) {
+        self.say(|| self.printer.warn(text));
+    }
+
+    /// A line of the child's log, relayed to stderr.
+    pub fn log(&self, line: &str) {
+        self.say(|| eprintln!("{line}"));
+    }
+
+    /// New progress: the bar follows at once; plain lines and JSON events at most once a
+    /// second, and always when `force` (the last state before the end).
+    pub fn progress(&self, snapshot: &Snapshot, force: bool) {
+        let mut inner = self.lock();
+        if let Mode::Bar(bar) = &inner.mode {
+            bar.set_position(u64::from(snapshot.progress));
+            bar.set_message(snapshot.stats_line());
+        }
+        let now = Instant::now();
+        let skip = match &inner.last_shown {
+            Some((_, shown)) if shown == snapshot => true,
+            Some((at, _)) => !force && now.duration_since(*at) < SHOW_EVERY,
+            None => false,
+        };
+        if skip {
+            return;
+        }
+        inner.last_shown = Some((now, snapshot.clone()));
+        if matches!(inner.mode, Mode::Lines) {
+            eprintln!("progress {}% ({})", snapshot.progress, snapshot.stats_line());
+        }
+        if inner.json {
+            self.emit("progress", &inner.task_id, json!({"progress": snapshot.progress, "stats": snapshot.stats}));
+        }
+    }
+
+    /// One JSON-lines event, `{"event", "task_id", ...extra}`; best effort, since a reader
+    /// that went away (`| head -1`) must not stop the sync.
+    fn emit(&self, event: &str, task_id: &str, extra: Value) {
+        let mut doc = json!({"event": event, "task_id": task_id});
+        if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {
+            doc.extend(extra);
+        }
+        let _ = self.printer.data(&doc.to_string());
+    }
+
+    /// The end: the last event on stdout, a summary on stderr.
+    pub fn finished(&self, ending: Ending, snapshot: &Snapshot, error: Option<&str>) {
+        let inner = self.lock();
+        if let Mode::Bar(bar) = &inner.mode {
+            bar.finish_and_clear();
+        }
+        if inner.json {
+            let mut extra = json!({"progress": snapshot.progress, "stats": snapshot.stats});
+            if let Some(error) = error {
+                extra["error"] = json!(error);
+            }
+            self.emit(ending.name(), &inner.task_id, extra);
+        }
+        let summary = match error {
+            Some(error) => format!("{} {}: {error}", ending.name(), inner.task_id),
+            None => format!("{} {} ({})", ending.name(), inner.task_id, snapshot.stats_line()),
+        };
+        match ending {
+            Ending::Completed => self.printer.note(&summary),
+            _ => self.printer.warn(&summary),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_are_never_blank() {
+        let s = Snapshot::initial();
+        assert_eq!(s.stats_json(), r#"{"new":0,"updated":0,"errors":0}"#);
+        assert_eq!(s.stats_line(), "new 0, updated 0, errors 0");
+    }
+}

@@ -1,0 +1,201 @@
+//! The invariant checker: samples the whole table continuously on a connection of its own
+//! (re-opened across server restarts and terminated backends) and records every violation of
+//! the campaign's invariants, once per kind and task:
+//!
+//! - a user with two running rows;
+//! - a row violating the CHECK predicate of `chk_sync_state_consistency`, or a NULL state;
+//! - a write by a task after it was fenced out: once a task's row is not syncing, the row never
+//!   changes again (its whole text is compared) and the task never runs again; while it runs,
+//!   its counter (new + updated + errors of the demo's stats) never goes back;
+//! - two rows with one task id;
+//! - a zombie that survived a reap pass: a running row silent for longer than the reaper's
+//!   timeout + interval + [`ZOMBIE_SLACK`], on a server up for at least as long (both read on
+//!   the database clock, `pg_postmaster_start_time()` for the server's last start).
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use postgres::{Client, NoTls};
+use serde_json::Value;
+
+/// How late a reap may be beyond timeout + interval: the machine is shared and loaded, and a
+/// reaper may be between a failed pass and its next tick, or being restarted.
+pub const ZOMBIE_SLACK: Duration = Duration::from_secs(6);
+
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+
+const SAMPLE_SQL: &str = "SELECT t.user_id::text, t.task_id, t.is_syncing, t.progress_percentage, \
+     t.current_stats::text, extract(epoch FROM now() - t.updated_at)::float8, t::text, \
+     extract(epoch FROM now() - pg_postmaster_start_time())::float8 \
+     FROM user_sync_status t";
+
+/// What the checker has seen of one task.
+#[derive(Default)]
+struct Seen {
+    /// The highest counter seen.
+    counter: i64,
+    /// The row's text when it was first seen not syncing.
+    released: Option<String>,
+}
+
+/// The checker's findings, shared with the campaign.
+#[derive(Default)]
+pub struct Findings {
+    pub samples: u64,
+    pub reconnects: u64,
+    /// Distinct violations, `kind: detail`.
+    pub violations: Vec<String>,
+    reported: BTreeSet<(String, String)>,
+}
+
+impl Findings {
+    fn violation(&mut self, kind: &str, subject: &str, detail: String) {
+        if self.reported.insert((kind.to_string(), subject.to_string())) {
+            self.violations.push(format!("{kind}: {detail}"));
+        }
+    }
+}
+
+/// A running checker thread.
+pub struct Checker {
+    stop: Arc<AtomicBool>,
+    findings: Arc<Mutex<Findings>>,
+    thread: Option<thread::JoinHandle<()>>,
+}
+
+impl Checker {
+    /// Starts sampling the table at `url`; `reap_after` is the reaper's timeout plus interval.
+    pub fn start(url: String, reap_after: Duration) -> Checker {
+        let stop = Arc::new(AtomicBool::new(false));
+        let findings = Arc::new(Mutex::new(Findings::default()));
+        let (stop_flag, sink) = (Arc::clone(&stop), Arc::clone(&findings));
+        let limit = (reap_after + ZOMBIE_SLACK).as_secs_f64();
+        let thread = thread::spawn(move || {
+            let mut tasks: HashMap<String, Seen> = HashMap::new();
+            let mut client: Option<Client> = None;
+            while !stop_flag.load(Ordering::Relaxed) {
+                if client.as_ref().is_none_or(Client::is_closed) {
+                    client = Client::connect(&url, NoTls).ok();
+                    if client.is_some() {
+                        sink.lock().unwrap_or_else(PoisonError::into_inner).reconnects += 1;
+                    }
+                }
+                if let Some(c) = client.as_mut()
+                    && let Ok(rows) = c.query(SAMPLE_SQL, &[])
+                {
+                    let mut findings = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                    check(&rows, &mut tasks, limit, &mut findings);
+                    findings.samples += 1;
+                }
+                thread::sleep(SAMPLE_EVERY);
+            }
+        });
+        Checker { stop, findings, thread: Some(thread) }
+    }
+
+    /// Records a violation found outside the sampler (e.g. by the end-of-run checks).
+    pub fn violation(&self, kind: &str, subject: &str, detail: String) {
+        self.findings.lock().unwrap_or_else(PoisonError::into_inner).violation(kind, subject, detail);
+    }
+
+    /// The number of samples so far.
+    pub fn samples(&self) -> u64 {
+        self.findings.lock().unwrap_or_else(PoisonError::into_inner).samples
+    }
+
+    /// Stops sampling and returns the findings.
+    pub fn finish(mut self) -> Findings {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().expect("the checker thread panicked");
+        }
+        std::mem::take(&mut *self.findings.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Drop for Checker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// new + updated + errors of a stats document.
+pub fn counter(stats: &str) -> i64 {
+    let stats: Value = serde_json::from_str(stats).unwrap_or(Value::Null);
+    ["new", "updated", "errors"].iter().filter_map(|k| stats[k].as_i64()).sum()
+}
+
+/// Checks one sample of the whole table.
+fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, zombie_limit: f64, findings: &mut Findings) {
+    let mut running_by_user: HashMap<String, Vec<String>> = HashMap::new();
+    let mut rows_by_task: HashMap<String, usize> = HashMap::new();
+    for task in rows.iter().filter_map(|r| r.get::<_, Option<String>>(1)) {
+        *rows_by_task.entry(task).or_default() += 1;
+    }
+    for row in rows {
+        let user: String = row.get(0);
+        let task: Option<String> = row.get(1);
+        let syncing: Option<bool> = row.get(2);
+        let progress: Option<i32> = row.get(3);
+        let stats: String = row.get(4);
+        let silent: Option<f64> = row.get(5);
+        let text: String = row.get(6);
+        let uptime: f64 = row.get(7);
+        let task_name = task.clone().unwrap_or_else(|| "<no task id>".into());
+
+        let consistent = match (syncing, progress) {
+            (Some(true), Some(p)) => (0..=99).contains(&p),
+            (Some(false), Some(p)) => p == 0 || p == 100,
+            _ => false,
+        };
+        if !consistent {
+            findings.violation("check-predicate", &task_name, format!("row violates the CHECK predicate: {text}"));
+        }
+        if syncing == Some(true) {
+            running_by_user.entry(user.clone()).or_default().push(task_name.clone());
+            if silent.unwrap_or(f64::INFINITY) > zombie_limit && uptime > zombie_limit {
+                findings.violation(
+                    "zombie survived",
+                    &task_name,
+                    format!(
+                        "running row silent {:.1}s (> {zombie_limit:.1}s) on a server up {uptime:.1}s: {text}",
+                        silent.unwrap_or(f64::NAN)
+                    ),
+                );
+            }
+        }
+        // A repeated task id is reported below; its rows cannot be told apart by task.
+        let Some(task) = task.filter(|t| rows_by_task[t] == 1) else { continue };
+        let seen = tasks.entry(task.clone()).or_default();
+        let now = counter(&stats);
+        if now < seen.counter {
+            findings.violation("counter went back", &task, format!("counter {now} after {}: {text}", seen.counter));
+        }
+        seen.counter = seen.counter.max(now);
+        match (&seen.released, syncing) {
+            (Some(_), Some(true)) => {
+                findings.violation("fenced task ran again", &task, format!("a released task is syncing again: {text}"))
+            }
+            (Some(released), _) if *released != text => findings.violation(
+                "write after fencing",
+                &task,
+                format!("a released row changed:\n  was {released}\n  now {text}"),
+            ),
+            (None, Some(false)) => seen.released = Some(text.clone()),
+            _ => {}
+        }
+    }
+    for (user, running) in running_by_user {
+        if running.len() > 1 {
+            findings.violation("two running rows", &user, format!("user {user} runs {running:?}"));
+        }
+    }
+    for (task, n) in rows_by_task {
+        if n > 1 {
+            findings.violation("repeated task id", &task, format!("{n} rows have task id {task}"));
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The campaign's processes, spawned from the built binary with a clean environment: every
+//! pipe is drained by a thread (a full pipe would block the process), `start --json`'s events
+//! are kept (the first and the last), and a process still running when its handle drops is
+//! killed, so a failing campaign leaves nothing behind.
+
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::support::syncctl_process;
+
+/// What a `start --json` printed: its first and last events, and any line that was not JSON.
+#[derive(Debug, Default)]
+pub struct Events {
+    pub first: Option<Value>,
+    pub last: Option<Value>,
+    pub not_json: Vec<String>,
+}
+
+/// A running syncctl process.
+pub struct Proc {
+    child: Child,
+    events: Option<Arc<Mutex<Events>>>,
+    stdout: Option<JoinHandle<()>>,
+    stderr: Option<JoinHandle<String>>,
+    /// The signal the campaign sent it, if any.
+    pub signalled: Option<i32>,
+    /// Frozen (SIGSTOP) until then, when SIGCONT is due.
+    pub thaw_at: Option<Instant>,
+    /// It was frozen once.
+    pub frozen: bool,
+}
+
+/// How a process ended.
+#[derive(Debug)]
+pub struct Exit {
+    pub status: ExitStatus,
+    pub stderr_tail: String,
+}
+
+impl Exit {
+    /// `exit N` or `signal N`, for messages.
+    pub fn describe(&self) -> String {
+        match (self.status.code(), self.status.signal()) {
+            (Some(code), _) => format!("exit {code}"),
+            (None, Some(signal)) => format!("signal {signal}"),
+            (None, None) => format!("{:?}", self.status),
+        }
+    }
+}
+
+/// The last `max` bytes of `text`, cut at a character boundary.
+fn tail(text: &str, max: usize) -> String {
+    let mut start = text.len().saturating_sub(max);
+    while !text.is_char_boundary(start) {
+        start += 1;
+    }
+    text[start..].to_string()
+}
+
+impl Proc {
+    /// Spawns `syncctl <args>` against `url`; with `json_events`, stdout is read as `--json`
+    /// events, else discarded.
+    pub fn spawn(url: &str, args: &[String], json_events: bool) -> Proc {
+        let mut child = syncctl_process(url)
+            .args(args)
+            .stdout(if json_events { Stdio::piped() } else { Stdio::null() })
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("spawning syncctl {args:?}: {e}"));
+        let mut stderr = child.stderr.take().expect("piped stderr");
+        let stderr = thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = stderr.read_to_end(&mut text);
+            tail(&String::from_utf8_lossy(&text), 2000)
+        });
+        let (events, stdout) = match child.stdout.take() {
+            Some(out) => {
+                let events = Arc::new(Mutex::new(Events::default()));
+                let sink = Arc::clone(&events);
+                let reader = thread::spawn(move || {
+                    for line in BufReader::new(out).lines() {
+                        let Ok(line) = line else { break };
+                        let mut events = sink.lock().unwrap_or_else(PoisonError::into_inner);
+                        match serde_json::from_str::<Value>(&line) {
+                            Ok(event) => {
+                                if events.first.is_none() {
+                                    events.first = Some(event.clone());
+                                }
+                                events.last = Some(event);
+                            }
+                            Err(_) => events.not_json.push(line),
+                        }
+                    }
+                });
+                (Some(events), Some(reader))
+            }
+            None => (None, None),
+        };
+        Proc { child, events, stdout, stderr: Some(stderr), signalled: None, thaw_at: None, frozen: false }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Sends `signal` and remembers it.
+    pub fn signal(&mut self, signal: i32) {
+        // SAFETY: kill(2) on the pid of a child we spawned and have not reaped yet (a reaped
+        // pid is never signalled: `try_exit` consumes the handle's running state first).
+        unsafe { libc::kill(self.pid(), signal) };
+        self.signalled = Some(signal);
+    }
+
+    /// Freezes the process (SIGSTOP) until `thaw_at`: a pause like a VM freeze or a long GC,
+    /// after which it must find itself fenced out rather than write.
+    pub fn freeze(&mut self, thaw_at: Instant) {
+        // SAFETY: as in `signal`.
+        unsafe { libc::kill(self.pid(), libc::SIGSTOP) };
+        self.thaw_at = Some(thaw_at);
+        self.frozen = true;
+    }
+
+    /// Sends SIGCONT when the freeze is over (or `now` is forced).
+    pub fn thaw_if_due(&mut self, force: bool) {
+        if self.thaw_at.is_some_and(|at| force || Instant::now() >= at) {
+            // SAFETY: as in `signal`.
+            unsafe { libc::kill(self.pid(), libc::SIGCONT) };
+            self.thaw_at = None;
+        }
+    }
+
+    /// The exit, once the process has ended (its pipes drained).
+    pub fn try_exit(&mut self) -> Option<Exit> {
+        let status = self.child.try_wait().expect("waitpid")?;
+        if let Some(reader) = self.stdout.take() {
+            let _ = reader.join();
+        }
+        let stderr_tail = self.stderr.take().map(|h| h.join().unwrap_or_default()).unwrap_or_default();
+        Some(Exit { status, stderr_tail })
+    }
+
+    /// The first event (`claimed` or `reused`), once printed.
+    pub fn first_event(&self) -> Option<Value> {
+        self.events.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).first.clone()
+    }
+
+    /// The events so far.
+    pub fn take_events(&self) -> Events {
+        self.events
+            .as_ref()
+            .map(|e| std::mem::take(&mut *e.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Hostile child commands for `start -- COMMAND`: missing or not executable (refused before
+//! anything is claimed), flooding, closing stdout early, leaving a grandchild behind, waiting
+//! on stdin; and `start` itself with its stdout closed after the task id (`| head -1`).
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+use std::process::Stdio;
+
+use crate::support::fixtures::*;
+use crate::support::{TestDb, syncctl, table_digest};
+
+const USER: &str = "7b1f5c2e-0000-4000-8000-00000000c41d";
+
+fn db() -> TestDb {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db
+}
+
+/// Writes an executable shell script into `dir`.
+fn script(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The state of the user's newest task row: (is_syncing, progress, error).
+fn last_task(db: &TestDb) -> (bool, i32, Option<String>) {
+    let row = db.query_one(
+        "SELECT is_syncing, progress_percentage, error_message FROM user_sync_status \
+         WHERE user_id = $1::text::uuid ORDER BY id DESC LIMIT 1",
+        &[&USER],
+    );
+    (row.get(0), row.get(1), row.get(2))
+}
+
+#[test]
+fn a_missing_or_not_executable_command_is_refused_before_any_claim() {
+    let db = db();
+    let dir = tempfile::tempdir().unwrap();
+    let not_executable = dir.path().join("job.sh");
+    std::fs::write(&not_executable, "#!/bin/sh\nexit 0\n").unwrap();
+    let cases = [
+        (dir.path().join("missing").display().to_string(), "no such file"),
+        ("syncctl-no-such-program".to_string(), "no such file on PATH"),
+        (not_executable.display().to_string(), "not executable"),
+    ];
+    for (program, message) in cases {
+        let before = table_digest(&db, REFERENCE_TABLE);
+        let out = syncctl(&db).args(["start", "--user", USER, "--", &program]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{program}: {stderr}");
+        assert!(stderr.contains(message) && stderr.contains("nothing was claimed"), "{stderr}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "{program}: the table is unchanged");
+    }
+}
+
+#[test]
+fn flooding_closing_stdout_and_waiting_on_stdin_do_not_break_the_task() {
+    let db = db();
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // 200,000 log lines, then a report.
+        ("flood.sh", "seq 1 200000\necho '{\"progress\": 100}'"),
+        // Closes its stdout at once and goes on working.
+        ("closes.sh", "exec 1>&-\nsleep 0.3\necho done >&2"),
+        // Waits for input that never comes: its stdin is empty, so it reads EOF and goes on.
+        ("stdin.sh", "read line\necho \"{\\\"progress\\\": 50, \\\"stats\\\": {\\\"read\\\": \\\"$line\\\"}}\""),
+    ];
+    for (name, body) in cases {
+        let path = script(&dir, name, body);
+        let out = syncctl(&db).args(["start", "--user", USER, "--", path.to_str().unwrap()]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(last_task(&db), (false, 100, None), "{name}: completed");
+    }
+}
+
+#[test]
+fn a_grandchild_left_behind_is_stopped_when_the_task_ends() {
+    let db = db();
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("grandchild.pid");
+    let body = format!("sleep 300 &\necho $! > {}\necho '{{\"progress\": 50}}'\nexit 0", pidfile.display());
+    let path = script(&dir, "forks.sh", &body);
+    let out = syncctl(&db).args(["start", "--user", USER, "--", path.to_str().unwrap()]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("left processes behind"));
+    assert_eq!(last_task(&db), (false, 100, None));
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(!crate::support::cluster::process_alive(pid), "the grandchild {pid} outlived the task");
+}
+
+#[test]
+fn start_with_its_stdout_closed_after_the_task_id_still_completes() {
+    let db = db();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("syncctl"))
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("DATABASE_URL", db.url())
+        .args(["start", "--user", USER, "--json", "--demo", "--demo-items", "40", "--demo-rate", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
+    assert!(first.contains("\"claimed\""), "{first}");
+    // The reader is dropped here: `| head -1`.
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(last_task(&db), (false, 100, None));
+}
