@@ -25,6 +25,8 @@ SELECT {key}                                         AS key,
        t."error_message"::text                       AS error_message,
        CASE WHEN isfinite(t."started_at") THEN t."started_at"::timestamptz END AS started_at,
        CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS updated_at,
+       -- The heartbeat as stored, for ORDER BY: an index on updated_at of running rows serves it.
+       t."updated_at"::timestamptz                   AS heartbeat_at,
        CASE WHEN isfinite(t."updated_at")
             THEN extract(epoch FROM now() - t."updated_at"::timestamptz)::float8 END AS silent_seconds,
        COALESCE(t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99

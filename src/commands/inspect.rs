@@ -21,7 +21,8 @@ pub struct Report {
     /// The heartbeat timeout in effect.
     pub heartbeat_timeout_seconds: f64,
     /// Rows per state over the rows --user / --task select, every state present.
-    pub counts: Vec<(State, i64)>,
+    /// (`None` for `duplicate` when it was not searched: `--state` did not ask for it).
+    pub counts: Vec<(State, Option<i64>)>,
     /// The rows shown, worst first.
     pub rows: Vec<ClassifiedRow>,
     /// Timestamp columns without time zone, and the zone they were read in.
@@ -38,7 +39,12 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
 
     let mut classifier =
         Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), args.task.as_deref());
-    classifier.find_duplicates(&tx, &table).await?;
+    // The duplicate search is the one costly part (an aggregate over every task_id without
+    // uniq_task_id): done only when duplicates are to be shown.
+    let duplicates = wanted.contains(&State::Duplicate);
+    if duplicates {
+        classifier.find_duplicates(&tx, &table).await?;
+    }
     if args.liveness == Liveness::Lock {
         classifier.find_lock_dead(&tx, &table).await?;
     }
@@ -58,7 +64,10 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let report = Report {
         now: counts.get("now"),
         heartbeat_timeout_seconds: ctx.global.heartbeat_timeout.as_secs_f64(),
-        counts: State::ALL.into_iter().map(|s| (s, counts.get::<_, i64>(s.name()))).collect(),
+        counts: State::ALL
+            .into_iter()
+            .map(|s| (s, (s != State::Duplicate || duplicates).then(|| counts.get::<_, i64>(s.name()))))
+            .collect(),
         rows: rows.iter().map(ClassifiedRow::from_row).collect(),
         naive_timestamps: naive,
     };
@@ -190,7 +199,11 @@ pub fn render_table(report: &Report, ctx: &Ctx) -> String {
         out.push_str(&table.to_string());
         out.push('\n');
     }
-    let counts: Vec<String> = report.counts.iter().map(|(s, n)| format!("{} {n}", s.name())).collect();
+    let counts: Vec<String> = report
+        .counts
+        .iter()
+        .map(|(s, n)| format!("{} {}", s.name(), n.map_or("not searched".to_string(), |n| n.to_string())))
+        .collect();
     out.push_str(&format!("counts: {}\n", counts.join(", ")));
     out
 }

@@ -171,6 +171,14 @@ fn json_parses_and_csv_has_a_header_and_one_line_per_row() {
         assert!(doc.get(key).is_some(), "{key} missing");
     }
     assert_eq!(doc["counts"].as_object().unwrap().len(), 9, "every state has a count");
+    assert_eq!(doc["counts"]["duplicate"], 2);
+
+    // Without duplicates among the states asked for, they are not searched (null), the rest is.
+    let out = syncctl(&db).args(["inspect", "--state", "zombie", "--json"]).output().unwrap();
+    let doc = json(&out.stdout);
+    assert!(doc["counts"]["duplicate"].is_null(), "{doc:#}");
+    assert_eq!(doc["counts"]["zombie"], MIXED_ZOMBIES);
+    assert_eq!(doc["rows"].as_array().unwrap().len() as i64, MIXED_ZOMBIES);
 
     let out = syncctl(&db).args(["inspect", "--format", "csv"]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
