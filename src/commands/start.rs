@@ -28,7 +28,7 @@ use crate::db;
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
 use crate::state::Classifier;
-use crate::table::Table;
+use crate::table::{TASK_INDEX, Table};
 use claim::{Claim, Claimed, Request, RunningRow};
 use lease::{End, Lease, Release};
 use progress::{Ending, Reporter, Snapshot};
@@ -134,6 +134,15 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut client = db::connect(&ctx.global, "start").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     claim::require_columns(&table)?;
+    if !table.holds(TASK_INDEX) && table.key != ["user_id"] {
+        // Every heartbeat and progress write finds the row by task_id and user_id: on a large
+        // table with an index on neither, each one is a scan of the whole table.
+        ctx.printer.warn(&format!(
+            "{TASK_INDEX} is not installed on {}: unless another index covers task_id, every heartbeat \
+             scans the table; `syncctl add-constraints` installs it",
+            table.display()
+        ));
+    }
     let sync_type = if args.full { SyncType::Full } else { SyncType::Incremental };
     let classifier = Classifier::new(ctx.global.heartbeat_timeout).filter(Some(&args.user), None);
     let request = Request {

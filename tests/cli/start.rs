@@ -607,3 +607,20 @@ fn a_task_survives_a_server_restart_and_completes() {
     assert!(!row.get::<_, bool>(2));
     assert_eq!(row.get::<_, i32>(3), 100);
 }
+
+/// Without an index on task_id every heartbeat scans the table: start says so, and says how to
+/// fix it; with the constraints installed it says nothing of the kind.
+#[test]
+fn start_warns_when_task_id_has_no_index() {
+    let db = db_with_table();
+    let run = |user: &str| {
+        let out = syncctl(&db).args(["start", "--user", user, "--demo", "--demo-items", "1"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let stderr = run(USER);
+    assert!(stderr.contains("uniq_task_id is not installed") && stderr.contains("syncctl add-constraints"), "{stderr}");
+    db.execute(PLAIN_CONSTRAINTS);
+    let stderr = run(USER);
+    assert!(!stderr.contains("is not installed"), "{stderr}");
+}
