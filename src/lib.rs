@@ -11,6 +11,7 @@ pub mod error;
 pub mod exit;
 pub mod liveness;
 pub mod output;
+pub mod signals;
 pub mod state;
 pub mod table;
 

@@ -5,7 +5,6 @@
 use std::process::Stdio;
 
 use anyhow::{Context, Result};
-use tokio::signal::unix::{SignalKind, signal};
 
 use crate::Ctx;
 use crate::cli::DemoArgs;
@@ -13,6 +12,7 @@ use crate::cluster::{Cluster, ClusterOptions};
 use crate::db::{self, sql::Placeholders};
 use crate::exit::ExitStatus;
 use crate::output::style;
+use crate::signals::Signals;
 
 crate::statements! {
     SCHEMA = "schema.sql";
@@ -140,17 +140,12 @@ async fn run_step(args: &[&str], url: &str) -> Result<StepEnd> {
         }
     }
     let mut child = cmd.spawn().context("running a step of the demo")?;
-    let mut interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-    let mut terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut signals = Signals::new()?;
     tokio::select! {
         status = child.wait() => Ok(StepEnd::Done(status?.code().unwrap_or(-1))),
-        _ = interrupt.recv() => {
+        status = signals.next() => {
             let _ = child.kill().await;
-            Ok(StepEnd::Stopped(ExitStatus::Interrupted))
-        }
-        _ = terminate.recv() => {
-            let _ = child.kill().await;
-            Ok(StepEnd::Stopped(ExitStatus::Terminated))
+            Ok(StepEnd::Stopped(status))
         }
     }
 }

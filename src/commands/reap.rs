@@ -8,7 +8,6 @@ use std::cell::Cell;
 
 use anyhow::{Context, Result};
 use serde_json::json;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_postgres::{Client, Row};
 
 use crate::Ctx;
@@ -16,6 +15,7 @@ use crate::cli::{Liveness, ReapArgs};
 use crate::db;
 use crate::error;
 use crate::exit::ExitStatus;
+use crate::signals::Signals;
 use crate::table::Table;
 
 crate::statements! {
@@ -35,26 +35,6 @@ struct Released {
 impl Released {
     fn from_row(row: &Row) -> Released {
         Released { task_id: row.get("task_id"), user_id: row.get("user_id"), silent_seconds: row.get("silent_seconds") }
-    }
-}
-
-/// SIGTERM and SIGINT, as the exit status each one ends the run with.
-struct Signals {
-    term: Signal,
-    int: Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Signals> {
-        let listen = |kind| signal(kind).context("listening for SIGTERM and SIGINT");
-        Ok(Signals { term: listen(SignalKind::terminate())?, int: listen(SignalKind::interrupt())? })
-    }
-
-    async fn recv(&mut self) -> ExitStatus {
-        tokio::select! {
-            _ = self.term.recv() => ExitStatus::Terminated,
-            _ = self.int.recv() => ExitStatus::Interrupted,
-        }
     }
 }
 
@@ -88,7 +68,7 @@ pub async fn run(args: ReapArgs, ctx: &Ctx) -> Result<ExitStatus> {
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            status = signals.recv() => return Ok(status),
+            status = signals.next() => return Ok(status),
         }
     }
 }
@@ -106,7 +86,7 @@ async fn guarded_pass(
     if conn.is_none() {
         let opened = tokio::select! {
             opened = open(ctx) => opened?,
-            status = signals.recv() => {
+            status = signals.next() => {
                 stop.set(Some(status));
                 return Ok(());
             }
@@ -120,7 +100,7 @@ async fn guarded_pass(
     loop {
         tokio::select! {
             result = &mut work => return result,
-            status = signals.recv(), if stop.get().is_none() => {
+            status = signals.next(), if stop.get().is_none() => {
                 stop.set(Some(status));
                 if let Err(e) = db::cancel(&ctx.global, &token).await {
                     ctx.printer.debug(&format!("{e:#}"));

@@ -18,7 +18,6 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde_json::json;
-use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, sleep_until};
 
@@ -27,6 +26,7 @@ use crate::cli::{IfRunning, Liveness, StartArgs};
 use crate::db;
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
+use crate::signals::Signals;
 use crate::state::Classifier;
 use crate::table::{TASK_INDEX, Table};
 use claim::{Claim, Claimed, Request, RunningRow};
@@ -94,27 +94,6 @@ impl Work {
     }
 }
 
-/// SIGINT and SIGTERM, caught from before the claim on, so no signal can leave a claimed row
-/// without its release.
-pub struct Signals {
-    int: Signal,
-    term: Signal,
-}
-
-impl Signals {
-    fn new() -> Result<Signals> {
-        Ok(Signals { int: signal(SignalKind::interrupt())?, term: signal(SignalKind::terminate())? })
-    }
-
-    /// The next signal, as the exit status it leads to.
-    pub async fn next(&mut self) -> ExitStatus {
-        tokio::select! {
-            _ = self.int.recv() => ExitStatus::Interrupted,
-            _ = self.term.recv() => ExitStatus::Terminated,
-        }
-    }
-}
-
 /// Runs `start`.
 pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.heartbeat >= ctx.global.heartbeat_timeout {
@@ -130,6 +109,7 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if !args.command.is_empty() {
         child::check_runnable(&args.command)?;
     }
+    // Caught from before the claim on, so no signal can leave a claimed row without its release.
     let mut signals = Signals::new()?;
     let mut client = db::connect(&ctx.global, "start").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::Signals;
 use super::claim::task_row;
 use super::progress::{Ending, Reporter, Snapshot};
 use crate::exit::ExitStatus;
+use crate::signals::Signals;
 use crate::state::Classifier;
 use crate::table::Table;
 
