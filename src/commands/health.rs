@@ -125,7 +125,7 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
     let mut client = db::connect(&ctx.global, "health").await?;
     let tx = db::read_only(&mut client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
-    crate::commands::inspect::naive_note(&table, ctx);
+    crate::commands::naive_note(&table, ctx);
     // Duplicates are not part of the seed's figures, and finding them costs an aggregate over
     // every task_id; the unique indexes' status (a warning when missing) covers them.
     let classifier = Classifier::new(ctx.global.heartbeat_timeout);

@@ -35,7 +35,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut client = db::connect(&ctx.global, "inspect").await?;
     let tx = db::read_only(&mut client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
-    let naive = naive_note(&table, ctx);
+    let naive = super::naive_note(&table, ctx);
 
     let mut classifier =
         Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), args.task.as_deref());
@@ -93,20 +93,6 @@ fn wanted_states(args: &[String]) -> Result<Vec<State>> {
         return Ok(State::ALL.to_vec());
     }
     args.iter().flat_map(|a| a.split(',')).map(|a| a.trim().parse()).collect()
-}
-
-/// Says, on stderr, how `timestamp without time zone` columns are read; returns it for JSON.
-pub fn naive_note(table: &Table, ctx: &Ctx) -> Option<(Vec<String>, String)> {
-    let columns = table.naive_timestamp_columns();
-    if columns.is_empty() {
-        return None;
-    }
-    ctx.printer.note(&format!(
-        "{} is timestamp without time zone: read as {} (--timestamp-zone)",
-        columns.join(" and "),
-        ctx.global.timestamp_zone
-    ));
-    Some((columns.into_iter().map(String::from).collect(), ctx.global.timestamp_zone.clone()))
 }
 
 /// The JSON document: `{now, heartbeat_timeout_seconds, counts, rows}`.

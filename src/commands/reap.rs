@@ -113,7 +113,7 @@ async fn guarded_pass(
 async fn open(ctx: &Ctx) -> Result<(Client, Table)> {
     let client = db::connect(&ctx.global, "reap").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
-    crate::commands::inspect::naive_note(&table, ctx);
+    crate::commands::naive_note(&table, ctx);
     Ok((client, table))
 }
 

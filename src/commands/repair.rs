@@ -96,7 +96,7 @@ async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &C
         .await
         .context("starting the plan's transaction")?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
-    crate::commands::inspect::naive_note(&table, ctx);
+    crate::commands::naive_note(&table, ctx);
     let plan = make_plan(&tx, &table, args, kinds, ctx).await?;
     let format = args.output.format();
     if plan::changes(&plan) == 0 {

@@ -160,7 +160,7 @@ pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
 pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed: bool) -> Result<Report> {
     let tx = db::read_only(client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
-    crate::commands::inspect::naive_note(&table, ctx);
+    crate::commands::naive_note(&table, ctx);
     let mut classifier = Classifier::new(ctx.global.heartbeat_timeout);
     classifier.find_duplicates(&tx, &table).await?;
     let limit = i64::from(limit);
