@@ -111,6 +111,41 @@ impl Serialize for State {
     }
 }
 
+/// A `progress_percentage` as stored, integer or numeric, never rounded into another state
+/// (99.7 is not 100). Shown and serialised as an integer when it is whole.
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
+pub struct Progress(pub f64);
+
+impl Progress {
+    /// Reads a nullable float8 column (`progress_percentage::float8`).
+    pub fn from_column(row: &Row, column: &str) -> Option<Progress> {
+        row.get::<_, Option<f64>>(column).map(Progress)
+    }
+
+    fn whole(self) -> Option<i64> {
+        // Beyond 2^53 a float8 has no fraction to lose; percentages never get there.
+        (self.0.fract() == 0.0 && self.0.abs() < 9.0e15).then_some(self.0 as i64)
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.whole() {
+            Some(n) => write!(f, "{n}"),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl Serialize for Progress {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self.whole() {
+            Some(n) => s.serialize_i64(n),
+            None => s.serialize_f64(self.0),
+        }
+    }
+}
+
 /// The classifier's parameters `$1..$6` (see `sql/state/classify.sql`).
 #[derive(Debug)]
 pub struct Classifier {
@@ -143,7 +178,7 @@ impl Classifier {
     }
 
     /// Finds the duplicate rows (`sql/state/duplicates.sql`), in the caller's transaction, whose
-    /// snapshot keeps their ctids valid for the statements that follow. A valid unique index
+    /// snapshot keeps their keys valid for the statements that follow. A valid unique index
     /// rules its case out, and the search is skipped.
     pub async fn find_duplicates(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
         let tasks = !table.holds(TASK_INDEX);
@@ -153,10 +188,10 @@ impl Classifier {
         }
         let rows = client.query(&table.render(&sql::DUPLICATES), &[&tasks, &users]).await?;
         for row in rows {
-            let ctid: String = row.get("ctid");
+            let key: String = row.get("key");
             match row.get::<_, &str>("why") {
-                "task" => self.repeated_tasks.push(ctid),
-                _ => self.second_running.push(ctid),
+                "task" => self.repeated_tasks.push(key),
+                _ => self.second_running.push(key),
             }
         }
         Ok(())
@@ -210,7 +245,7 @@ pub struct ClassifiedRow {
     /// is_syncing.
     pub is_syncing: Option<bool>,
     /// progress_percentage.
-    pub progress_percentage: Option<i64>,
+    pub progress_percentage: Option<Progress>,
     /// now() - updated_at, in seconds.
     pub silent_seconds: Option<f64>,
     /// started_at.
@@ -230,7 +265,7 @@ impl ClassifiedRow {
             task_id: row.get("task_id"),
             states: State::ALL.into_iter().filter(|s| row.get::<_, bool>(s.column())).collect(),
             is_syncing: row.get("is_syncing"),
-            progress_percentage: row.get("progress_percentage"),
+            progress_percentage: Progress::from_column(row, "progress_percentage"),
             silent_seconds: row.get("silent_seconds"),
             started_at: row.get("started_at"),
             updated_at: row.get("updated_at"),

@@ -86,8 +86,14 @@ pub struct Table {
     pub oid: u32,
     /// Its columns.
     pub columns: Vec<Column>,
-    /// The primary key's columns; empty when it has none (rows are then named by ctid).
+    /// The primary key's columns; empty when it has none (rows are then named by their
+    /// partition and ctid, see [`Table::placeholders`]).
     pub key: Vec<String>,
+    /// A valid unique index on `user_id` alone (the primary key or any other): one row per user.
+    pub one_row_per_user: bool,
+    /// The hash function of user_id's type, quoted and schema-qualified: values the type's `=`
+    /// calls equal hash alike (`sql/table/user_identity.sql`).
+    pub user_hash: String,
     /// The three objects of the rollout, in the order CHECK, running index, task index.
     pub constraints: Vec<ConstraintStatus>,
 }
@@ -135,6 +141,13 @@ impl Table {
             client.query(sql::TABLE_CONSTRAINTS.text, &constraint_params),
         )
         .context("reading the table's definition from the catalog")?;
+        let identity =
+            client.query_one(sql::TABLE_USER_IDENTITY.text, &by_oid).await.context("reading how user_id compares")?;
+        let user_hash = match identity.get::<_, Option<String>>("hash_function") {
+            Some(function) => format!("{}.{}", quote_ident(identity.get("hash_schema")), quote_ident(&function)),
+            // No hash class for the type: its text form stands in (equal values written alike).
+            None => "pg_catalog.hashtext".to_string(),
+        };
 
         let table = Table {
             schema,
@@ -145,6 +158,8 @@ impl Table {
                 .map(|r| Column { name: r.get("name"), type_name: r.get("type_name"), base_type: r.get("base_type") })
                 .collect(),
             key: key.iter().map(|r| r.get("name")).collect(),
+            one_row_per_user: identity.get("one_row_per_user"),
+            user_hash,
             constraints: [(CHECK_NAME, "check"), (RUNNING_INDEX, "unique index"), (TASK_INDEX, "unique index")]
                 .into_iter()
                 .map(|(name, kind)| {
@@ -192,17 +207,23 @@ impl Table {
         format!("{}.{}", self.schema, self.name)
     }
 
-    /// The placeholders of this table's SQL.
+    /// The placeholders of this table's SQL. `{key}` names a row: its primary key, or without
+    /// one its partition and ctid (`user_sync_status_p1:(0,1)`), since a ctid alone is the same
+    /// in every partition of a partitioned table.
     pub fn placeholders(&self) -> Placeholders {
         let key = match self.key.as_slice() {
-            [] => "t.ctid::text".to_string(),
+            [] => "(t.tableoid::regclass::text || ':' || t.ctid::text)".to_string(),
             [one] => format!("t.{}::text", quote_ident(one)),
             many => {
                 let cols: Vec<String> = many.iter().map(|c| format!("t.{}", quote_ident(c))).collect();
                 format!("ROW({})::text", cols.join(", "))
             }
         };
-        Placeholders { table: format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name)), key }
+        Placeholders {
+            table: format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name)),
+            key,
+            user_hash: self.user_hash.clone(),
+        }
     }
 
     /// A statement rendered for this table.

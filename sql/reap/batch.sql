@@ -16,7 +16,7 @@
 -- Cost: with an index on updated_at of running rows (e.g. WHERE is_syncing), only the dead
 -- rows are read; without it, a scan that stops after $2 matches.
 WITH dead AS (
-    SELECT t.ctid,
+    SELECT t.tableoid, t.ctid,
            CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS last_heartbeat
     FROM {table} AS t
     WHERE t."is_syncing"
@@ -40,6 +40,7 @@ SET "is_syncing"          = false,
                               || ' at ' || date_trunc('second', now()))
 FROM dead AS d
 WHERE t.ctid = d.ctid
+  AND t.tableoid = d.tableoid  -- a ctid repeats in every partition of a partitioned table
   AND t."is_syncing"
   AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
        OR t."task_id"::text = ANY ($3::text[]))

@@ -1,20 +1,31 @@
--- repair, step 2 (apply): the planned changes, in one statement of a short READ COMMITTED
--- transaction, each applied only to a row still exactly as planned.
--- A row is found by the ctid it had in the plan (a TID scan, no table scan) and must still have
--- the planned key and before-values of is_syncing, progress_percentage, updated_at, task_id and
--- error_message (compared as text, as repair/plan.sql read them). Any update since the plan
--- (a live task's heartbeat or progress, a reaper) gives the row a new ctid and new values, so
--- it is left alone; the caller reports the rows missing from RETURNING as skipped.
--- Parameters, arrays of one element per planned change:
---   $1 key, $2 ctid, $3..$7 before-values (is_syncing, progress_percentage, updated_at,
---   task_id, error_message) as text; $8 (bool[]) new is_syncing; $9 (int8[]) new progress;
---   $10 (text[]) new task_id, NULL to keep it; $11 (text[]) the reason appended to
---   error_message as " - released by syncctl repair: <reason> at <time>", NULL for no note.
+-- repair, step 2 (apply): the planned changes of rows that are not named with --task, in one
+-- statement of a short READ COMMITTED transaction, each applied only to a row still exactly
+-- the version the plan read. Nothing was locked between the plan and this statement (a person
+-- may have taken minutes to answer).
+-- A row version is (tableoid, ctid, xmin): the partition, the slot in it, and the transaction
+-- that wrote it. Any update since the plan (a live task's heartbeat or progress, a reaper) gives
+-- the row a new ctid and xmin, and a slot freed and reused by another row has another xmin, so
+-- such a row is left alone; the caller reports the planned rows missing from RETURNING as
+-- skipped. The before-values and the key are compared too (as text, as repair/plan.sql read
+-- them), so the rule holds even for a table whose rows are rewritten in place by a tool.
+-- Parameters: $1 (json) an array of one object per planned change:
+--   key, tableoid, ctid, xmin, the before-values before_is_syncing, before_progress,
+--   before_updated_at, before_task_id, before_error_message (text), the new is_syncing (bool),
+--   progress (int8), new_task_id (text, NULL to keep it) and reason (text: appended to
+--   error_message as " - released by syncctl repair: <reason> at <time>", NULL for no note).
 -- A noted row also gets updated_at = now(). current_stats is kept. The new task_id goes through
 -- json_populate_record so it is converted to task_id's own type, whatever that is.
 -- RETURNING `consistent` is the CHECK predicate of chk_sync_state_consistency (NULL counts as a
 -- violation, as in state/classify.sql) on the new row: the caller rolls back if any is false.
 -- Locks: the changed rows (FOR UPDATE strength); waits at most lock_timeout (55P03, exit 5).
+-- Cost: a TID scan of the planned slots (the ARRAY sub-select), no table scan.
+WITH p AS (
+    SELECT *
+    FROM json_to_recordset($1::json)
+         AS p(key text, tableoid oid, ctid tid, xmin text, before_is_syncing text, before_progress text,
+              before_updated_at text, before_task_id text, before_error_message text,
+              is_syncing bool, progress int8, new_task_id text, reason text)
+)
 UPDATE {table} AS t
 SET "is_syncing"          = p.is_syncing,
     "progress_percentage" = p.progress,
@@ -26,12 +37,11 @@ SET "is_syncing"          = p.is_syncing,
                                         'released by syncctl repair: ' || p.reason
                                         || ' at ' || date_trunc('second', now())) END,
     "updated_at"          = CASE WHEN p.reason IS NULL THEN t."updated_at" ELSE now() END
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::bool[], $9::int8[], $10::text[], $11::text[])
-     AS p(key, ctid, before_is_syncing, before_progress, before_updated_at, before_task_id,
-          before_error_message, is_syncing, progress, new_task_id, reason)
-WHERE t.ctid = ANY ($2::text[]::tid[])
-  AND t.ctid = p.ctid::tid
+FROM p
+WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM p))
+  AND t.tableoid = p.tableoid
+  AND t.ctid = p.ctid
+  AND t.xmin::text = p.xmin
   AND {key} = p.key
   AND t."is_syncing"::text          IS NOT DISTINCT FROM p.before_is_syncing
   AND t."progress_percentage"::text IS NOT DISTINCT FROM p.before_progress
@@ -41,7 +51,7 @@ WHERE t.ctid = ANY ($2::text[]::tid[])
 RETURNING p.key                                      AS key,  -- the planned key: a ctid key moves
           t."task_id"::text                          AS task_id,
           t."is_syncing"                             AS is_syncing,
-          round(t."progress_percentage")::int8       AS progress_percentage,
+          t."progress_percentage"::float8            AS progress_percentage,
           t."error_message"::text                    AS error_message,
           COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
                    OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS consistent

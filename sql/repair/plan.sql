@@ -1,8 +1,9 @@
 -- repair, step 1 (the plan): the rows the selectors pick, classified, and locked.
 -- Runs in a REPEATABLE READ transaction that is rolled back as soon as the plan is read: the
 -- lock proves the rows can be had within --lock-timeout (else SQLSTATE 55P03, exit 5) and
--- freezes them while they are read; nobody waits on them while a person decides. The ctids and
--- before-values go with the plan to step 2 (repair/apply.sql). A row updated by someone else
+-- freezes them while they are read; nobody waits on them while a person decides. Each row's
+-- version (tableoid, ctid, xmin) and before-values go with the plan to step 2
+-- (repair/apply.sql, repair/release_named.sql). A row updated by someone else
 -- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again.
 -- Parameters $1..$6: see state/classify.sql ($4 is --user, $5 is NULL);
 --   $7  the --task values, one array sent as text and parsed by the server as task_id's own
@@ -28,7 +29,9 @@ target AS (
        OR c.key IN (SELECT key FROM named)
 )
 SELECT target.*,
+       t.tableoid                       AS tableoid,
        t.ctid::text                     AS ctid,
+       t.xmin::text                     AS xmin,
        t."is_syncing"::text             AS before_is_syncing,
        t."progress_percentage"::text    AS before_progress,
        t."updated_at"::text             AS before_updated_at,

@@ -4,8 +4,9 @@
 --
 -- Placeholders: {table}.
 -- Parameters: $1 (text) the row's ctid as read in this transaction; $2 its task_id as text
---   (NULL when it had none); $3 (text) the reason, e.g. "no heartbeat for 73s".
--- The row is matched by ctid and re-checked (still syncing, same task): a row that its owner
+--   (NULL when it had none); $3 (text) the reason, e.g. "no heartbeat for 73s"; $4 (oid) the
+--   row's partition (the table itself when it is not partitioned).
+-- The row is matched by partition and ctid and re-checked (still syncing, same task): a row that its owner
 -- touched since it was read has a new ctid and is left alone, and the claim starts over.
 -- Locks: the row (ROW EXCLUSIVE on the table). Cost: one TID scan.
 UPDATE {table} AS t
@@ -16,5 +17,6 @@ SET "is_syncing" = false,
                                 || to_char(now(), 'YYYY-MM-DD"T"HH24:MI:SSOF')),
     "updated_at" = now()
 WHERE t.ctid = $1::text::tid
+  AND t.tableoid = $4::oid
   AND t."is_syncing"
   AND t."task_id"::text IS NOT DISTINCT FROM $2::text

@@ -6,10 +6,13 @@
 -- Without $5 only rows with is_syncing are returned; with $5, that task's row in any state.
 -- skewed (a timestamp in the future) is read too: start does not trust such a heartbeat.
 -- Freshest heartbeat first. Cost: the classifier's scan of the user's rows (an index on
--- user_id makes it an index scan), joined back to the table for ctid and current_stats.
+-- user_id makes it an index scan), joined back to the table for the row's partition and ctid
+-- (together they name it in this transaction; a ctid alone repeats across partitions) and
+-- current_stats.
 -- Locks: none beyond ACCESS SHARE (the claim is serialised by the advisory lock).
 SELECT c.key, c.task_id, c.is_syncing, c.progress_percentage, c.error_message, c.silent_seconds,
-       c.running, c.zombie, c.skewed, c.completed,
+       c.zombie, c.skewed, c.completed,
+       t.tableoid AS tableoid,
        t.ctid::text AS ctid,
        t."current_stats"::text AS current_stats
 FROM ({classify}) AS c

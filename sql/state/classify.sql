@@ -5,8 +5,9 @@
 -- Placeholders: {table} is the quoted table, {key} the primary key as text.
 -- Parameters:
 --   $1 (float8)  heartbeat timeout in seconds: a running row silent for longer is a zombie;
---   $2 (text[])  ctids of rows repeating another row's task_id  (from state/duplicates.sql,
---   $3 (text[])  ctids of users' second running rows             or empty);
+--   $2 (text[])  keys of rows repeating another row's task_id  (from state/duplicates.sql,
+--   $3 (text[])  keys of users' second running rows             or empty); the cardinality
+--                test first skips computing each row's key when there is none (the usual case);
 --   $4, $5       only this user_id / task_id, or NULL; sent as text and parsed by the server
 --                with the column's own type, so an index on the column can serve;
 --   $6 (text[])  task_ids whose owner's liveness lock was found free (--liveness lock, see
@@ -21,7 +22,9 @@ SELECT {key}                                         AS key,
        t."user_id"::text                             AS user_id,
        t."task_id"::text                             AS task_id,
        t."is_syncing"                                AS is_syncing,
-       round(t."progress_percentage")::int8          AS progress_percentage,
+       -- As stored, never rounded: 99.7 in a numeric column is not 100 (float8 holds the
+       -- percentages of any integer or numeric(p,s) column exactly enough to print them).
+       t."progress_percentage"::float8               AS progress_percentage,
        t."error_message"::text                       AS error_message,
        CASE WHEN isfinite(t."started_at") THEN t."started_at"::timestamptz END AS started_at,
        CASE WHEN isfinite(t."updated_at") THEN t."updated_at"::timestamptz END AS updated_at,
@@ -39,8 +42,8 @@ SELECT {key}                                         AS key,
        -- The Priority-1 CHECK predicate; NULL (which a CHECK lets through) counts as a violation.
        NOT COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
                     OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS inconsistent,
-       t.ctid = ANY ($2::text[]::tid[])               AS repeated_task,
-       t.ctid = ANY ($3::text[]::tid[])               AS second_running,
+       cardinality($2::text[]) > 0 AND {key} = ANY ($2::text[]) AS repeated_task,
+       cardinality($3::text[]) > 0 AND {key} = ANY ($3::text[]) AS second_running,
        COALESCE(t."updated_at"::timestamptz > now() + interval '1 minute'
                 OR t."started_at"::timestamptz > now() + interval '1 minute', false) AS skewed,
        COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 100, false) AS completed,

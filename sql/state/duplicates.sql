@@ -1,7 +1,9 @@
 -- The rows that duplicate another row: of each repeated task_id, and of each user's several
 -- running rows, every row but one. The one kept is the running row with the freshest
--- heartbeat, as a repair would keep it. The classifier (state/classify.sql) receives these
--- ctids; they stay valid because both statements run in one REPEATABLE READ snapshot.
+-- heartbeat, as a repair would keep it. The classifier (state/classify.sql) receives their keys
+-- ({key}: the primary key, or partition and ctid, never a bare ctid, which repeats across
+-- partitions); a ctid key stays valid because both statements run in one REPEATABLE READ
+-- snapshot. Users and task ids are grouped by their columns' own `=` (citext: case-insensitive).
 -- $1 (boolean) look for repeated task_ids; $2 (boolean) look for users with several running
 -- rows. Each is false when a valid unique index (uniq_task_id, uniq_user_running_sync) already
 -- rules the case out, and the scan is then skipped.
@@ -23,17 +25,19 @@ WITH repeated_task AS MATERIALIZED (
     GROUP BY "user_id"
     HAVING count(*) > 1
 )
-SELECT ctid::text AS ctid, 'task' AS why
-FROM (SELECT ctid,
-             row_number() OVER (PARTITION BY "task_id"
-                                ORDER BY "is_syncing" DESC NULLS LAST, "updated_at" DESC NULLS LAST, ctid) AS n
-      FROM {table}
-      WHERE "task_id" IN (SELECT "task_id" FROM repeated_task)) AS r
+SELECT key, 'task' AS why
+FROM (SELECT {key} AS key,
+             row_number() OVER (PARTITION BY t."task_id"
+                                ORDER BY t."is_syncing" DESC NULLS LAST, t."updated_at" DESC NULLS LAST,
+                                         t.tableoid, t.ctid) AS n
+      FROM {table} AS t
+      WHERE t."task_id" IN (SELECT "task_id" FROM repeated_task)) AS r
 WHERE n > 1
 UNION ALL
-SELECT ctid::text, 'user'
-FROM (SELECT ctid,
-             row_number() OVER (PARTITION BY "user_id" ORDER BY "updated_at" DESC NULLS LAST, ctid) AS n
-      FROM {table}
-      WHERE "is_syncing" AND "user_id" IN (SELECT "user_id" FROM busy_user)) AS u
+SELECT key, 'user'
+FROM (SELECT {key} AS key,
+             row_number() OVER (PARTITION BY t."user_id"
+                                ORDER BY t."updated_at" DESC NULLS LAST, t.tableoid, t.ctid) AS n
+      FROM {table} AS t
+      WHERE t."is_syncing" AND t."user_id" IN (SELECT "user_id" FROM busy_user)) AS u
 WHERE n > 1

@@ -635,7 +635,7 @@ mod tests {
 
     #[test]
     fn steps_render_quoted_names() {
-        let p = Placeholders { table: "\"Sync Ops\".\"user_sync_status\"".into(), key: String::new() };
+        let p = Placeholders { table: "\"Sync Ops\".\"user_sync_status\"".into(), ..Placeholders::default() };
         let sql = Step::DropIndex(TASK_INDEX).render(&p, "\"Sync Ops\".\"uniq_task_id\"");
         assert!(sql.ends_with("DROP INDEX CONCURRENTLY IF EXISTS \"Sync Ops\".\"uniq_task_id\"\n"), "{sql}");
         let sql = Step::CreateIndex(RUNNING_INDEX).render(&p, "");

@@ -4,19 +4,22 @@
 //!    (`--lock-timeout`, else exit 5), the plan is computed ([`plan::decide`]), and it rolls
 //!    back; the plan is printed, and `--dry-run` stops here;
 //! 2. a terminal is asked (default no); without one, `--yes` is required (exit 2);
-//! 3. a short transaction applies every change in one statement, each conditioned on the row
-//!    being exactly as planned (rows touched since are skipped and reported), checks the
+//! 3. a short transaction applies the changes, each conditioned on the row being the version
+//!    the plan read (rows touched since are skipped and reported, exit 1) — except the running
+//!    tasks named with `--task`, released as long as they still run that task — checks the
 //!    changed rows against the CHECK predicate, and commits.
 //!
-//! A table without a primary key names rows by ctid, which holds only inside one transaction:
-//! then plan and apply share one transaction, and the rows stay locked while the prompt waits.
+//! No lock is held while a person reads the plan, whatever the table's key: a row version
+//! (partition, ctid, xmin) names a row across transactions as exactly as a primary key does.
 
 mod plan;
 
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use crate::Ctx;
@@ -31,6 +34,7 @@ use plan::{Applied, Outcome, Planned, Target};
 crate::statements! {
     PLAN = "repair/plan.sql";
     APPLY = "repair/apply.sql";
+    RELEASE_NAMED = "repair/release_named.sql";
 }
 
 /// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
@@ -108,26 +112,14 @@ async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &C
         ctx.printer.note("nothing to repair");
         return Ok(ExitStatus::Success);
     }
-    if table.key.is_empty() {
-        ctx.printer.note(&format!(
-            "{} has no primary key: rows are named by ctid, which holds only inside one transaction, \
-             so the plan's rows stay locked until it is applied or declined",
-            table.display()
-        ));
-        show_plan(&plan, format, ctx)?;
-        if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
-            return Ok(stop);
-        }
-        finish(tx, &table, &plan, format, ctx).await
-    } else {
-        tx.rollback().await.context("ending the plan's transaction")?;
-        show_plan(&plan, format, ctx)?;
-        if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
-            return Ok(stop);
-        }
-        let tx = db::read_write(client).await?;
-        finish(tx, &table, &plan, format, ctx).await
+    // Nothing stays locked while the plan is shown and a person decides.
+    tx.rollback().await.context("ending the plan's transaction")?;
+    show_plan(&plan, format, ctx)?;
+    if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
+        return Ok(stop);
     }
+    let tx = db::read_write(client).await?;
+    finish(tx, &table, &plan, format, ctx).await
 }
 
 /// Selects, locks and classifies the target rows, and decides what to do with each.
@@ -238,45 +230,53 @@ async fn finish(
         RowFormat::Json => ctx.printer.data(&plan::render_json(plan, false, Some(&outcome)))?,
         _ => ctx.printer.data(&plan::render_outcome(&outcome))?,
     }
-    Ok(ExitStatus::Success)
+    if outcome.skipped.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    ctx.printer.warn(&format!(
+        "{} planned rows were left alone because they changed since the plan; run repair again to see them now",
+        outcome.skipped.len()
+    ));
+    Ok(ExitStatus::Problems)
 }
 
-/// Runs `sql/repair/apply.sql` with the planned changes; fails (so the caller's transaction
+/// Applies the changes: the running tasks named with `--task` by `sql/repair/release_named.sql`,
+/// every other row by its version (`sql/repair/apply.sql`). Fails (so the caller's transaction
 /// rolls back) when a changed row would violate the CHECK predicate.
 async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<Outcome> {
     let changes: Vec<(&Target, &plan::Change)> =
         plan.iter().filter_map(|p| p.change.as_ref().map(|c| (&p.target, c))).collect();
-    let text = |f: fn(&Target) -> Option<&str>| changes.iter().map(|(t, _)| f(t)).collect::<Vec<_>>();
-    let keys = text(|t| Some(&t.key));
-    let ctids = text(|t| Some(&t.ctid));
-    let before_syncing = text(|t| t.before.is_syncing.as_deref());
-    let before_progress = text(|t| t.before.progress.as_deref());
-    let before_updated = text(|t| t.before.updated_at.as_deref());
-    let before_task = text(|t| t.before.task_id.as_deref());
-    let before_error = text(|t| t.before.error_message.as_deref());
-    let syncing: Vec<bool> = changes.iter().map(|(_, c)| c.is_syncing).collect();
-    let progress: Vec<i64> = changes.iter().map(|(_, c)| c.progress).collect();
-    let new_task: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.new_task_id.as_deref()).collect();
-    let notes: Vec<Option<&str>> = changes.iter().map(|(_, c)| c.note.as_deref()).collect();
-    let rows = tx
-        .query(
-            &table.render(&APPLY),
-            &[
-                &keys,
-                &ctids,
-                &before_syncing,
-                &before_progress,
-                &before_updated,
-                &before_task,
-                &before_error,
-                &syncing,
-                &progress,
-                &new_task,
-                &notes,
-            ],
-        )
-        .await
-        .context("applying the plan")?;
+    let (named, versioned): (Vec<_>, Vec<_>) = changes.iter().partition(|(t, c)| by_task(t, c));
+    let mut rows = Vec::new();
+    if !versioned.is_empty() {
+        let planned: Vec<Value> = versioned
+            .iter()
+            .map(|(t, c)| {
+                json!({
+                    "key": t.key, "tableoid": t.tableoid, "ctid": t.ctid, "xmin": t.xmin,
+                    "before_is_syncing": t.before.is_syncing, "before_progress": t.before.progress,
+                    "before_updated_at": t.before.updated_at, "before_task_id": t.before.task_id,
+                    "before_error_message": t.before.error_message,
+                    "is_syncing": c.is_syncing, "progress": c.progress, "new_task_id": c.new_task_id,
+                    "reason": c.note,
+                })
+            })
+            .collect();
+        let applied = tx.query(&table.render(&APPLY), &[&Value::from(planned)]).await.context("applying the plan")?;
+        rows.extend(applied);
+    }
+    if !named.is_empty() {
+        let planned: Vec<Value> =
+            named.iter().map(|(t, c)| json!({"key": t.key, "task_id": t.task_id, "reason": c.note})).collect();
+        let tasks: Vec<String> = named.iter().filter_map(|(t, _)| t.task_id.clone()).collect();
+        let params: [&(dyn ToSql + Sync); 3] =
+            [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
+        let released = tx
+            .query(&table.render(&RELEASE_NAMED), &params)
+            .await
+            .context("releasing the tasks named with --task")?;
+        rows.extend(released);
+    }
     let broken: Vec<String> =
         rows.iter().filter(|r| !r.get::<_, bool>("consistent")).map(|r| r.get::<_, String>("key")).collect();
     if !broken.is_empty() {
@@ -299,6 +299,16 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
     let skipped =
         changes.iter().filter(|(t, _)| !applied.iter().any(|a| a.key == t.key)).map(|(t, _)| (*t).clone()).collect();
     Ok(Outcome { applied, skipped })
+}
+
+/// A running task named with `--task` whose change is a plain release: it is released as long
+/// as it still runs that task, however many heartbeats it wrote since the plan.
+fn by_task(target: &Target, change: &plan::Change) -> bool {
+    target.named
+        && target.is_syncing == Some(true)
+        && target.task_id.is_some()
+        && !change.is_syncing
+        && change.new_task_id.is_none()
 }
 
 #[cfg(test)]

@@ -114,7 +114,7 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut client = db::connect(&ctx.global, "start").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     claim::require_columns(&table)?;
-    if !table.holds(TASK_INDEX) && table.key != ["user_id"] {
+    if !table.holds(TASK_INDEX) && !table.one_row_per_user {
         // Every heartbeat and progress write finds the row by task_id and user_id: on a large
         // table with an index on neither, each one is a scan of the whole table.
         ctx.printer.warn(&format!(
@@ -203,7 +203,7 @@ async fn run_task(
             grace: args.grace,
         }),
     };
-    let (progress_tx, mut progress) = watch::channel(Snapshot::initial());
+    let (progress_tx, mut progress) = watch::channel(claimed.snapshot.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut work = tokio::spawn(work.run(progress_tx, stop_rx, reporter.clone()));
     let lease = Lease {

@@ -96,7 +96,7 @@ pub struct Sample {
     /// is_syncing.
     pub is_syncing: Option<bool>,
     /// progress_percentage.
-    pub progress_percentage: Option<i64>,
+    pub progress_percentage: Option<crate::state::Progress>,
 }
 
 /// One check's outcome.
@@ -183,7 +183,7 @@ pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed
                         user_id: r.get("user_id"),
                         task_id: r.get("task_id"),
                         is_syncing: r.get("is_syncing"),
-                        progress_percentage: r.get("progress_percentage"),
+                        progress_percentage: crate::state::Progress::from_column(r, "progress_percentage"),
                     })
                     .collect(),
                 guaranteed_by: check.guaranteed_by().filter(|index| table.holds(index)),

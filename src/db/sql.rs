@@ -34,6 +34,7 @@ crate::statements! {
     TABLE_COLUMNS = "table/columns.sql";
     TABLE_PRIMARY_KEY = "table/primary_key.sql";
     TABLE_CONSTRAINTS = "table/constraints.sql";
+    TABLE_USER_IDENTITY = "table/user_identity.sql";
     CLASSIFY = "state/classify.sql";
     DUPLICATES = "state/duplicates.sql";
     INSPECT_COUNTS = "inspect/counts.sql";
@@ -49,18 +50,24 @@ pub fn quote_ident(name: &str) -> String {
 }
 
 /// What a statement's placeholders stand for on one table.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Placeholders {
     /// `{table}`: the quoted, schema-qualified table.
     pub table: String,
     /// `{key}`: the primary key of row alias `t`, as text.
     pub key: String,
+    /// `{user_hash}`: the hash function of user_id's type, quoted.
+    pub user_hash: String,
 }
 
 impl Statement {
     /// The statement with `{classify}`, `{table}` and `{key}` filled in.
     pub fn render(&self, p: &Placeholders) -> String {
-        self.text.replace("{classify}", CLASSIFY.text).replace("{table}", &p.table).replace("{key}", &p.key)
+        self.text
+            .replace("{classify}", CLASSIFY.text)
+            .replace("{table}", &p.table)
+            .replace("{key}", &p.key)
+            .replace("{user_hash}", &p.user_hash)
     }
 }
 
@@ -113,10 +120,14 @@ mod tests {
 
     #[test]
     fn rendering_leaves_no_placeholder() {
-        let p = Placeholders { table: "\"public\".\"t\"".into(), key: "t.\"id\"::text".into() };
+        let p = Placeholders {
+            table: "\"public\".\"t\"".into(),
+            key: "t.\"id\"::text".into(),
+            user_hash: "\"pg_catalog\".\"hashtext\"".into(),
+        };
         for s in all() {
             let sql = s.render(&p);
-            assert!(!sql.contains("{table}") && !sql.contains("{key}") && !sql.contains("{classify}"), "{}", s.path);
+            assert!(!sql.contains("{table}") && !sql.contains("{key}") && !sql.contains("{classify}") && !sql.contains("{user_hash}"), "{}", s.path);
         }
     }
 }

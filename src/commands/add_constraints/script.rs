@@ -28,7 +28,7 @@ pub fn render(spec: &str, lock_timeout: Duration) -> Result<String> {
             "rename the table, or run `syncctl add-constraints` itself",
         ));
     }
-    let p = Placeholders { table: table.clone(), key: String::new() };
+    let p = Placeholders { table: table.clone(), ..Placeholders::default() };
     let table_literal = literal(&table);
     let mut parts = vec![
         SCRIPT_HEADER.render(&p).replace("{lock_timeout}", &format!("{}ms", lock_timeout.as_millis())),

@@ -5,22 +5,27 @@ use serde_json::{Value, json};
 use tokio_postgres::Row;
 
 use crate::output::{self, human_seconds};
+use crate::state::Progress;
 
 /// A row the selectors picked, as `sql/repair/plan.sql` read it under its lock.
 #[derive(Debug, Clone, Default)]
 pub struct Target {
-    /// The primary key as text (the ctid when the table has none).
+    /// The primary key as text (partition and ctid when the table has none).
     pub key: String,
-    /// Its ctid in the plan's snapshot.
+    /// The row version the plan read: its partition (or the table),
+    pub tableoid: u32,
+    /// its slot,
     pub ctid: String,
+    /// and the transaction that wrote it.
+    pub xmin: String,
     /// user_id as text.
     pub user_id: Option<String>,
     /// task_id as text.
     pub task_id: Option<String>,
     /// is_syncing.
     pub is_syncing: Option<bool>,
-    /// progress_percentage, rounded.
-    pub progress: Option<i64>,
+    /// progress_percentage, as stored.
+    pub progress: Option<f64>,
     /// now() - updated_at in seconds, by the database clock.
     pub silent_seconds: Option<f64>,
     /// Syncing with a heartbeat older than the timeout, or none.
@@ -60,7 +65,9 @@ impl Target {
     pub fn from_row(row: &Row) -> Target {
         Target {
             key: row.get("key"),
+            tableoid: row.get("tableoid"),
             ctid: row.get("ctid"),
+            xmin: row.get("xmin"),
             user_id: row.get("user_id"),
             task_id: row.get("task_id"),
             is_syncing: row.get("is_syncing"),
@@ -154,9 +161,13 @@ pub fn decide(target: Target) -> Planned {
                     why.push("live with progress NULL: set to 0, keeps running".into());
                     Some(Change { is_syncing: true, progress: 0, new_task_id: None, note: None })
                 }
-                Some(p) if !(0..=99).contains(&p) => {
-                    let clamped = p.clamp(0, 99);
-                    why.push(format!("live at {p}%: progress set to {clamped} so the CHECK holds, keeps running"));
+                // The CHECK's BETWEEN 0 AND 99 on the stored value: 99.7 is outside it.
+                Some(p) if !(0.0..=99.0).contains(&p) => {
+                    let clamped = if p < 0.0 { 0 } else { 99 };
+                    why.push(format!(
+                        "live at {}%: progress set to {clamped} so the CHECK holds, keeps running",
+                        Progress(p)
+                    ));
                     Some(Change { is_syncing: true, progress: clamped, new_task_id: None, note: None })
                 }
                 Some(_) => None,
@@ -164,8 +175,8 @@ pub fn decide(target: Target) -> Planned {
         }
         Some(false) => match t.progress {
             None => Some(Change::release("progress was NULL".into())),
-            Some(0 | 100) => None,
-            Some(p) => Some(Change::release(format!("stopped at {p}%"))),
+            Some(p) if p == 0.0 || p == 100.0 => None,
+            Some(p) => Some(Change::release(format!("stopped at {}%", Progress(p)))),
         },
     };
     if let Some(note) = change.as_ref().and_then(|c| c.note.clone()) {
@@ -180,7 +191,13 @@ pub fn decide(target: Target) -> Planned {
                 why.push(note.into());
                 Change::release(note.into())
             }
-            _ => Change { is_syncing: false, progress: t.progress.unwrap_or(0), new_task_id: None, note: None },
+            // A stopped row at 0 or 100 (the only stopped rows left without a change).
+            _ => Change {
+                is_syncing: false,
+                progress: if t.progress == Some(100.0) { 100 } else { 0 },
+                new_task_id: None,
+                note: None,
+            },
         };
         why.push(format!("task_id repeats another row's: renamed to {new_id}"));
         renamed.new_task_id = Some(new_id);
@@ -214,7 +231,7 @@ pub struct Applied {
     /// is_syncing now.
     pub is_syncing: Option<bool>,
     /// progress_percentage now.
-    pub progress: Option<i64>,
+    pub progress: Option<f64>,
     /// error_message now.
     pub error_message: Option<String>,
 }
@@ -222,8 +239,8 @@ pub struct Applied {
 /// Why a skipped row was left alone.
 pub const SKIPPED_WHY: &str = "changed since the plan (touched by a live task or another session): left alone";
 
-fn state_text(is_syncing: Option<bool>, progress: Option<i64>) -> String {
-    let progress = progress.map_or("NULL".into(), |p| format!("{p}%"));
+fn state_text(is_syncing: Option<bool>, progress: Option<f64>) -> String {
+    let progress = progress.map_or("NULL".into(), |p| format!("{}%", Progress(p)));
     match is_syncing {
         Some(true) => format!("syncing {progress}"),
         Some(false) => format!("stopped {progress}"),
@@ -244,7 +261,7 @@ fn before_text(t: &Target) -> String {
 
 fn after_text(p: &Planned) -> String {
     let Some(c) = &p.change else { return "unchanged".into() };
-    let mut text = state_text(Some(c.is_syncing), Some(c.progress));
+    let mut text = state_text(Some(c.is_syncing), Some(c.progress as f64));
     if c.note.is_some() {
         text.push_str(", noted");
     }
@@ -321,7 +338,7 @@ pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -
                 "reason": p.reason,
                 "before": {
                     "is_syncing": t.is_syncing,
-                    "progress_percentage": t.progress,
+                    "progress_percentage": t.progress.map(Progress),
                     "silent_seconds": t.silent_seconds,
                     "updated_at": t.before.updated_at,
                     "error_message": t.before.error_message,
@@ -341,7 +358,7 @@ pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -
                 "key": a.key,
                 "task_id": a.task_id,
                 "is_syncing": a.is_syncing,
-                "progress_percentage": a.progress,
+                "progress_percentage": a.progress.map(Progress),
                 "error_message": a.error_message,
             })).collect::<Vec<_>>(),
             "skipped": o.skipped.iter().map(|t| json!({
@@ -359,7 +376,7 @@ pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -
 mod tests {
     use super::*;
 
-    fn running(progress: i64, silent: f64) -> Target {
+    fn running(progress: f64, silent: f64) -> Target {
         Target {
             key: "7".into(),
             task_id: Some("t7".into()),
@@ -371,13 +388,13 @@ mod tests {
         }
     }
 
-    fn stopped(progress: Option<i64>) -> Target {
+    fn stopped(progress: Option<f64>) -> Target {
         Target { key: "8".into(), task_id: Some("t8".into()), is_syncing: Some(false), progress, ..Target::default() }
     }
 
     #[test]
     fn the_incident_is_released_with_its_reasons() {
-        let p = decide(Target { half_released: true, ..running(0, 3600.0 * 24.0 * 400.0) });
+        let p = decide(Target { half_released: true, ..running(0.0, 3600.0 * 24.0 * 400.0) });
         let c = p.change.unwrap();
         assert_eq!((c.is_syncing, c.progress, c.new_task_id), (false, 0, None));
         assert_eq!(c.note.as_deref(), Some("zombie, half-released (no heartbeat for 400d 0h)"));
@@ -385,49 +402,62 @@ mod tests {
 
     #[test]
     fn a_live_row_is_never_released_unless_named_or_second() {
-        assert!(decide(running(40, 5.0)).change.is_none());
-        let half = decide(Target { half_released: true, ..running(40, 5.0) });
+        assert!(decide(running(40.0, 5.0)).change.is_none());
+        let half = decide(Target { half_released: true, ..running(40.0, 5.0) });
         assert!(half.change.is_none());
         assert!(half.reason.contains("--task"), "{}", half.reason);
-        let at_100 = decide(running(100, 5.0)).change.unwrap();
+        let at_100 = decide(running(100.0, 5.0)).change.unwrap();
         assert_eq!((at_100.is_syncing, at_100.progress, at_100.note), (true, 99, None));
-        let named = decide(Target { named: true, ..running(40, 5.0) }).change.unwrap();
+        let named = decide(Target { named: true, ..running(40.0, 5.0) }).change.unwrap();
         assert_eq!((named.is_syncing, named.progress), (false, 0));
-        let second = decide(Target { second_running: true, ..running(40, 5.0) }).change.unwrap();
+        let second = decide(Target { second_running: true, ..running(40.0, 5.0) }).change.unwrap();
         assert!(!second.is_syncing);
         assert!(second.note.unwrap().contains("second running row"));
-        let dead_100 = decide(running(100, 600.0)).change.unwrap();
+        let dead_100 = decide(running(100.0, 600.0)).change.unwrap();
         assert_eq!((dead_100.is_syncing, dead_100.progress), (false, 0));
     }
 
     #[test]
     fn stopped_rows_and_null_states() {
-        let c = decide(stopped(Some(45))).change.unwrap();
+        let c = decide(stopped(Some(45.0))).change.unwrap();
         assert_eq!((c.is_syncing, c.progress, c.note.as_deref()), (false, 0, Some("stopped at 45%")));
-        assert!(decide(stopped(Some(100))).change.is_none());
-        assert!(decide(stopped(Some(0))).change.is_none());
+        assert!(decide(stopped(Some(100.0))).change.is_none());
+        assert!(decide(stopped(Some(0.0))).change.is_none());
         assert_eq!(decide(stopped(None)).change.unwrap().progress, 0);
         let null = decide(Target { is_syncing: None, progress: None, ..stopped(None) }).change.unwrap();
         assert_eq!((null.is_syncing, null.progress), (false, 0));
-        let live_null = decide(Target { progress: None, ..running(0, 1.0) }).change.unwrap();
+        let live_null = decide(Target { progress: None, ..running(0.0, 1.0) }).change.unwrap();
         assert_eq!((live_null.is_syncing, live_null.progress), (true, 0));
     }
 
     #[test]
     fn repeated_task_ids_are_renamed_and_released_if_running() {
-        let p = decide(Target { repeated_task: true, ..stopped(Some(100)) });
+        let p = decide(Target { repeated_task: true, ..stopped(Some(100.0)) });
         let c = p.change.unwrap();
         assert_eq!((c.is_syncing, c.progress, c.note), (false, 100, None));
         assert_eq!(c.new_task_id.as_deref(), Some("t8~dup~8"));
         assert!(p.reason.contains("renamed to t8~dup~8"));
-        let live = decide(Target { repeated_task: true, ..running(100, 1.0) }).change.unwrap();
+        let live = decide(Target { repeated_task: true, ..running(100.0, 1.0) }).change.unwrap();
         assert_eq!((live.is_syncing, live.progress), (false, 0));
         assert_eq!(live.new_task_id.as_deref(), Some("t7~dup~7"));
     }
 
+    /// numeric progress is never rounded into another state (99.7 is not 100, 0.3 not 0).
+    #[test]
+    fn fractional_progress_keeps_its_state() {
+        for p in [0.3, 99.7] {
+            let c = decide(stopped(Some(p))).change.unwrap();
+            assert_eq!((c.is_syncing, c.progress), (false, 0), "stopped at {p}");
+            assert!(c.note.unwrap().contains(&format!("stopped at {p}%")));
+        }
+        let live = decide(running(99.7, 5.0)).change.unwrap();
+        assert_eq!((live.is_syncing, live.progress, live.note), (true, 99, None));
+        assert!(decide(running(99.0, 5.0)).change.is_none());
+    }
+
     #[test]
     fn skewed_rows_are_only_reported() {
-        let p = decide(Target { skewed: true, ..running(10, -8.0 * 3600.0) });
+        let p = decide(Target { skewed: true, ..running(10.0, -8.0 * 3600.0) });
         assert!(p.change.is_none());
         assert!(p.reason.contains("reported, not changed"));
     }

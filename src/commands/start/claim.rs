@@ -4,8 +4,9 @@
 //! classifier on the database clock (the heartbeat, never `started_at`), and under
 //! `--liveness lock` also by the owner's session lock. It commits before any work starts.
 //!
-//! Where the new task goes: a table keyed by `user_id` (one row per user) gets the user's row
-//! updated; any other table (the reference table keeps one row per sync) gets a new row, and
+//! Where the new task goes: a table that keeps one row per user (user_id is its primary key or
+//! has another valid unique index) gets the user's row updated, the previous task's error text
+//! kept in current_stats as `previous_task`; any other table (the reference table keeps one row per sync) gets a new row, and
 //! the user's older rows stay as history. Either way the user never has two running rows: the
 //! advisory lock serialises claims and dead rows are released before the new one is written,
 //! with or without `uniq_user_running_sync`.
@@ -30,20 +31,19 @@ const ATTEMPTS: usize = 3;
 pub struct RunningRow {
     /// Its task id (NULL shows as empty).
     pub task_id: String,
-    /// Its progress.
-    pub progress: i64,
+    /// Its progress, as stored (NULL shows as 0).
+    pub progress: f64,
     /// Its stats.
     pub stats: Map<String, Value>,
     /// Seconds since its last heartbeat (database clock).
     pub silent_seconds: Option<f64>,
-    /// Heartbeat-fresh and consistent.
-    pub running: bool,
     /// Heartbeat timed out (or missing).
     pub zombie: bool,
     /// A timestamp more than a minute in the future: its heartbeat proves nothing.
     pub skewed: bool,
     /// Not syncing any more (only seen when following).
     pub finished: Option<Result<(), String>>,
+    tableoid: u32,
     ctid: String,
     raw_task_id: Option<String>,
 }
@@ -65,13 +65,13 @@ impl RunningRow {
         };
         RunningRow {
             task_id: task.clone().unwrap_or_default(),
-            progress: row.get::<_, Option<i64>>("progress_percentage").unwrap_or(0),
+            progress: row.get::<_, Option<f64>>("progress_percentage").unwrap_or(0.0),
             stats,
             silent_seconds: row.get("silent_seconds"),
-            running: row.get("running"),
             zombie: row.get("zombie"),
             skewed: row.get("skewed"),
             finished,
+            tableoid: row.get("tableoid"),
             ctid: row.get("ctid"),
             raw_task_id: task,
         }
@@ -80,7 +80,7 @@ impl RunningRow {
     /// The row as a snapshot, for showing its progress.
     pub fn snapshot(&self) -> Snapshot {
         let mut snapshot = Snapshot::initial();
-        snapshot.progress = u8::try_from(self.progress.clamp(0, 100)).unwrap_or(0);
+        snapshot.progress = self.progress.clamp(0.0, 100.0) as u8;
         snapshot.stats.extend(self.stats.clone());
         snapshot
     }
@@ -97,6 +97,9 @@ pub struct Claimed {
     pub took_over: Vec<(String, String)>,
     /// Under `--liveness lock`: the key, and whether this connection holds it.
     pub liveness: Option<(i64, bool)>,
+    /// The first snapshot: zero counts, plus the previous task's history on a table that keeps
+    /// one row per user (`sql/start/update_task.sql`).
+    pub snapshot: Snapshot,
 }
 
 /// What the claim found.
@@ -177,9 +180,11 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         Some(key) if !rows.is_empty() => liveness::free(tx, &[key]).await?.contains(&key),
         _ => false,
     };
-    // A heartbeat in the future (a clock or time-zone bug) would make the row look alive for
-    // hours: the incident's lockout again. It is taken over like a dead one.
-    if let Some(live) = rows.iter().find(|r| r.running && !r.skewed && !owner_gone) {
+    // A fresh heartbeat means a live owner, whatever the row's progress says (100 or NULL is
+    // inconsistent, not dead): it is never taken over, only reused. A heartbeat in the future
+    // (a clock or time-zone bug) would make the row look alive for hours: the incident's
+    // lockout again. It is taken over like a dead one.
+    if let Some(live) = rows.iter().find(|r| !r.zombie && !r.skewed && !owner_gone) {
         return Ok(Some(Claim::Live(live.clone())));
     }
 
@@ -192,12 +197,12 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             }
         } else if row.skewed {
             "its heartbeat is in the future (a clock or time-zone bug)".to_string()
-        } else if row.running {
-            "its owner's liveness lock was free".to_string()
         } else {
-            format!("inconsistent running row (progress {})", row.progress)
+            "its owner's liveness lock was free".to_string()
         };
-        let released = tx.execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason]).await?;
+        let released = tx
+            .execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid])
+            .await?;
         if released == 0 {
             return Ok(None);
         }
@@ -212,19 +217,27 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         &TextParam(request.sync_type.name().to_string()),
         &TextParam(Snapshot::initial().stats_json()),
     ];
-    let keyed_by_user = table.key == ["user_id"];
-    let updated = match keyed_by_user {
-        true => tx.execute(&table.render(&UPDATE_TASK), &params).await?,
-        false => 0,
+    let mut snapshot = Snapshot::initial();
+    let updated = match table.one_row_per_user {
+        true => tx.query_opt(&table.render(&UPDATE_TASK), &params).await?,
+        false => None,
     };
-    if updated == 0 {
-        tx.execute(&table.render(&INSERT_TASK), &params).await?;
+    match updated {
+        Some(row) => {
+            let stats = row.get::<_, Option<String>>("current_stats");
+            if let Some(Value::Object(stats)) = stats.and_then(|s| serde_json::from_str(&s).ok()) {
+                snapshot.stats = stats;
+            }
+        }
+        None => {
+            tx.execute(&table.render(&INSERT_TASK), &params).await?;
+        }
     }
     let liveness = match key {
         Some(key) => Some((key, liveness::hold(tx, key).await?)),
         None => None,
     };
-    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness })))
+    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot })))
 }
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.
