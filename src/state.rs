@@ -273,3 +273,17 @@ impl ClassifiedRow {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_shown_as_stored() {
+        assert_eq!(Progress(45.0).to_string(), "45");
+        assert_eq!(Progress(99.7).to_string(), "99.7");
+        assert_eq!(Progress(0.3).to_string(), "0.3");
+        assert_eq!(serde_json::to_string(&Progress(100.0)).unwrap(), "100");
+        assert_eq!(serde_json::to_string(&Progress(99.7)).unwrap(), "99.7");
+    }
+}

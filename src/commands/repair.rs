@@ -14,6 +14,7 @@
 
 mod plan;
 
+use std::cell::RefCell;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
@@ -42,13 +43,43 @@ const PLAN_ATTEMPTS: u32 = 3;
 
 /// Runs `repair`.
 pub async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    run_with(args, ctx, &Document::default()).await
+}
+
+/// Runs `repair` for another command (`add-constraints --repair`) and hands its JSON document
+/// back instead of printing it, so that stdout holds the caller's one document.
+pub async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Option<Value>)> {
+    let document = Document { kept: Some(RefCell::new(None)) };
+    let status = run_with(args, ctx, &document).await?;
+    Ok((status, document.kept.and_then(RefCell::into_inner)))
+}
+
+/// Where repair's one JSON document goes: stdout, or kept for the command that ran repair.
+#[derive(Default)]
+struct Document {
+    kept: Option<RefCell<Option<Value>>>,
+}
+
+impl Document {
+    fn emit(&self, doc: Value, ctx: &Ctx) -> Result<()> {
+        match &self.kept {
+            Some(cell) => {
+                cell.replace(Some(doc));
+                Ok(())
+            }
+            None => Ok(ctx.printer.data(&format!("{doc:#}\n"))?),
+        }
+    }
+}
+
+async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<ExitStatus> {
     let kinds = kinds(&args)?;
     let mut client = db::connect(&ctx.global, "repair").await?;
     let mut attempt = 1;
     loop {
         // A serialization failure can only come from the plan's lock, before anything is
         // printed or changed, so making the plan again is safe.
-        match session(&mut client, &args, &kinds, ctx).await {
+        match session(&mut client, &args, &kinds, ctx, document).await {
             Err(e) if attempt < PLAN_ATTEMPTS && is_serialization_failure(&e) => {
                 ctx.printer.debug("a selected row changed while the plan was made; planning again");
                 attempt += 1;
@@ -92,7 +123,13 @@ fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
 }
 
 /// One plan-confirm-apply round.
-async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &Ctx) -> Result<ExitStatus> {
+async fn session(
+    client: &mut Client,
+    args: &RepairArgs,
+    kinds: &[&str],
+    ctx: &Ctx,
+    document: &Document,
+) -> Result<ExitStatus> {
     let tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -107,7 +144,7 @@ async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &C
         tx.rollback().await?;
         show_plan(&plan, format, ctx)?;
         if format == RowFormat::Json {
-            ctx.printer.data(&plan::render_json(&plan, args.dry_run, Some(&Outcome::default())))?;
+            document.emit(plan::render_json(&plan, args.dry_run, Some(&Outcome::default())), ctx)?;
         }
         ctx.printer.note("nothing to repair");
         return Ok(ExitStatus::Success);
@@ -115,11 +152,11 @@ async fn session(client: &mut Client, args: &RepairArgs, kinds: &[&str], ctx: &C
     // Nothing stays locked while the plan is shown and a person decides.
     tx.rollback().await.context("ending the plan's transaction")?;
     show_plan(&plan, format, ctx)?;
-    if let Some(stop) = confirm(args, &plan, &table, ctx).await? {
+    if let Some(stop) = confirm(args, &plan, &table, ctx, document).await? {
         return Ok(stop);
     }
     let tx = db::read_write(client).await?;
-    finish(tx, &table, &plan, format, ctx).await
+    finish(tx, &table, &plan, format, ctx, document).await
 }
 
 /// Selects, locks and classifies the target rows, and decides what to do with each.
@@ -172,9 +209,15 @@ fn show_plan(plan: &[Planned], format: RowFormat, ctx: &Ctx) -> Result<()> {
 }
 
 /// `Some(status)` when the plan is not to be applied: `--dry-run`, or declined.
-async fn confirm(args: &RepairArgs, plan: &[Planned], table: &Table, ctx: &Ctx) -> Result<Option<ExitStatus>> {
+async fn confirm(
+    args: &RepairArgs,
+    plan: &[Planned],
+    table: &Table,
+    ctx: &Ctx,
+    document: &Document,
+) -> Result<Option<ExitStatus>> {
     let json = args.output.format() == RowFormat::Json;
-    let document = || ctx.printer.data(&plan::render_json(plan, args.dry_run, None));
+    let document = || document.emit(plan::render_json(plan, args.dry_run, None), ctx);
     if args.dry_run {
         if json {
             document()?;
@@ -223,11 +266,12 @@ async fn finish(
     plan: &[Planned],
     format: RowFormat,
     ctx: &Ctx,
+    document: &Document,
 ) -> Result<ExitStatus> {
     let outcome = apply(&tx, table, plan).await?;
     tx.commit().await.context("committing the repair")?;
     match format {
-        RowFormat::Json => ctx.printer.data(&plan::render_json(plan, false, Some(&outcome)))?,
+        RowFormat::Json => document.emit(plan::render_json(plan, false, Some(&outcome)), ctx)?,
         _ => ctx.printer.data(&plan::render_outcome(&outcome))?,
     }
     if outcome.skipped.is_empty() {

@@ -326,7 +326,7 @@ pub fn render_outcome(outcome: &Outcome) -> String {
 
 /// One JSON document: `{"plan": [{key, user_id, task_id, reason, before, after}], "dry_run",
 /// "result"}`; `after` is null for rows only reported, `result` null until applied.
-pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -> String {
+pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -> Value {
     let rows: Vec<Value> = plan
         .iter()
         .map(|p| {
@@ -369,7 +369,7 @@ pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -
             })).collect::<Vec<_>>(),
         })
     });
-    format!("{:#}\n", json!({ "plan": rows, "dry_run": dry_run, "result": result }))
+    json!({ "plan": rows, "dry_run": dry_run, "result": result })
 }
 
 #[cfg(test)]
