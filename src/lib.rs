@@ -27,8 +27,18 @@ pub struct Ctx {
     pub printer: Printer,
 }
 
+/// How long the process waits at exit for its queued diagnostics to reach a stderr that is slow
+/// or not read at all (output/stream.rs): bounded, so such a stderr cannot hold the exit.
+const FLUSH_AT_EXIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Runs the command line and returns how it ended. Errors are printed here, once.
 pub fn run(cli: Cli) -> ExitStatus {
+    let status = run_command(cli);
+    output::stream::flush(FLUSH_AT_EXIT);
+    status
+}
+
+fn run_command(cli: Cli) -> ExitStatus {
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
     let ctx = Ctx { global: cli.global, printer };
     let command = command_name(&cli.command);

@@ -110,7 +110,11 @@ async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
     global.database_url = Some(url.to_string());
     global.timestamp_zone = "UTC".into();
     let client = db::connect(&global, "demo").await?;
-    let p = Placeholders { table: "\"public\".\"user_sync_status\"".into(), key: "t.\"id\"::text".into(), ..Placeholders::default() };
+    let p = Placeholders {
+        table: "\"public\".\"user_sync_status\"".into(),
+        key: "t.\"id\"::text".into(),
+        ..Placeholders::default()
+    };
     for statement in [SCHEMA, INCIDENT] {
         client.batch_execute(&statement.render(&p)).await.with_context(|| statement.path.to_string())?;
     }

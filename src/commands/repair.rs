@@ -240,7 +240,7 @@ async fn confirm(
     }
     if json {
         // The document comes at the end; the person deciding needs to see the plan now.
-        eprint!("{}", plan::render_table(plan));
+        crate::output::stream::stderr_line(plan::render_table(plan).trim_end());
     }
     let prompt = format!("Apply these {} changes to {}?", plan::changes(plan), table.display());
     // Never auto-confirmed (not even when CI is set): --yes is the only way around the question.
@@ -315,10 +315,8 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
         let tasks: Vec<String> = named.iter().filter_map(|(t, _)| t.task_id.clone()).collect();
         let params: [&(dyn ToSql + Sync); 3] =
             [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
-        let released = tx
-            .query(&table.render(&RELEASE_NAMED), &params)
-            .await
-            .context("releasing the tasks named with --task")?;
+        let released =
+            tx.query(&table.render(&RELEASE_NAMED), &params).await.context("releasing the tasks named with --task")?;
         rows.extend(released);
     }
     let broken: Vec<String> =

@@ -127,7 +127,14 @@ mod tests {
         };
         for s in all() {
             let sql = s.render(&p);
-            assert!(!sql.contains("{table}") && !sql.contains("{key}") && !sql.contains("{classify}") && !sql.contains("{user_hash}"), "{}", s.path);
+            assert!(
+                !sql.contains("{table}")
+                    && !sql.contains("{key}")
+                    && !sql.contains("{classify}")
+                    && !sql.contains("{user_hash}"),
+                "{}",
+                s.path
+            );
         }
     }
 }

@@ -1,5 +1,8 @@
 //! Output: the [`Printer`] (data to stdout, diagnostics to stderr, colour per `--color` and
-//! `NO_COLOR`) and the small formatting pieces every renderer shares.
+//! `NO_COLOR`) and the small formatting pieces every renderer shares. Diagnostics go through
+//! [`stream`], so a stderr nobody reads never blocks a command.
+
+pub mod stream;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -64,29 +67,29 @@ impl Printer {
     /// A note on stderr, unless `-q`.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{}", paint(self.color_err, style::DIM, text));
+            stream::stderr_line(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A detail on stderr with `-v`.
     pub fn debug(&self, text: &str) {
         if self.verbose > 0 {
-            eprintln!("{}", paint(self.color_err, style::DIM, text));
+            stream::stderr_line(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A warning on stderr, unless `-q`.
     pub fn warn(&self, text: &str) {
         if !self.quiet {
-            eprintln!("{} {text}", paint(self.color_err, style::WARN, "warning:"));
+            stream::stderr_line(&format!("{} {text}", paint(self.color_err, style::WARN, "warning:")));
         }
     }
 
     /// An error on stderr, with what to do next.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        eprintln!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:"));
+        stream::stderr_line(&format!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:")));
         if let Some(hint) = hint {
-            eprintln!("  {} {hint}", paint(self.color_err, style::DIM, "hint:"));
+            stream::stderr_line(&format!("  {} {hint}", paint(self.color_err, style::DIM, "hint:")));
         }
     }
 }

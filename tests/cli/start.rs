@@ -6,6 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::process::{Child, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -623,4 +624,80 @@ fn start_warns_when_task_id_has_no_index() {
     db.execute(PLAIN_CONSTRAINTS);
     let stderr = run(USER);
     assert!(!stderr.contains("is not installed"), "{stderr}");
+}
+
+/// The task's heartbeat age by the database clock, in seconds (None: no such row).
+fn silence(db: &TestDb, task: &str) -> Option<f64> {
+    db.query(
+        "SELECT extract(epoch FROM now() - updated_at)::float8 FROM user_sync_status WHERE task_id = $1 AND is_syncing",
+        &[&task],
+    )
+    .first()
+    .map(|r| r.get(0))
+}
+
+/// A stderr that nobody reads (a full pipe) costs lines, not the lease: for three heartbeat
+/// timeouts the row's heartbeat stays fresh while the child floods stderr; once the pipe is read
+/// again syncctl says how many lines it dropped; SIGTERM still releases the task.
+#[test]
+fn a_stderr_nobody_reads_never_freezes_the_heartbeat() {
+    let db = db_with_table();
+    let mut child = syncctl_process(db.url())
+        .args(["start", "--user", USER, "--heartbeat", "500ms", "--heartbeat-timeout", "3s", "--"])
+        .arg(fixture("chatty.py"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
+    let task = first_line.trim_end().to_string();
+    // The pipe fills within milliseconds and stays full: nothing reads it for the window.
+    let stderr = child.stderr.take().unwrap();
+    let window = Instant::now();
+    // The scenario is the passing of time: the heartbeat must hold over the whole window.
+    while window.elapsed() < Duration::from_secs(9) {
+        let silent = silence(&db, &task).expect("the task's row stays running");
+        assert!(silent < 3.0, "the heartbeat froze behind the full stderr: silent for {silent:.1}s");
+        thread::sleep(Duration::from_millis(250));
+    }
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&text);
+    let reader = thread::spawn(move || {
+        let mut lines = BufReader::new(stderr);
+        let mut line = String::new();
+        while lines.read_line(&mut line).is_ok_and(|n| n > 0) {
+            sink.lock().unwrap().push_str(&line);
+            line.clear();
+        }
+    });
+    poll("the note of dropped lines", || text.lock().unwrap().contains("lines of diagnostics dropped").then_some(()));
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not reaped.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = poll("start to exit", || child.try_wait().unwrap());
+    assert_eq!(status.code(), Some(143));
+    reader.join().unwrap();
+    let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
+    assert_eq!((syncing, progress), (false, 0), "released as cancelled");
+    assert!(error.is_some_and(|e| e.contains("cancelled")), "the cancellation is recorded");
+}
+
+/// Writes to a full disk (`>/dev/full 2>/dev/full`) or to a closed pipe fail; they must neither
+/// panic nor end the task: the sync completes, exit 0.
+#[test]
+fn a_full_or_closed_stdout_and_stderr_never_end_the_task() {
+    let db = db_with_table();
+    let demo = ["start", "--user", USER, "--heartbeat", "200ms", "--demo", "--demo-items", "20", "--demo-rate", "40"];
+    let full = || Stdio::from(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap());
+    let status = syncctl_process(db.url()).args(demo).stdout(full()).stderr(full()).status().unwrap();
+    assert_eq!(status.code(), Some(0), "with stdout and stderr on /dev/full");
+
+    let mut child = syncctl_process(db.url()).args(demo).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // Both read ends closed at once: every write gets EPIPE.
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = poll("start to exit", || child.try_wait().unwrap());
+    assert_eq!(status.code(), Some(0), "with stdout and stderr closed");
+    let completed = db.count(REFERENCE_TABLE, "NOT is_syncing AND progress_percentage = 100 AND error_message IS NULL");
+    assert_eq!(completed, 2, "both syncs completed");
 }

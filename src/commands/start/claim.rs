@@ -200,9 +200,8 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         } else {
             "its owner's liveness lock was free".to_string()
         };
-        let released = tx
-            .execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid])
-            .await?;
+        let released =
+            tx.execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid]).await?;
         if released == 0 {
             return Ok(None);
         }

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::{Map, Value, json};
 
-use crate::output::Printer;
+use crate::output::{Printer, stream};
 
 /// How often progress is shown at most (the bar redraws on its own schedule).
 const SHOW_EVERY: Duration = Duration::from_secs(1);
@@ -127,7 +127,7 @@ impl Reporter {
         if inner.json {
             self.emit(event, &inner.task_id, extra);
         } else {
-            let _ = self.printer.data(&inner.task_id);
+            stream::stdout_line(&inner.task_id);
         }
     }
 
@@ -135,7 +135,13 @@ impl Reporter {
     fn say(&self, print: impl FnOnce()) {
         let inner = self.lock();
         match &inner.mode {
-            Mode::Bar(bar) => bar.suspend(print),
+            // Queued lines are written by another thread: give it a moment while the bar is
+            // off the screen, so that they do not tear it (bounded: a stopped terminal must
+            // not stop the heartbeat).
+            Mode::Bar(bar) => bar.suspend(|| {
+                print();
+                stream::flush(Duration::from_millis(100));
+            }),
             Mode::Lines => print(),
             Mode::Quiet => {}
         }
@@ -153,7 +159,7 @@ impl Reporter {
 
     /// A line of the child's log, relayed to stderr.
     pub fn log(&self, line: &str) {
-        self.say(|| eprintln!("{line}"));
+        self.say(|| stream::stderr_line(line));
     }
 
     /// New progress: the bar follows at once; plain lines and JSON events at most once a
@@ -175,7 +181,7 @@ impl Reporter {
         }
         inner.last_shown = Some((now, snapshot.clone()));
         if matches!(inner.mode, Mode::Lines) {
-            eprintln!("progress {}% ({})", snapshot.progress, snapshot.stats_line());
+            stream::stderr_line(&format!("progress {}% ({})", snapshot.progress, snapshot.stats_line()));
         }
         if inner.json {
             self.emit("progress", &inner.task_id, json!({"progress": snapshot.progress, "stats": snapshot.stats}));
@@ -189,7 +195,7 @@ impl Reporter {
         if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {
             doc.extend(extra);
         }
-        let _ = self.printer.data(&doc.to_string());
+        stream::stdout_line(&doc.to_string());
     }
 
     /// The end: the last event on stdout, a summary on stderr.
