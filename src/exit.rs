@@ -8,7 +8,7 @@
 //! | 3 | cannot connect, or the database failed |
 //! | 4 | lease lost (`start` was fenced out) |
 //! | 5 | locks not obtained within the timeout and retries |
-//! | 130 / 143 | interrupted by SIGINT / SIGTERM, after cleaning up |
+//! | 129 / 130 / 143 | hung up (SIGHUP: the terminal or ssh session went away) / interrupted by SIGINT / SIGTERM, after cleaning up |
 //!
 //! `health` instead follows the monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL,
 //! 3 UNKNOWN), see [`Level`].
@@ -28,6 +28,8 @@ pub enum ExitStatus {
     LeaseLost,
     /// Locks were not obtained in time.
     LockTimeout,
+    /// Stopped by SIGHUP (the terminal or ssh session went away) after cleaning up.
+    HungUp,
     /// Stopped by SIGINT after cleaning up.
     Interrupted,
     /// Stopped by SIGTERM after cleaning up.
@@ -81,6 +83,7 @@ impl ExitStatus {
             ExitStatus::Database => 3,
             ExitStatus::LeaseLost => 4,
             ExitStatus::LockTimeout => 5,
+            ExitStatus::HungUp => 129,
             ExitStatus::Interrupted => 130,
             ExitStatus::Terminated => 143,
             ExitStatus::Monitoring(level) => level.code(),

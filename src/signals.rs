@@ -1,13 +1,16 @@
-//! SIGINT and SIGTERM as the exit status each one ends a run with (130 / 143), for the
-//! commands that must clean up before they stop (`start`, `reap --every`, `demo`).
+//! SIGHUP, SIGINT and SIGTERM as the exit status each one ends a run with (129 / 130 / 143), for
+//! the commands that must clean up before they stop (`start`, `reap --every`, `demo`). SIGHUP
+//! is what a dropped ssh session or closed terminal sends: left to its default it would kill
+//! the process on the spot, with no release and a child left running.
 
 use anyhow::{Context, Result};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::exit::ExitStatus;
 
-/// Listeners for SIGINT and SIGTERM; create them early, so no signal arrives unheard.
+/// Listeners for SIGHUP, SIGINT and SIGTERM; create them early, so no signal arrives unheard.
 pub struct Signals {
+    hup: Signal,
     int: Signal,
     term: Signal,
 }
@@ -15,13 +18,18 @@ pub struct Signals {
 impl Signals {
     /// Starts listening.
     pub fn new() -> Result<Signals> {
-        let listen = |kind| signal(kind).context("listening for SIGINT and SIGTERM");
-        Ok(Signals { int: listen(SignalKind::interrupt())?, term: listen(SignalKind::terminate())? })
+        let listen = |kind| signal(kind).context("listening for SIGHUP, SIGINT and SIGTERM");
+        Ok(Signals {
+            hup: listen(SignalKind::hangup())?,
+            int: listen(SignalKind::interrupt())?,
+            term: listen(SignalKind::terminate())?,
+        })
     }
 
     /// The next signal, as the exit status it leads to.
     pub async fn next(&mut self) -> ExitStatus {
         tokio::select! {
+            _ = self.hup.recv() => ExitStatus::HungUp,
             _ = self.int.recv() => ExitStatus::Interrupted,
             _ = self.term.recv() => ExitStatus::Terminated,
         }

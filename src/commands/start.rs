@@ -243,7 +243,11 @@ async fn run_task(
                 break (Ending::LeaseLost, None, ExitStatus::LeaseLost);
             }
             status = signals.next() => {
-                let name = if status == ExitStatus::Interrupted { "SIGINT" } else { "SIGTERM" };
+                let name = match status {
+                    ExitStatus::HungUp => "SIGHUP",
+                    ExitStatus::Interrupted => "SIGINT",
+                    _ => "SIGTERM",
+                };
                 break (Ending::Cancelled, Some(format!("cancelled by {name}")), status);
             }
             changed = progress.changed(), if progress_open => match changed {

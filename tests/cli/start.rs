@@ -701,3 +701,50 @@ fn a_full_or_closed_stdout_and_stderr_never_end_the_task() {
     let completed = db.count(REFERENCE_TABLE, "NOT is_syncing AND progress_percentage = 100 AND error_message IS NULL");
     assert_eq!(completed, 2, "both syncs completed");
 }
+
+/// Whether `pid` is a live process (a zombie waiting for its reaper is not).
+fn process_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().and_then(|rest| rest.split_whitespace().next()) != Some("Z"))
+}
+
+/// A child that writes its pid to `pidfile` and then sleeps for ever (exec keeps the pid).
+fn sleeper(pidfile: &std::path::Path) -> Vec<String> {
+    let script = format!("echo $$ > '{}'; exec sleep 1000", pidfile.display());
+    vec!["sh".into(), "-c".into(), script]
+}
+
+/// The child never outlives its start: after `kill -9` of start (no one left to stop it) the
+/// kernel kills it (parent-death signal), and SIGHUP (a dropped ssh session) is a cancellation
+/// like SIGTERM: the row released, the child stopped, exit 129.
+#[test]
+fn the_child_dies_with_its_start_on_kill_9_and_sighup() {
+    let db = db_with_table();
+    let dir = tempfile::tempdir().unwrap();
+    for (n, signal) in [libc::SIGKILL, libc::SIGHUP].into_iter().enumerate() {
+        let pidfile = dir.path().join(format!("child-{n}.pid"));
+        let mut args = vec!["--".to_string()];
+        args.extend(sleeper(&pidfile));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let started = start(&db, USER, &args);
+        let task = started.first_line.clone();
+        let child: i32 = poll("the child's pid", || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok());
+        assert!(process_alive(child));
+        started.signal(signal);
+        let (status, _, stderr) = started.wait();
+        poll("the child to die with its start", || (!process_alive(child)).then_some(()));
+        let (syncing, _, _, error, _) = task_row(&db, &task).unwrap();
+        if signal == libc::SIGHUP {
+            assert_eq!(status.code(), Some(129), "{stderr}");
+            assert!(!syncing, "released on SIGHUP");
+            assert!(error.is_some_and(|e| e.contains("SIGHUP")));
+        } else {
+            // Nothing could release the row: it waits for the heartbeat timeout, and the next
+            // start takes it over, with no child of the old one beside the new one.
+            assert!(syncing);
+            db.execute(&format!(
+                "UPDATE user_sync_status SET updated_at = now() - interval '1 hour' WHERE task_id = '{task}'"
+            ));
+        }
+    }
+}

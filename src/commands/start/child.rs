@@ -81,14 +81,21 @@ impl Child {
         let Some((program, args)) = self.command.split_first() else {
             return Outcome::Failed("no command given".into());
         };
-        let spawned = Command::new(program)
+        let parent = std::process::id();
+        let mut spawned = Command::new(program);
+        let spawned = spawned
             .args(args)
             .envs(self.env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
-            .spawn();
+            // Should this handle be dropped without the child being reaped (a panic unwinding
+            // the work), the child is killed rather than left to run on.
+            .kill_on_drop(true);
+        // SAFETY: the closure runs in the forked child before exec and only makes
+        // async-signal-safe calls (prctl, getppid, _exit).
+        let spawned = unsafe { spawned.pre_exec(move || die_with(parent)) }.spawn();
         let mut child = match spawned {
             Ok(child) => child,
             Err(e) => return Outcome::Failed(format!("cannot run {program}: {e}")),
@@ -128,6 +135,24 @@ impl Child {
             Err(e) => Outcome::Failed(format!("waiting for the child failed: {e}")),
         }
     }
+}
+
+/// In the forked child, before exec: ask Linux for SIGKILL when the parent dies (`kill -9` of
+/// start leaves no one to stop the child, and a child running on would sync beside the next
+/// start's), and exit at once if the parent is already gone (it died between fork and here).
+/// The signal comes when the thread that forked dies; start forks from its only runtime thread,
+/// which lives as long as the process.
+fn die_with(parent: u32) -> std::io::Result<()> {
+    // SAFETY: prctl(PR_SET_PDEATHSIG) and getppid() are async-signal-safe and take no memory.
+    unsafe {
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        if libc::getppid() as u32 != parent {
+            libc::_exit(1);
+        }
+    }
+    Ok(())
 }
 
 /// SIGTERM to the child's process group, the grace period, then SIGKILL.
