@@ -42,6 +42,16 @@ pub struct Classified {
     pub hint: Option<String>,
 }
 
+/// Whether the database refused the data itself (SQLSTATE class 22, data exception, e.g. a
+/// `\u0000` in jsonb; class 23, integrity constraint violation): sending the same again fails
+/// the same way, so it must not be retried as if the connection were at fault.
+pub fn refused_data(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
+        .filter_map(tokio_postgres::Error::code)
+        .any(|code| code.code().starts_with("22") || code.code().starts_with("23"))
+}
+
 /// Classifies an error by its typed cause or SQLSTATE.
 pub fn classify(err: &anyhow::Error) -> Classified {
     for cause in err.chain() {

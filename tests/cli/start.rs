@@ -748,3 +748,22 @@ fn the_child_dies_with_its_start_on_kill_9_and_sighup() {
         }
     }
 }
+
+/// Stats the database refuses are cleaned (a NUL) or dropped (they break a CHECK on the table)
+/// with a warning, never retried as a lost connection: heartbeats go on and the release lands,
+/// completed, with the last stats that could be stored.
+#[test]
+fn stats_the_database_refuses_never_lose_the_sync() {
+    let db = db_with_table();
+    db.execute("ALTER TABLE user_sync_status ADD CONSTRAINT stats_fit CHECK (length(current_stats::text) < 300)");
+    let started = start(&db, USER, &["--", &fixture("unstorable.py")]);
+    let task = started.first_line.clone();
+    let (status, _, stderr) = started.wait();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("NUL characters"), "{stderr}");
+    assert!(stderr.contains("refuses the stats"), "{stderr}");
+    let (syncing, progress, stats, error, _) = task_row(&db, &task).unwrap();
+    assert_eq!((syncing, progress, error), (false, 100, None), "completed");
+    assert_eq!(stats["last_folder"], "INBOXjunk", "the NUL is removed, the rest kept: {stats}");
+    assert!(stats.get("note").is_none(), "the refused stats are dropped: {stats}");
+}

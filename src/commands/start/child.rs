@@ -215,6 +215,12 @@ async fn read_reports(mut reader: impl AsyncBufRead + Unpin, progress: &watch::S
                     s.progress = p;
                 }
                 if let Some(stats) = stats {
+                    let (stats, cleaned) = storable(stats);
+                    if cleaned {
+                        reporter.warn(
+                            "the child's stats held NUL characters (\\u0000), which the database cannot store: removed",
+                        );
+                    }
                     s.stats.extend(stats);
                 }
             }),
@@ -252,6 +258,32 @@ fn parse_report(line: &[u8]) -> Option<Report> {
         _ => None,
     };
     (progress.is_some() || stats.is_some()).then_some((progress, stats))
+}
+
+/// The stats without what jsonb cannot hold: NUL characters (`\u0000`) in keys and strings are
+/// removed, at any depth. True when something was removed.
+fn storable(stats: serde_json::Map<String, Value>) -> (serde_json::Map<String, Value>, bool) {
+    fn clean(value: Value, cleaned: &mut bool) -> Value {
+        let text = |s: String, cleaned: &mut bool| {
+            if s.contains('\0') {
+                *cleaned = true;
+                s.replace('\0', "")
+            } else {
+                s
+            }
+        };
+        match value {
+            Value::String(s) => Value::String(text(s, cleaned)),
+            Value::Array(items) => Value::Array(items.into_iter().map(|v| clean(v, cleaned)).collect()),
+            Value::Object(map) => {
+                Value::Object(map.into_iter().map(|(k, v)| (text(k, cleaned), clean(v, cleaned))).collect())
+            }
+            other => other,
+        }
+    }
+    let mut cleaned = false;
+    let Value::Object(stats) = clean(Value::Object(stats), &mut cleaned) else { unreachable!("an object stays one") };
+    (stats, cleaned)
 }
 
 /// A log line as text: invalid UTF-8 replaced, cut to a readable length.
@@ -306,6 +338,10 @@ mod tests {
         assert_eq!(parse_report(br#"{"progress": 42}"#), Some((Some(42), None)));
         assert_eq!(parse_report(br#"{"progress": 250.4}"#).unwrap().0, Some(100));
         assert!(parse_report(br#"{"stats": {"new": 3}}"#).unwrap().1.is_some());
+        let stats = parse_report(br#"{"stats": {"last\u0000": ["INBOX\u0000junk", {"a": "\u0000"}], "n": 1}}"#);
+        let (stats, cleaned) = storable(stats.unwrap().1.unwrap());
+        assert!(cleaned);
+        assert_eq!(Value::Object(stats), serde_json::json!({"last": ["INBOXjunk", {"a": ""}], "n": 1}));
         assert_eq!(parse_report(b"{\"progress\": 4"), None);
         assert_eq!(parse_report(b"[1,2]"), None);
         assert_eq!(parse_report(b"\xff\xfe"), None);

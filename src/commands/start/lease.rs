@@ -19,6 +19,7 @@ use tokio_postgres::types::ToSql;
 use super::progress::{Reporter, Snapshot};
 use crate::cli::GlobalArgs;
 use crate::db::{self, param::TextParam};
+use crate::error;
 use crate::liveness;
 
 /// Progress writes at most this often.
@@ -90,6 +91,8 @@ impl Lease {
         release: oneshot::Receiver<Release>,
     ) -> End {
         let mut conn = Conn { client: Some(client), held };
+        // The stats the row holds: the claim wrote the first snapshot's.
+        let mut stored = snapshot.borrow().stats_json();
         let start = Instant::now();
         let mut last_ok = start;
         let mut last_write = start;
@@ -104,7 +107,7 @@ impl Lease {
             tokio::select! {
                 biased;
                 end = &mut release => return match end {
-                    Ok(end) => self.release(&mut conn, end, deadline).await,
+                    Ok(end) => self.release(&mut conn, end, deadline, &stored).await,
                     Err(_) => End::Lost,
                 },
                 _ = sleep_until(deadline) => return End::Expired,
@@ -121,7 +124,7 @@ impl Lease {
             }
             let current = snapshot.borrow_and_update().clone();
             dirty = false;
-            match timeout_at(deadline, self.beat(&mut conn, &current)).await {
+            match timeout_at(deadline, self.beat(&mut conn, &current, &mut stored)).await {
                 Err(_) => return End::Expired,
                 Ok(Ok(true)) => {
                     last_ok = Instant::now();
@@ -157,21 +160,42 @@ impl Lease {
         Ok(client)
     }
 
-    /// One heartbeat with the current progress; false when it touched no row.
-    async fn beat(&self, conn: &mut Conn, snapshot: &Snapshot) -> Result<bool> {
-        let stats = TextParam(snapshot.stats_json());
-        let progress = i32::from(snapshot.progress);
+    /// One heartbeat with the current progress; false when it touched no row. Stats the
+    /// database refuses (a data exception or a constraint, which a retry cannot cure) are
+    /// dropped with a warning and the heartbeat goes on with the last stats it stored.
+    async fn beat(&self, conn: &mut Conn, snapshot: &Snapshot, stored: &mut String) -> Result<bool> {
+        let stats = snapshot.stats_json();
+        match self.write_beat(conn, snapshot.progress, &stats).await {
+            Ok(true) => {
+                *stored = stats;
+                Ok(true)
+            }
+            Err(e) if error::refused_data(&e) && stats != *stored => {
+                self.reporter.warn(&format!(
+                    "the database refuses the stats of {} ({}); they are dropped and the last stored ones kept",
+                    self.task_id,
+                    error::classify(&e).message
+                ));
+                self.write_beat(conn, snapshot.progress, stored).await
+            }
+            other => other,
+        }
+    }
+
+    async fn write_beat(&self, conn: &mut Conn, progress: u8, stats: &str) -> Result<bool> {
         let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
+        let (progress, stats) = (i32::from(progress), TextParam(stats.to_string()));
         let client = self.ready(conn).await?;
         let touched = client.execute(&self.beat_sql, &[&task, &user, &progress, &stats]).await?;
         Ok(touched > 0)
     }
 
-    /// Writes the end, retrying with backoff until the lease expires.
-    async fn release(&self, conn: &mut Conn, end: Release, deadline: Instant) -> End {
+    /// Writes the end, retrying with backoff until the lease expires. Final stats the database
+    /// refuses are replaced by the last stored ones, so the release lands all the same.
+    async fn release(&self, conn: &mut Conn, end: Release, deadline: Instant, stored: &str) -> End {
         let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
         let progress = i32::from(end.progress);
-        let stats = TextParam(end.stats);
+        let mut stats = TextParam(end.stats);
         let mut backoff = BACKOFF;
         let mut retried = false;
         loop {
@@ -189,6 +213,18 @@ impl Lease {
                 Err(_) => return End::Expired,
                 Ok(Ok(true)) => return End::Released,
                 Ok(Ok(false)) => return End::Lost,
+                Ok(Err(e)) if error::refused_data(&e) => {
+                    if stats.0 == stored {
+                        self.reporter.warn(&format!("the database refuses the release of {}: {e:#}", self.task_id));
+                        return End::Expired;
+                    }
+                    self.reporter.warn(&format!(
+                        "the database refuses the final stats of {} ({}); releasing with the last stored ones",
+                        self.task_id,
+                        error::classify(&e).message
+                    ));
+                    stats = TextParam(stored.to_string());
+                }
                 Ok(Err(e)) => {
                     self.reporter.warn(&format!("releasing {} failed, retrying: {e:#}", self.task_id));
                     retried = true;
