@@ -1,13 +1,24 @@
 //! `--liveness lock`: a running task holds a session advisory lock on its own connection, so a
-//! process that died (its connection closed) is known dead at once, without waiting for the
-//! heartbeat timeout. The key is derived in SQL (`sql/liveness/key.sql`) from the table's oid
-//! and the user id, so every command that asks (`start` now; `reap` and `inspect` can use
-//! [`free`]) computes the same one.
+//! process that died (its connection closed) is known dead within a second, without waiting
+//! for the heartbeat timeout. The key is derived in SQL (`sql/liveness/key.sql`) from the
+//! table's oid and the task id, so every command that asks (`start`, `reap`, `inspect`)
+//! computes the same one, and no two tasks share one.
+//!
+//! A lock found free proves death only when its owner had it and cannot be about to take it
+//! again, so the rules are:
+//! - `start` claims a task only once it holds the task's lock (a key found held gets a new
+//!   task id), and when its connection drops it reconnects at once and takes the lock again;
+//!   a start that cannot take it back is fenced out (exit 4) rather than run on unseen;
+//! - a lock is judged free only when it is free at two probes [`CONFIRM`] apart, longer than a
+//!   live start takes to reconnect after `pg_terminate_backend`.
 //!
 //! Opt-in, because a free lock proves death only when every writer of running rows is syncctl
 //! with `--liveness lock` on a session of its own: an application writing rows itself holds no
 //! lock, and a transaction-mode pooler (PgBouncer) hands the session to others between
 //! transactions, so session locks are neither held nor seen reliably.
+
+use std::collections::HashMap;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
@@ -21,31 +32,45 @@ crate::statements! {
     RUNNING = "liveness/running.sql";
 }
 
-/// The lock key of `user`'s running task in the table with this oid; `user` is the user id as
-/// `user_id::text` writes it.
-pub async fn key(client: &impl GenericClient, table_oid: u32, user: &str) -> Result<i64> {
+/// The time between the two probes that find a lock free: a live start whose connection was
+/// cut reconnects and holds its lock again well within it (it watches its connection every
+/// [`WATCH_EVERY`]).
+pub const CONFIRM: Duration = Duration::from_secs(1);
+
+/// How often a running start checks that its connection, and so its lock, is still there.
+pub const WATCH_EVERY: Duration = Duration::from_millis(100);
+
+/// The lock key of the task `task_id` (as `task_id::text` writes it) in the table with this oid.
+pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {
     let row = client
-        .query_one(KEY.text, &[&i64::from(table_oid), &vec![user]])
+        .query_one(KEY.text, &[&i64::from(table_oid), &vec![task_id]])
         .await
         .context("deriving the liveness lock key")?;
     Ok(row.get("key"))
 }
 
-/// The task ids of running rows whose owner's lock is free: dead at once (`inspect` and `reap`
-/// under `--liveness lock`). Ask from a session that holds no liveness lock.
+/// The task ids of running rows whose owner's lock is free: dead (`inspect` and `reap` under
+/// `--liveness lock`). Ask from a session that holds no liveness lock.
 pub async fn dead_tasks(client: &impl GenericClient, table: &Table) -> Result<Vec<String>> {
     let running = client.query(&table.render(&RUNNING), &[]).await.context("listing running rows")?;
-    let users: Vec<String> = running.iter().map(|r| r.get("user_id")).collect();
+    let tasks: Vec<String> = running.iter().map(|r| r.get("task_id")).collect();
+    dead_among(client, table.oid, &tasks).await
+}
+
+/// Of these tasks, those whose lock is free at two probes [`CONFIRM`] apart.
+pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[String]) -> Result<Vec<String>> {
+    if tasks.is_empty() {
+        return Ok(Vec::new());
+    }
     let keyed =
-        client.query(KEY.text, &[&i64::from(table.oid), &users]).await.context("deriving the liveness lock keys")?;
-    let key_of: std::collections::HashMap<String, i64> =
-        keyed.iter().map(|r| (r.get("user_id"), r.get("key"))).collect();
-    let free = free(client, &key_of.values().copied().collect::<Vec<_>>()).await?;
-    Ok(running
-        .iter()
-        .filter(|r| key_of.get(&r.get::<_, String>("user_id")).is_some_and(|k| free.contains(k)))
-        .map(|r| r.get("task_id"))
-        .collect())
+        client.query(KEY.text, &[&i64::from(table_oid), &tasks]).await.context("deriving the liveness lock keys")?;
+    let key_of: HashMap<String, i64> = keyed.iter().map(|r| (r.get("task_id"), r.get("key"))).collect();
+    let mut free = free(client, &key_of.values().copied().collect::<Vec<_>>()).await?;
+    if !free.is_empty() {
+        tokio::time::sleep(CONFIRM).await;
+        free = self::free(client, &free).await?;
+    }
+    Ok(tasks.iter().filter(|t| key_of.get(*t).is_some_and(|k| free.contains(k))).cloned().collect())
 }
 
 /// Takes the key as a session lock on this connection, without waiting; false when another
@@ -55,9 +80,9 @@ pub async fn hold(client: &impl GenericClient, key: i64) -> Result<bool> {
     Ok(row.get("held"))
 }
 
-/// The keys no session holds: their owners are dead. Ask from a session that holds none of
-/// them (a session's own advisory locks are re-entrant, so they would look free).
-pub async fn free(client: &impl GenericClient, keys: &[i64]) -> Result<Vec<i64>> {
+/// The keys no session holds at this instant. Ask from a session that holds none of them (a
+/// session's own advisory locks are re-entrant, so they would look free).
+async fn free(client: &impl GenericClient, keys: &[i64]) -> Result<Vec<i64>> {
     let rows = client.query(PROBE.text, &[&keys]).await.context("probing liveness locks")?;
     Ok(rows.iter().filter(|r| r.get::<_, bool>("free")).map(|r| r.get("key")).collect())
 }

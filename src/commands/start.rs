@@ -182,9 +182,6 @@ async fn run_task(
     for (task, reason) in &claimed.took_over {
         reporter.note(&format!("released the dead task {task} ({reason}) and took over"));
     }
-    if let Some((_, false)) = claimed.liveness {
-        reporter.warn("the liveness lock is held by another session; retrying it with every heartbeat");
-    }
 
     let work = match args.demo {
         true => Work::Demo(demo::Demo {
@@ -215,11 +212,11 @@ async fn run_task(
         user_id: claimed.user_id.clone(),
         heartbeat: args.heartbeat,
         timeout: ctx.global.heartbeat_timeout,
-        liveness_key: claimed.liveness.map(|(key, _)| key),
+        liveness_key: claimed.liveness,
         reporter: reporter.clone(),
     };
     let (release_tx, release_rx) = oneshot::channel();
-    let held = claimed.liveness.is_some_and(|(_, held)| held);
+    let held = claimed.liveness.is_some();
     let mut lease = tokio::spawn(lease.run(client, held, progress.clone(), release_rx));
 
     // Watch everything until the sync's end is decided.

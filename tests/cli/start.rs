@@ -767,3 +767,73 @@ fn stats_the_database_refuses_never_lose_the_sync() {
     assert_eq!(stats["last_folder"], "INBOXjunk", "the NUL is removed, the rest kept: {stats}");
     assert!(stats.get("note").is_none(), "the refused stats are dropped: {stats}");
 }
+
+/// `reap --liveness lock` a few times over `for_at_least`: the task must stay running
+/// throughout (each reap probes twice, a second apart, so this covers several probes).
+fn reaps_leave_running(db: &TestDb, task: &str, for_at_least: Duration) {
+    let window = Instant::now();
+    while window.elapsed() < for_at_least {
+        let out = syncctl(db).args(["reap", "--liveness", "lock"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        let (syncing, _, _, error, _) = task_row(db, task).unwrap();
+        assert!(syncing, "a live, heartbeating task was reaped through its lock: {error:?}");
+    }
+}
+
+const LOCK_SLOW: [&str; 8] = ["--liveness", "lock", "--demo", "--demo-items", "100000", "--demo-rate", "10", "-q"];
+
+/// A live task is never judged dead through its lock: not while its connection is being
+/// re-opened after `pg_terminate_backend` (start takes the lock back at once, not at its next
+/// heartbeat), and not after a takeover whose old owner held the user's lock and then died
+/// (each task has a lock of its own).
+#[test]
+fn with_liveness_lock_a_live_task_is_never_reaped_through_its_lock() {
+    let db = db_with_table();
+    // A heartbeat far apart, so the connection is re-opened long before the next one.
+    let mut args = vec!["start", "--user", USER, "--heartbeat", "5s", "--heartbeat-timeout", "60s"];
+    args.extend(LOCK_SLOW);
+    let run = spawn(&db, &args);
+    let task = run.first_line.clone();
+    let killed: i64 = db.scalar(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE application_name = 'syncctl/start' AND datname = current_database()",
+    );
+    assert_eq!(killed, 1, "start's connection is terminated");
+    reaps_leave_running(&db, &task, Duration::from_secs(3));
+    run.signal(libc::SIGTERM);
+    assert_eq!(run.wait().0.code(), Some(143));
+
+    // The takeover: the old owner stopped (its session, and a lock, still there) until its
+    // heartbeat times out, a new start takes over, then the old owner dies.
+    let user = "0c8a6f1e-3b2d-4e5f-8a9b-1c2d3e4f5a6b";
+    let old = start(&db, user, &LOCK_SLOW);
+    old.signal(libc::SIGSTOP);
+    poll("the stopped owner's heartbeat to time out", || (silence(&db, &old.first_line)? > 3.5).then_some(()));
+    let new = start(&db, user, &LOCK_SLOW);
+    assert_ne!(new.first_line, old.first_line, "the silent task is taken over");
+    old.signal(libc::SIGKILL);
+    let _ = old.wait();
+    reaps_leave_running(&db, &new.first_line, Duration::from_secs(3));
+    new.signal(libc::SIGTERM);
+    assert_eq!(new.wait().0.code(), Some(143));
+}
+
+/// Two users whose `hashtext` collides have one liveness identity each: once one's task ends,
+/// the other's live task keeps running under `reap --liveness lock`.
+#[test]
+fn with_liveness_lock_users_whose_hashes_collide_stay_apart() {
+    let db = db_with_table();
+    let pair = db.query_one(
+        "SELECT min(u), max(u) FROM (SELECT md5(g::text)::uuid::text AS u FROM generate_series(1, 300000) g) s \
+         GROUP BY hashtext(u) HAVING count(*) > 1 LIMIT 1",
+        &[],
+    );
+    let (first, second): (String, String) = (pair.get(0), pair.get(1));
+    // The first user's task still runs (and holds its lock) when the second one's is claimed.
+    let quick = start(&db, &first, &["--liveness", "lock", "--demo", "--demo-items", "20", "--demo-rate", "10"]);
+    let slow = start(&db, &second, &LOCK_SLOW);
+    assert_eq!(quick.wait().0.code(), Some(0), "the first user's task completes");
+    reaps_leave_running(&db, &slow.first_line, Duration::from_secs(3));
+    slow.signal(libc::SIGTERM);
+    assert_eq!(slow.wait().0.code(), Some(143));
+}

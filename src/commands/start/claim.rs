@@ -95,8 +95,8 @@ pub struct Claimed {
     pub user_id: String,
     /// Dead running rows released first: (task id, reason).
     pub took_over: Vec<(String, String)>,
-    /// Under `--liveness lock`: the key, and whether this connection holds it.
-    pub liveness: Option<(i64, bool)>,
+    /// Under `--liveness lock`: the key of the task's lock, which this connection holds.
+    pub liveness: Option<i64>,
     /// The first snapshot: zero counts, plus the previous task's history on a table that keeps
     /// one row per user (`sql/start/update_task.sql`).
     pub snapshot: Snapshot,
@@ -171,20 +171,20 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
     let rows = tx.query(&table.render(&ROWS), &classifier.params()).await?;
     let rows: Vec<RunningRow> = rows.iter().map(RunningRow::from_row).collect();
 
-    let key = match request.lock_liveness {
-        true => Some(liveness::key(tx, table.oid, &user_id).await?),
-        false => None,
+    // Under --liveness lock a task whose lock stays free is gone, however fresh its heartbeat.
+    let lock_dead = match request.lock_liveness {
+        true => {
+            let tasks: Vec<String> = rows.iter().filter_map(|r| r.raw_task_id.clone()).collect();
+            liveness::dead_among(tx, table.oid, &tasks).await?
+        }
+        false => Vec::new(),
     };
-    // Under --liveness lock a free lock means the owner is gone, however fresh its heartbeat.
-    let owner_gone = match key {
-        Some(key) if !rows.is_empty() => liveness::free(tx, &[key]).await?.contains(&key),
-        _ => false,
-    };
+    let owner_gone = |row: &RunningRow| row.raw_task_id.as_ref().is_some_and(|t| lock_dead.contains(t));
     // A fresh heartbeat means a live owner, whatever the row's progress says (100 or NULL is
     // inconsistent, not dead): it is never taken over, only reused. A heartbeat in the future
     // (a clock or time-zone bug) would make the row look alive for hours: the incident's
     // lockout again. It is taken over like a dead one.
-    if let Some(live) = rows.iter().find(|r| !r.zombie && !r.skewed && !owner_gone) {
+    if let Some(live) = rows.iter().find(|r| !r.zombie && !r.skewed && !owner_gone(r)) {
         return Ok(Some(Claim::Live(live.clone())));
     }
 
@@ -208,8 +208,23 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         took_over.push((row.task_id.clone(), reason));
     }
 
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    let task_id = format!("sync_{user_id}_{}_{now_unix}", &hex[..8]);
+    // Under --liveness lock the task exists only once it holds its own lock: a key someone
+    // holds already (a probe at that instant, a hash shared with a live task) gets a new id.
+    let mut liveness = None;
+    let mut task_id = new_task_id(&user_id, now_unix);
+    if request.lock_liveness {
+        for _ in 0..ATTEMPTS {
+            let key = liveness::key(tx, table.oid, &task_id).await?;
+            if liveness::hold(tx, key).await? {
+                liveness = Some(key);
+                break;
+            }
+            task_id = new_task_id(&user_id, now_unix);
+        }
+        if liveness.is_none() {
+            bail!("no liveness lock of its own could be taken for a new task (each key tried was held); try again");
+        }
+    }
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
         &TextParam(user_id.clone()),
         &TextParam(task_id.clone()),
@@ -232,11 +247,13 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             tx.execute(&table.render(&INSERT_TASK), &params).await?;
         }
     }
-    let liveness = match key {
-        Some(key) => Some((key, liveness::hold(tx, key).await?)),
-        None => None,
-    };
     Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot })))
+}
+
+/// `sync_<user_id>_<8 hex>_<unix seconds>`, the seed's shape.
+fn new_task_id(user_id: &str, now_unix: i64) -> String {
+    let hex = uuid::Uuid::new_v4().simple().to_string();
+    format!("sync_{user_id}_{}_{now_unix}", &hex[..8])
 }
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.

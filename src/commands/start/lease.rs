@@ -101,6 +101,10 @@ impl Lease {
         let (mut dirty, mut open) = (false, true);
         let mut retry_at: Option<Instant> = None;
         let mut backoff = BACKOFF;
+        // Under --liveness lock a dropped connection freed the lock: take it back at once, not
+        // at the next heartbeat, or a reaper would read the free lock as death.
+        let mut watch = tokio::time::interval(liveness::WATCH_EVERY);
+        watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tokio::pin!(release);
         loop {
             let deadline = last_ok + self.timeout;
@@ -121,6 +125,15 @@ impl Lease {
                     continue;
                 }
                 _ = sleep_until(last_write + COALESCE), if dirty && retry_at.is_none() => {}
+                _ = watch.tick(), if self.liveness_key.is_some() => {
+                    // Nobody else ever holds the task's key for longer than a probe, so a
+                    // failed take is simply tried again at the next tick; the row, not the
+                    // lock, fences a task out.
+                    if !conn.held || conn.client.as_ref().is_none_or(Client::is_closed) {
+                        let _ = timeout_at(deadline, self.ready(&mut conn)).await;
+                    }
+                    continue;
+                }
             }
             let current = snapshot.borrow_and_update().clone();
             dirty = false;
