@@ -160,6 +160,14 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     });
     let reapers = format!("datname = '{}' AND application_name = 'syncctl/reap'", db.name());
     assert_eq!(db.count("pg_stat_activity", &reapers), 1, "the loop keeps its connection");
+    // Between passes and during them, the loop's session is never inside an open transaction:
+    // each batch is one statement. Sampled over a dozen passes.
+    let open =
+        format!("{reapers} AND (state LIKE 'idle in transaction%' OR (state = 'idle' AND xact_start IS NOT NULL))");
+    for _ in 0..60 {
+        assert_eq!(db.count("pg_stat_activity", &open), 0, "the loop left a transaction open between passes");
+        std::thread::sleep(Duration::from_millis(40));
+    }
 
     // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
@@ -170,4 +178,71 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
     assert_eq!(stdout.lines().count(), 1, "released once, then silent passes: {stdout}");
     assert!(stdout.starts_with(&format!("released {INCIDENT_TASK} user {INCIDENT_USER} silent ")), "{stdout}");
+}
+
+/// Live rows heartbeat (every 100 ms, from the test) while four `reap --every` loops with a 2 s
+/// timeout race them and a batch of zombies: no live row is ever released, every zombie is
+/// released exactly once, and rows whose heartbeats stop half-way are released once silent.
+#[test]
+fn heartbeating_rows_are_never_reaped_by_racing_reapers() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    live_rows(&db, 20);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '1 hour', now() - interval '10 minutes'
+         FROM generate_series(1, 500) AS n;
+         INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT md5('dying' || n)::uuid, 'dying-' || n, true, 30, now(), now() FROM generate_series(1, 10) AS n",
+    );
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let beats = {
+        let (url, stop) = (db.url().to_string(), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            let started = Instant::now();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // The dying rows beat for the first second only.
+                let dying = started.elapsed() < Duration::from_secs(1);
+                client
+                    .execute(
+                        "UPDATE user_sync_status SET updated_at = now()
+                         WHERE is_syncing AND (task_id LIKE 'live-%' OR ($1 AND task_id LIKE 'dying-%'))",
+                        &[&dying],
+                    )
+                    .unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        })
+    };
+    let mut reapers: Vec<Child> = (0..4)
+        .map(|_| {
+            process(&db).args(["reap", "--every", "100ms", "--timeout", "2s"]).stdout(Stdio::null()).spawn().unwrap()
+        })
+        .collect();
+    wait_for("the zombies and the rows that stopped beating to be released", || {
+        db.count("user_sync_status", "is_syncing AND (task_id LIKE 'zombie-%' OR task_id LIKE 'dying-%')") == 0
+    });
+    // A while longer under the racing reapers, then a last look.
+    let window = Instant::now();
+    while window.elapsed() < Duration::from_secs(2) {
+        assert_eq!(
+            db.count("user_sync_status", "task_id LIKE 'live-%' AND NOT is_syncing"),
+            0,
+            "a live row was reaped"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for reaper in &mut reapers {
+        // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
+        assert_eq!(unsafe { libc::kill(reaper.id() as libc::pid_t, libc::SIGTERM) }, 0);
+        assert_eq!(wait_exit(reaper).code(), Some(143));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    beats.join().unwrap();
+    assert_eq!(db.count("user_sync_status", "task_id LIKE 'live-%' AND NOT is_syncing"), 0, "a live row was reaped");
+    let released_twice =
+        db.count("user_sync_status", "error_message LIKE '%released by syncctl reap%released by syncctl reap%'");
+    assert_eq!(released_twice, 0, "a row was released twice");
+    assert_eq!(db.count("user_sync_status", "error_message LIKE '%released by syncctl reap%'"), 510);
 }

@@ -56,16 +56,24 @@ fn the_incident_is_released_with_its_history_and_the_constraints_then_hold() {
     assert!(error.starts_with(&kept), "{error}");
     assert_eq!(db.count("user_sync_status", "current_stats <> '{}'"), INCIDENT_COMPLETED, "stats kept");
 
+    // Clean data, constraints still missing: WARNING, not CRITICAL.
     let health = syncctl(&db).arg("health").output().unwrap();
-    assert!(matches!(health.status.code(), Some(0 | 1)), "{}", String::from_utf8_lossy(&health.stdout));
+    assert_eq!(health.status.code(), Some(1), "{}", String::from_utf8_lossy(&health.stdout));
     let validate = syncctl(&db).arg("validate-constraints").output().unwrap();
     assert_eq!(validate.status.code(), Some(0), "{}", String::from_utf8_lossy(&validate.stdout));
-    // The user can start a sync again, under the constraints.
     db.execute(PLAIN_CONSTRAINTS);
-    db.execute(&format!(
-        "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 0, task_id = 'sync-again',
-                error_message = NULL, updated_at = now() WHERE user_id = '{INCIDENT_USER}'"
-    ));
+    let health = syncctl(&db).arg("health").output().unwrap();
+    assert_eq!(health.status.code(), Some(0), "{}", String::from_utf8_lossy(&health.stdout));
+    // The user can start a sync again, under the constraints, and it completes.
+    let out = syncctl(&db)
+        .args(["start", "--user", INCIDENT_USER, "--demo", "--demo-items", "10", "--demo-rate", "50"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let task = String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or_default().to_string();
+    assert!(task.starts_with(&format!("sync_{INCIDENT_USER}_")), "a new task: {task}");
+    let (syncing, progress, error) = state(&db, &task);
+    assert_eq!((syncing, progress, error), (Some(false), Some(100), None), "the new sync completed");
 }
 
 #[test]
