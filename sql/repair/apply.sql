@@ -15,8 +15,7 @@
 --   error_message as " - released by syncctl repair: <reason> at <time>", NULL for no note).
 -- A noted row also gets updated_at = now(). current_stats is kept. The new task_id goes through
 -- json_populate_record so it is converted to task_id's own type, whatever that is.
--- RETURNING `consistent` is the CHECK predicate of chk_sync_state_consistency (NULL counts as a
--- violation, as in state/classify.sql) on the new row: the caller rolls back if any is false.
+-- RETURNING: the clause of repair/returning.sql, the changed rows as they are now.
 -- Locks: the changed rows (FOR UPDATE strength); waits at most lock_timeout (55P03, exit 5).
 -- Cost: a TID scan of the planned slots (the ARRAY sub-select), no table scan.
 WITH p AS (
@@ -48,10 +47,4 @@ WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM p))
   AND t."updated_at"::text          IS NOT DISTINCT FROM p.before_updated_at
   AND t."task_id"::text             IS NOT DISTINCT FROM p.before_task_id
   AND t."error_message"::text       IS NOT DISTINCT FROM p.before_error_message
-RETURNING p.key                                      AS key,  -- the planned key: a ctid key moves
-          t."task_id"::text                          AS task_id,
-          t."is_syncing"                             AS is_syncing,
-          t."progress_percentage"::float8            AS progress_percentage,
-          t."error_message"::text                    AS error_message,
-          COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
-                   OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS consistent
+{returning}

@@ -11,7 +11,8 @@
 --   update, so the task id alone names the row.
 -- The row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
 -- updated_at now(), the old error text kept and the note appended, current_stats kept.
--- RETURNING: as repair/apply.sql. Locks: the released rows; waits at most lock_timeout.
+-- RETURNING: the clause of repair/returning.sql, as in repair/apply.sql.
+-- Locks: the released rows; waits at most lock_timeout.
 -- Cost: an index lookup per task with an index on task_id (uniq_task_id), else one scan.
 WITH p AS (
     SELECT * FROM json_to_recordset($1::json) AS p(key text, task_id text, reason text)
@@ -28,10 +29,4 @@ WHERE t."task_id" = ANY ($2)
   AND t."task_id"::text = p.task_id
   AND t."is_syncing"
   AND ($3::boolean OR {key} = p.key)
-RETURNING p.key                                      AS key,
-          t."task_id"::text                          AS task_id,
-          t."is_syncing"                             AS is_syncing,
-          t."progress_percentage"::float8            AS progress_percentage,
-          t."error_message"::text                    AS error_message,
-          COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
-                   OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS consistent
+{returning}

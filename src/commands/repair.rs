@@ -36,6 +36,7 @@ crate::statements! {
     PLAN = "repair/plan.sql";
     APPLY = "repair/apply.sql";
     RELEASE_NAMED = "repair/release_named.sql";
+    RETURNING = "repair/returning.sql";
 }
 
 /// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
@@ -306,7 +307,7 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
                 })
             })
             .collect();
-        let applied = tx.query(&table.render(&APPLY), &[&Value::from(planned)]).await.context("applying the plan")?;
+        let applied = tx.query(&render(table, &APPLY), &[&Value::from(planned)]).await.context("applying the plan")?;
         rows.extend(applied);
     }
     if !named.is_empty() {
@@ -316,7 +317,7 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
         let params: [&(dyn ToSql + Sync); 3] =
             [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
         let released =
-            tx.query(&table.render(&RELEASE_NAMED), &params).await.context("releasing the tasks named with --task")?;
+            tx.query(&render(table, &RELEASE_NAMED), &params).await.context("releasing the tasks named with --task")?;
         rows.extend(released);
     }
     let broken: Vec<String> =
@@ -343,6 +344,11 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
     Ok(Outcome { applied, skipped })
 }
 
+/// An apply statement for `table`, with the RETURNING clause both share.
+fn render(table: &Table, statement: &crate::db::sql::Statement) -> String {
+    table.render(statement).replace("{returning}", RETURNING.text.trim_end())
+}
+
 /// A running task named with `--task` whose change is a plain release: it is released as long
 /// as it still runs that task, however many heartbeats it wrote since the plan.
 fn by_task(target: &Target, change: &plan::Change) -> bool {
@@ -356,6 +362,24 @@ fn by_task(target: &Target, change: &plan::Change) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn both_apply_statements_get_the_returning_clause() {
+        let table = Table {
+            schema: "public".into(),
+            name: "t".into(),
+            oid: 1,
+            columns: Vec::new(),
+            key: vec!["id".into()],
+            one_row_per_user: false,
+            user_hash: "hashtext".into(),
+            constraints: Vec::new(),
+        };
+        for statement in [APPLY, RELEASE_NAMED] {
+            let sql = render(&table, &statement);
+            assert!(!sql.contains("{returning}") && sql.contains("AS consistent"), "{}", statement.path);
+        }
+    }
 
     #[test]
     fn array_literals_quote_every_value() {
