@@ -585,7 +585,17 @@ mod tests {
 
     fn status(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
         let kind = if name == CHECK_NAME { "check" } else { "unique index" };
-        ConstraintStatus { name, kind, exists, valid, definition: None }
+        ConstraintStatus {
+            name,
+            kind,
+            object: name.to_string(),
+            oid: None,
+            exists,
+            valid,
+            definition: None,
+            problem: None,
+            note: None,
+        }
     }
 
     #[test]
