@@ -135,13 +135,17 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__add__subcmd__constraints)
-            opts="-y -d -v -q -h -V --repair --yes --dry-run --print-sql --rollback --retries --retry-delay --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            opts="-y -d -v -q -h -V --repair --yes --dry-run --print-sql --rollback --retries --build-wait --retry-delay --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --build-wait)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -154,7 +154,8 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s V -l version -d 'Print version'
-complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l retries -d 'Attempts per step when its lock is not obtained within --lock-timeout' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l retries -d 'Attempts of an ACCESS EXCLUSIVE step (ADD / DROP CONSTRAINT) when its lock is not obtained within --lock-timeout' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l build-wait -d 'How long the steps that block no writer may wait: VALIDATE and CREATE / DROP INDEX CONCURRENTLY (for their SHARE UPDATE EXCLUSIVE lock, and for older transactions and snapshots to end), and waiting for another session\'s index build on the table to finish. Past it: exit 5. The ACCESS EXCLUSIVE steps keep the short --lock-timeout' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l retry-delay -d 'Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r

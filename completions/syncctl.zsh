@@ -196,7 +196,8 @@ never\:"Never colour"))' \
 ;;
 (add-constraints)
 _arguments "${_arguments_options[@]}" : \
-'--retries=[Attempts per step when its lock is not obtained within --lock-timeout]:N:_default' \
+'--retries=[Attempts of an ACCESS EXCLUSIVE step (ADD / DROP CONSTRAINT) when its lock is not obtained within --lock-timeout]:N:_default' \
+'--build-wait=[How long the steps that block no writer may wait\: VALIDATE and CREATE / DROP INDEX CONCURRENTLY (for their SHARE UPDATE EXCLUSIVE lock, and for older transactions and snapshots to end), and waiting for another session'\''s index build on the table to finish. Past it\: exit 5. The ACCESS EXCLUSIVE steps keep the short --lock-timeout]:DUR:_default' \
 '--retry-delay=[Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)]:DUR:_default' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \

@@ -307,9 +307,17 @@ pub struct AddConstraintsArgs {
     #[arg(long)]
     pub rollback: bool,
 
-    /// Attempts per step when its lock is not obtained within --lock-timeout.
+    /// Attempts of an ACCESS EXCLUSIVE step (ADD / DROP CONSTRAINT) when its lock is not
+    /// obtained within --lock-timeout.
     #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
     pub retries: u32,
+
+    /// How long the steps that block no writer may wait: VALIDATE and CREATE / DROP INDEX
+    /// CONCURRENTLY (for their SHARE UPDATE EXCLUSIVE lock, and for older transactions and
+    /// snapshots to end), and waiting for another session's index build on the table to
+    /// finish. Past it: exit 5. The ACCESS EXCLUSIVE steps keep the short --lock-timeout.
+    #[arg(long, default_value = "10m", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
+    pub build_wait: Duration,
 
     /// Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m).
     #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]

@@ -48,31 +48,423 @@ pub struct Column {
     pub base_type: u32,
 }
 
-/// Whether one of the three objects exists and holds.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// The Priority-1 predicate as `add-constraints` writes it, for messages.
+pub const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
+                                   OR (is_syncing = FALSE AND progress_percentage IN (0, 100))";
+
+/// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer ones are cut.
+const MAX_IDENTIFIER: usize = 63;
+
+/// What one of the two unique indexes must be to count as installed.
+#[derive(Debug)]
+pub struct IndexSpec {
+    /// Its plain name.
+    pub name: &'static str,
+    /// Its one key column.
+    pub key: &'static str,
+    /// The predicates it may have, as `pg_get_expr` deparses them.
+    pub predicates: &'static [&'static str],
+    /// Whether it may have no predicate at all.
+    pub total: bool,
+    /// What it should be, as a person reads it.
+    pub expected: &'static str,
+}
+
+/// The rules of the unique index `role` (uniq_user_running_sync or uniq_task_id).
+pub fn index_spec(role: &str) -> &'static IndexSpec {
+    if role == RUNNING_INDEX { &RUNNING_SPEC } else { &TASK_SPEC }
+}
+
+const RUNNING_SPEC: IndexSpec = IndexSpec {
+    name: RUNNING_INDEX,
+    key: "user_id",
+    // `= TRUE`, the bare column, and `= TRUE` on a boolean domain (deparsed with a cast).
+    predicates: &["(is_syncing = true)", "is_syncing", "((is_syncing)::boolean = true)"],
+    total: false,
+    expected: "a unique index on (user_id) WHERE is_syncing = TRUE, NULLs distinct",
+};
+
+const TASK_SPEC: IndexSpec = IndexSpec {
+    name: TASK_INDEX,
+    key: "task_id",
+    predicates: &["(task_id IS NOT NULL)"],
+    total: true,
+    expected: "a unique index on (task_id), with no WHERE clause (or WHERE task_id IS NOT NULL), NULLs distinct",
+};
+
+/// Why one of the three objects does not count as installed, beyond missing or not valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// An object on this table carries the name but another definition (the reason says what
+    /// it has and what it should be). It is never trusted, dropped or kept silently.
+    WrongDefinition(String),
+    /// PostgreSQL cannot enforce it on this table (a partitioned table whose partition key is
+    /// not among the index's columns: there is no global unique index).
+    NotEnforceable(String),
+    /// It is missing, and both names it may have belong to other relations of the schema.
+    NameTaken(String),
+    /// It is missing, and syncctl cannot build it without blocking writers: the table is
+    /// partitioned (PostgreSQL has no CREATE INDEX CONCURRENTLY on a partitioned table).
+    PartitionedBuild(String),
+}
+
+/// Whether one of the three objects exists on this table and holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConstraintStatus {
-    /// Its name.
+    /// Its role: chk_sync_state_consistency, uniq_user_running_sync or uniq_task_id.
     pub name: &'static str,
     /// `check` or `unique index`.
     pub kind: &'static str,
-    /// It exists.
+    /// The name it has on this table, or would get: the plain name, or the table's own
+    /// (`<table>_uniq_task_id`) when another relation of the schema has the plain one.
+    pub object: String,
+    /// Its oid, when it exists (the index's; the constraint's for the CHECK).
+    pub oid: Option<u32>,
+    /// It exists on this table.
     pub exists: bool,
-    /// It exists and is valid (CHECK validated; index valid, ready and unique).
+    /// It exists, has the right definition and is valid (CHECK validated; index valid and ready).
     pub valid: bool,
-    /// Its definition, when it exists.
+    /// Its definition as the catalog deparses it, when it exists.
     pub definition: Option<String>,
+    /// Why it does not count, beyond missing / NOT VALID / INVALID.
+    pub problem: Option<Problem>,
+    /// Something worth saying about its name (whose the plain name is, when it is taken).
+    pub note: Option<String>,
 }
 
 impl ConstraintStatus {
-    /// `valid`, `NOT VALID` / `INVALID`, or `missing`.
+    /// `valid`, `NOT VALID` / `INVALID`, `missing`, `wrong definition` or `not enforceable`.
     pub fn describe(&self) -> &'static str {
-        match (self.exists, self.valid, self.kind) {
-            (false, _, _) => "missing",
-            (true, true, _) => "valid",
-            (true, false, "check") => "NOT VALID",
-            (true, false, _) => "INVALID",
+        match (&self.problem, self.exists, self.valid, self.kind) {
+            (Some(Problem::WrongDefinition(_)), ..) => "wrong definition",
+            (Some(Problem::NotEnforceable(_)), ..) => "not enforceable",
+            (_, false, _, _) => "missing",
+            (_, true, true, _) => "valid",
+            (_, true, false, "check") => "NOT VALID",
+            (_, true, false, _) => "INVALID",
         }
     }
+
+    /// The reason behind [`ConstraintStatus::problem`].
+    pub fn reason(&self) -> Option<&str> {
+        match &self.problem {
+            Some(
+                Problem::WrongDefinition(r)
+                | Problem::NotEnforceable(r)
+                | Problem::NameTaken(r)
+                | Problem::PartitionedBuild(r),
+            ) => Some(r),
+            None => None,
+        }
+    }
+
+    /// `unique index uniq_task_id: valid`, with the name on this table when it is not the plain
+    /// one and the reason when there is a problem.
+    pub fn summary(&self) -> String {
+        let named = self.object != self.name && (self.exists || self.problem.is_none());
+        let object = if named { format!(" (as {})", self.object) } else { String::new() };
+        let reason = self.reason().map(|r| format!(" ({r})")).unwrap_or_default();
+        format!("{} {}{object}: {}{reason}", self.kind, self.name, self.describe())
+    }
+}
+
+impl serde::Serialize for ConstraintStatus {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("ConstraintStatus", 9)?;
+        s.serialize_field("name", self.name)?;
+        s.serialize_field("kind", self.kind)?;
+        s.serialize_field("object", &self.object)?;
+        s.serialize_field("state", self.describe())?;
+        s.serialize_field("exists", &self.exists)?;
+        s.serialize_field("valid", &self.valid)?;
+        s.serialize_field("reason", &self.reason())?;
+        s.serialize_field("note", &self.note)?;
+        s.serialize_field("definition", &self.definition)?;
+        s.end()
+    }
+}
+
+/// The name this table's `role` index gets when the plain name belongs to another relation of
+/// the schema: `<table>_<role>`, or, when that is longer than PostgreSQL keeps (63 bytes), the
+/// table's name cut at a character boundary plus a hash of the whole name, so that two long
+/// names with the same beginning still differ. Deterministic: it depends on the table's name
+/// alone, so introspection, the command and the `--print-sql` script all find the same name.
+pub fn own_index_name(table: &str, role: &str) -> String {
+    let full = format!("{table}_{role}");
+    if full.len() <= MAX_IDENTIFIER {
+        return full;
+    }
+    // FNV-1a: small, fixed across versions and platforms (the name must never change).
+    let hash = table.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    let suffix = format!("_{hash:08x}_{role}");
+    let mut cut = MAX_IDENTIFIER - suffix.len();
+    while !table.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{suffix}", &table[..cut])
+}
+
+/// The texts `pg_get_constraintdef` gives for the Priority-1 CHECK on a table whose
+/// progress_percentage has base type `progress` (an oid), each column a domain or not.
+///
+/// Why a comparison of deparsed texts: the definition must be compared, never the name, and the
+/// read-only commands (health, validate-constraints, on a standby too) can neither create a
+/// scratch constraint for the server to deparse nor run the stored expression on probe rows
+/// without splicing it into SQL. The deparse is canonical for a given expression and column
+/// types: BETWEEN and IN are already expanded, and `(is_syncing AND …)` / `(NOT is_syncing …)`
+/// are accepted beside `= TRUE` / `= FALSE`. What differs by type are the casts PostgreSQL adds
+/// (`(0)::numeric`; bigint arrays; a domain column cast to its base type), and those are what
+/// this builds. Any other way of writing an equivalent predicate (operands swapped, `<= 99 AND
+/// >= 0`, `<> 100`) is reported as a wrong definition: conservative, never trusting a wrong one.
+pub fn expected_check_definitions(progress: u32, progress_domain: bool, syncing_domain: bool) -> Vec<String> {
+    let base = if progress == Type::INT2.oid() {
+        "smallint"
+    } else if progress == Type::INT8.oid() {
+        "bigint"
+    } else if progress == Type::NUMERIC.oid() {
+        "numeric"
+    } else {
+        "integer"
+    };
+    let p = if progress_domain { format!("(progress_percentage)::{base}") } else { "progress_percentage".to_string() };
+    let (low, high, both) = match base {
+        "numeric" => ("(0)::numeric", "(99)::numeric", "ARRAY[(0)::numeric, (100)::numeric]"),
+        "bigint" => ("0", "99", "ARRAY[(0)::bigint, (100)::bigint]"),
+        _ => ("0", "99", "ARRAY[0, 100]"),
+    };
+    let b = if syncing_domain { "(is_syncing)::boolean" } else { "is_syncing" };
+    let mut out = Vec::new();
+    for running in [format!("({b} = true)"), "is_syncing".to_string()] {
+        for stopped in [format!("({b} = false)"), "(NOT is_syncing)".to_string()] {
+            out.push(format!(
+                "CHECK ((({running} AND (({p} >= {low}) AND ({p} <= {high}))) OR ({stopped} AND ({p} = ANY ({both})))))"
+            ));
+        }
+    }
+    out
+}
+
+/// A row of `sql/table/index_names.sql`: a relation of the table's schema with one of the names.
+#[derive(Debug, Clone, Default)]
+struct NamedRelation {
+    oid: u32,
+    name: String,
+    kind: String,
+    qualified: String,
+    on_table: bool,
+    owner: Option<String>,
+    is_unique: bool,
+    is_valid: bool,
+    is_immediate: bool,
+    key_columns: Vec<String>,
+    predicate: Option<String>,
+    nulls_not_distinct: bool,
+    other_collation: bool,
+    definition: Option<String>,
+}
+
+impl NamedRelation {
+    fn from_row(r: &tokio_postgres::Row) -> NamedRelation {
+        NamedRelation {
+            oid: r.get("oid"),
+            name: r.get("name"),
+            kind: r.get("kind"),
+            qualified: r.get("qualified"),
+            on_table: r.get("on_table"),
+            owner: r.get("owner"),
+            is_unique: r.get("is_unique"),
+            is_valid: r.get("is_valid"),
+            is_immediate: r.get("is_immediate"),
+            key_columns: r.get("key_columns"),
+            predicate: r.get("predicate"),
+            nulls_not_distinct: r.get("nulls_not_distinct"),
+            other_collation: r.get("other_collation"),
+            definition: r.get("definition"),
+        }
+    }
+
+    /// Whose the name is, for a message: `index public.uniq_task_id of table public.other`.
+    fn whose(&self) -> String {
+        match (self.kind.as_str(), &self.owner) {
+            ("i" | "I", Some(owner)) => format!("index {} of table {owner}", self.qualified),
+            (kind, _) => {
+                let what = match kind {
+                    "r" | "p" => "table",
+                    "S" => "sequence",
+                    "v" => "view",
+                    "m" => "materialized view",
+                    "f" => "foreign table",
+                    "c" => "composite type",
+                    _ => "relation",
+                };
+                format!("{what} {}", self.qualified)
+            }
+        }
+    }
+
+    /// What is wrong with this index as `spec`, if anything: what it has, and what it should be.
+    fn mismatch(&self, spec: &IndexSpec) -> Option<String> {
+        let mut has = Vec::new();
+        if !self.is_unique {
+            has.push("not unique".to_string());
+        }
+        if self.key_columns != [spec.key] {
+            has.push(format!("key ({})", self.key_columns.join(", ")));
+        }
+        match &self.predicate {
+            None if !spec.total => has.push("no WHERE clause".to_string()),
+            Some(p) if !spec.predicates.contains(&p.as_str()) => has.push(format!("WHERE {p}")),
+            _ => {}
+        }
+        if self.nulls_not_distinct {
+            has.push("NULLS NOT DISTINCT".to_string());
+        }
+        if !self.is_immediate {
+            has.push("DEFERRABLE".to_string());
+        }
+        if self.other_collation {
+            has.push(format!("a collation on {} other than the column's", spec.key));
+        }
+        if has.is_empty() {
+            return None;
+        }
+        Some(format!("it has {}; it should be {}", has.join(", "), spec.expected))
+    }
+}
+
+/// A row of `sql/table/partition_key.sql`.
+#[derive(Debug, Clone)]
+struct Partitioning {
+    strategy: String,
+    columns: Vec<String>,
+}
+
+/// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
+/// against the Priority-1 predicate for the type of progress_percentage (`progress`, an oid).
+fn check_status(row: Option<&tokio_postgres::Row>, progress: u32) -> ConstraintStatus {
+    let mut status = ConstraintStatus {
+        name: CHECK_NAME,
+        kind: "check",
+        object: CHECK_NAME.to_string(),
+        oid: None,
+        exists: false,
+        valid: false,
+        definition: None,
+        problem: None,
+        note: None,
+    };
+    let Some(row) = row else { return status };
+    let contype: String = row.get("contype");
+    let definition: String = row.get("definition");
+    status.exists = true;
+    status.definition = Some(definition.clone());
+    status.problem = check_mismatch(
+        &contype,
+        &definition,
+        &expected_check_definitions(progress, row.get("progress_is_domain"), row.get("syncing_is_domain")),
+    )
+    .map(Problem::WrongDefinition);
+    status.valid = status.problem.is_none() && row.get::<_, bool>("validated");
+    status
+}
+
+/// What is wrong with a constraint of type `contype` deparsed as `definition`, if anything.
+fn check_mismatch(contype: &str, definition: &str, expected: &[String]) -> Option<String> {
+    if contype != "c" {
+        let what = match contype {
+            "u" => "a UNIQUE constraint",
+            "p" => "a PRIMARY KEY",
+            "f" => "a FOREIGN KEY",
+            "x" => "an EXCLUDE constraint",
+            _ => "another kind of constraint",
+        };
+        return Some(format!("it is {what}, not a CHECK"));
+    }
+    // Validation is judged apart (convalidated); the predicate must be the expected one.
+    let predicate = definition.strip_suffix(" NOT VALID").unwrap_or(definition);
+    if expected.iter().any(|e| e == predicate) {
+        return None;
+    }
+    let checks = predicate.strip_prefix("CHECK ").unwrap_or(predicate);
+    Some(format!("it checks {checks} instead of the Priority-1 predicate"))
+}
+
+/// The status of `spec`'s index on table `name` from the relations that carry its names in the
+/// table's schema, and the table's partitioning.
+///
+/// Which object is this table's: the index with the plain name if it is on this table, else the
+/// one with the table's own name ([`own_index_name`]) if that is on this table. When neither
+/// is, it is missing and would be created under the plain name if that is free in the schema,
+/// else under the table's own; a name that another relation has is never this table's.
+fn index_status(
+    spec: &IndexSpec,
+    table: &str,
+    named: &[NamedRelation],
+    partitioning: Option<&Partitioning>,
+) -> ConstraintStatus {
+    let own = own_index_name(table, spec.name);
+    let plain = named.iter().find(|r| r.name == spec.name);
+    let mine = named.iter().find(|r| r.name == own);
+    let mut status = ConstraintStatus {
+        name: spec.name,
+        kind: "unique index",
+        object: spec.name.to_string(),
+        oid: None,
+        exists: false,
+        valid: false,
+        definition: None,
+        problem: None,
+        note: None,
+    };
+    if let Some(taken) = plain.filter(|r| !r.on_table) {
+        status.object = own.clone();
+        status.note = Some(format!(
+            "the name {} belongs to {} (index names are unique per schema), so this table's is {own}",
+            spec.name,
+            taken.whose()
+        ));
+    }
+    let found = plain.filter(|r| r.on_table).or(mine.filter(|r| r.on_table));
+    if let Some(index) = found {
+        status.object = index.name.clone();
+        status.oid = Some(index.oid);
+        status.exists = true;
+        status.definition = index.definition.clone();
+        status.problem = index.mismatch(spec).map(Problem::WrongDefinition);
+        status.valid = status.problem.is_none() && index.is_valid;
+        return status;
+    }
+    if let (Some(taken), Some(other)) = (plain, mine) {
+        status.problem = Some(Problem::NameTaken(format!(
+            "both names it may have are taken: {} by {}, {} by {}; rename one of them",
+            taken.name,
+            taken.whose(),
+            other.name,
+            other.whose()
+        )));
+    } else if let Some(p) = partitioning {
+        let missing: Vec<&str> = p.columns.iter().map(String::as_str).filter(|c| *c != spec.key).collect();
+        status.problem = Some(if missing.is_empty() {
+            Problem::PartitionedBuild(
+                "the table is partitioned and PostgreSQL cannot build an index CONCURRENTLY on a partitioned \
+                 table; build it per partition: CREATE UNIQUE INDEX … ON ONLY the table, CREATE UNIQUE INDEX \
+                 CONCURRENTLY on each partition, then ALTER INDEX … ATTACH PARTITION for each"
+                    .to_string(),
+            )
+        } else {
+            Problem::NotEnforceable(format!(
+                "the table is partitioned by {} ({}) and PostgreSQL has no global unique index: a unique index \
+                 of a partitioned table must include the partition key ({}), so ({}) could only be unique \
+                 within each partition",
+                p.strategy,
+                p.columns.join(", "),
+                missing.join(", "),
+                spec.key
+            ))
+        });
+    }
+    status
 }
 
 /// The table as the catalog describes it.
@@ -131,14 +523,19 @@ impl Table {
                 "point --table at the table that holds the sync status rows",
             ));
         }
-        let names = [RUNNING_INDEX, TASK_INDEX];
-        let names = &names[..];
+        let names: Vec<String> = [RUNNING_INDEX, TASK_INDEX]
+            .into_iter()
+            .flat_map(|role| [role.to_string(), own_index_name(&name, role)])
+            .collect();
         let by_oid: [&(dyn ToSql + Sync); 1] = [&oid];
-        let constraint_params: [&(dyn ToSql + Sync); 3] = [&oid, &CHECK_NAME, &names];
-        let (columns, key, constraints) = tokio::try_join!(
+        let check_params: [&(dyn ToSql + Sync); 2] = [&oid, &CHECK_NAME];
+        let name_params: [&(dyn ToSql + Sync); 2] = [&oid, &names];
+        let (columns, key, check, named, partitioning) = tokio::try_join!(
             client.query(sql::TABLE_COLUMNS.text, &by_oid),
             client.query(sql::TABLE_PRIMARY_KEY.text, &by_oid),
-            client.query(sql::TABLE_CONSTRAINTS.text, &constraint_params),
+            client.query_opt(sql::TABLE_CONSTRAINTS.text, &check_params),
+            client.query(sql::TABLE_INDEX_NAMES.text, &name_params),
+            client.query_opt(sql::TABLE_PARTITION_KEY.text, &by_oid),
         )
         .context("reading the table's definition from the catalog")?;
         let identity =
@@ -149,30 +546,28 @@ impl Table {
             None => "pg_catalog.hashtext".to_string(),
         };
 
+        let columns: Vec<Column> = columns
+            .iter()
+            .map(|r| Column { name: r.get("name"), type_name: r.get("type_name"), base_type: r.get("base_type") })
+            .collect();
+        let progress = columns.iter().find(|c| c.name == "progress_percentage").map_or(0, |c| c.base_type);
+        let named: Vec<NamedRelation> = named.iter().map(NamedRelation::from_row).collect();
+        let partitioning =
+            partitioning.map(|r| Partitioning { strategy: r.get("strategy"), columns: r.get("columns") });
+        let constraints = vec![
+            check_status(check.as_ref(), progress),
+            index_status(&RUNNING_SPEC, &name, &named, partitioning.as_ref()),
+            index_status(&TASK_SPEC, &name, &named, partitioning.as_ref()),
+        ];
         let table = Table {
             schema,
             name,
             oid,
-            columns: columns
-                .iter()
-                .map(|r| Column { name: r.get("name"), type_name: r.get("type_name"), base_type: r.get("base_type") })
-                .collect(),
+            columns,
             key: key.iter().map(|r| r.get("name")).collect(),
             one_row_per_user: identity.get("one_row_per_user"),
             user_hash,
-            constraints: [(CHECK_NAME, "check"), (RUNNING_INDEX, "unique index"), (TASK_INDEX, "unique index")]
-                .into_iter()
-                .map(|(name, kind)| {
-                    let row = constraints.iter().find(|r| r.get::<_, String>("name") == name);
-                    ConstraintStatus {
-                        name,
-                        kind,
-                        exists: row.is_some(),
-                        valid: row.is_some_and(|r| r.get("valid")),
-                        definition: row.map(|r| r.get("definition")),
-                    }
-                })
-                .collect(),
+            constraints,
         };
         table.require(READ_COLUMNS)?;
         Ok(table)
@@ -231,9 +626,15 @@ impl Table {
         statement.render(&self.placeholders())
     }
 
-    /// Whether the named object exists and is valid.
+    /// Whether the named object (by its role: chk_sync_state_consistency, uniq_user_running_sync,
+    /// uniq_task_id) exists on this table with the right definition and is valid.
     pub fn holds(&self, name: &str) -> bool {
         self.constraints.iter().any(|c| c.name == name && c.valid)
+    }
+
+    /// The status of the named object (by its role).
+    pub fn constraint(&self, name: &str) -> Option<&ConstraintStatus> {
+        self.constraints.iter().find(|c| c.name == name)
     }
 
     /// Columns stored as `timestamp without time zone`, read in --timestamp-zone.
@@ -308,5 +709,112 @@ mod tests {
         for bad in ["", "a.", ".a", "a b", "\"open", "a;drop table x", "a.b.c", "\"\""] {
             assert!(parse_name(bad).is_err(), "{bad} should be refused");
         }
+    }
+
+    #[test]
+    fn own_index_names_fit_in_63_bytes_and_stay_apart() {
+        assert_eq!(own_index_name("user_sync_status_b", TASK_INDEX), "user_sync_status_b_uniq_task_id");
+        let long = "a_very_long_table_name_that_fills_most_of_the_identifier_length_x";
+        let (one, two) = (own_index_name(long, RUNNING_INDEX), own_index_name(&format!("{long}y"), RUNNING_INDEX));
+        assert!(one.len() <= 63 && two.len() <= 63, "{one} {two}");
+        assert!(one.ends_with("_uniq_user_running_sync") && one.starts_with("a_very_long"), "{one}");
+        assert_ne!(one, two, "the same beginning, different names");
+        assert_eq!(one, own_index_name(long, RUNNING_INDEX), "deterministic");
+        // Multibyte characters are never cut in half.
+        let wide = "é".repeat(40);
+        let name = own_index_name(&wide, TASK_INDEX);
+        assert!(name.len() <= 63 && name.ends_with("_uniq_task_id"), "{name}");
+    }
+
+    #[test]
+    fn the_check_is_judged_by_its_definition() {
+        let int = expected_check_definitions(Type::INT4.oid(), false, false);
+        let written = "CHECK ((((is_syncing = true) AND ((progress_percentage >= 0) AND (progress_percentage <= 99))) OR \
+                       ((is_syncing = false) AND (progress_percentage = ANY (ARRAY[0, 100])))))";
+        assert_eq!(check_mismatch("c", written, &int), None);
+        assert_eq!(check_mismatch("c", &format!("{written} NOT VALID"), &int), None);
+        let wrong = check_mismatch("c", "CHECK ((progress_percentage >= 0))", &int).unwrap();
+        assert!(wrong.contains("(progress_percentage >= 0)"), "{wrong}");
+        assert!(check_mismatch("u", written, &int).unwrap().contains("UNIQUE"));
+        // numeric: the constants are cast; the integer text is a wrong definition there.
+        let numeric = expected_check_definitions(Type::NUMERIC.oid(), false, false);
+        assert!(check_mismatch("c", written, &numeric).is_some());
+        assert!(numeric[0].contains("(progress_percentage >= (0)::numeric)"), "{}", numeric[0]);
+        let domain = expected_check_definitions(Type::INT4.oid(), true, true);
+        assert!(domain[0].contains("((is_syncing)::boolean = true) AND (((progress_percentage)::integer >= 0)"));
+    }
+
+    fn index(name: &str, on_table: bool, key: &[&str], predicate: Option<&str>) -> NamedRelation {
+        NamedRelation {
+            oid: 1,
+            name: name.into(),
+            kind: "i".into(),
+            qualified: format!("public.{name}"),
+            on_table,
+            owner: Some(if on_table { "public.t".into() } else { "public.other".into() }),
+            is_unique: true,
+            is_valid: true,
+            is_immediate: true,
+            key_columns: key.iter().map(|k| k.to_string()).collect(),
+            predicate: predicate.map(str::to_string),
+            definition: Some(format!("CREATE UNIQUE INDEX {name} …")),
+            ..NamedRelation::default()
+        }
+    }
+
+    #[test]
+    fn an_index_is_judged_by_its_definition_not_its_name() {
+        let right = index(RUNNING_INDEX, true, &["user_id"], Some("(is_syncing = true)"));
+        assert!(index_status(&RUNNING_SPEC, "t", &[right], None).valid);
+        let bare = index(RUNNING_INDEX, true, &["user_id"], Some("is_syncing"));
+        assert!(index_status(&RUNNING_SPEC, "t", &[bare], None).valid);
+        for wrong in [
+            index(RUNNING_INDEX, true, &["user_id", "task_id"], None),
+            index(RUNNING_INDEX, true, &["user_id"], None),
+            index(RUNNING_INDEX, true, &["user_id"], Some("(progress_percentage < 100)")),
+            NamedRelation { nulls_not_distinct: true, ..index(RUNNING_INDEX, true, &["user_id"], Some("is_syncing")) },
+            NamedRelation { is_unique: false, ..index(RUNNING_INDEX, true, &["user_id"], Some("is_syncing")) },
+        ] {
+            let status = index_status(&RUNNING_SPEC, "t", std::slice::from_ref(&wrong), None);
+            assert_eq!(
+                (status.exists, status.valid, status.describe()),
+                (true, false, "wrong definition"),
+                "{wrong:?}"
+            );
+        }
+        let task = index(TASK_INDEX, true, &["task_id"], Some("(task_id IS NOT NULL)"));
+        assert!(index_status(&TASK_SPEC, "t", &[task], None).valid);
+        let task = index(TASK_INDEX, true, &["task_id", "id"], None);
+        let status = index_status(&TASK_SPEC, "t", &[task], None);
+        assert!(status.reason().unwrap().contains("key (task_id, id)"), "{status:?}");
+    }
+
+    #[test]
+    fn each_table_s_index_is_its_own() {
+        // The plain name belongs to another table: this table's is its own, missing.
+        let other = index(TASK_INDEX, false, &["task_id"], None);
+        let status = index_status(&TASK_SPEC, "t", std::slice::from_ref(&other), None);
+        assert_eq!((status.exists, status.object.as_str()), (false, "t_uniq_task_id"));
+        assert!(status.note.as_deref().unwrap().contains("public.other"), "{status:?}");
+        // ... and found under its own name once built.
+        let mine = index("t_uniq_task_id", true, &["task_id"], None);
+        let status = index_status(&TASK_SPEC, "t", &[other.clone(), mine], None);
+        assert!(status.valid && status.object == "t_uniq_task_id", "{status:?}");
+        // Both names taken by others: no name for it.
+        let taken = index("t_uniq_task_id", false, &["task_id"], None);
+        let status = index_status(&TASK_SPEC, "t", &[other, taken], None);
+        assert!(matches!(status.problem, Some(Problem::NameTaken(_))), "{status:?}");
+    }
+
+    #[test]
+    fn a_partitioned_table_gets_what_postgresql_can_enforce() {
+        let by_type = Partitioning { strategy: "LIST".into(), columns: vec!["sync_type".into()] };
+        let status = index_status(&TASK_SPEC, "t", &[], Some(&by_type));
+        assert_eq!(status.describe(), "not enforceable");
+        assert!(status.reason().unwrap().contains("partition key (sync_type)"), "{status:?}");
+        let by_user = Partitioning { strategy: "HASH".into(), columns: vec!["user_id".into()] };
+        let status = index_status(&RUNNING_SPEC, "t", &[], Some(&by_user));
+        assert!(matches!(status.problem, Some(Problem::PartitionedBuild(_))), "{status:?}");
+        assert_eq!(index_status(&TASK_SPEC, "t", &[], Some(&by_user)).describe(), "not enforceable");
     }
 }

@@ -8,10 +8,13 @@
 -- on rows that violate them. Idempotent: what exists and is valid is skipped, so rerunning it
 -- is always safe. A statement that fails on the lock timeout (lock_not_available, 55P03)
 -- changed nothing, or left an INVALID index that the next run drops and rebuilds: run the
--- script again, later. No step blocks writers for longer than lock_timeout.
+-- script again, later. No step blocks writers for longer than the short lock_timeout; the
+-- steps that block no writer wait longer (--build-wait). An object that carries one of the
+-- names with another definition, or an index build of another session in progress on the
+-- table, stops the script with an error that says what to do: nothing is dropped that is valid,
+-- being built, or another table's.
+-- Index names are unique per schema: when another relation of the schema has a plain name
+-- (uniq_task_id), this table's index is named after the table (<table>_uniq_task_id).
 -- The \gset / \if lines are psql meta-commands; a migration tool without them can take the
 -- other statements as they are, each in its own transaction (CONCURRENTLY needs none at all).
 \set ON_ERROR_STOP on
--- Waiting for a lock queues every later reader and writer of the table behind it: give up
--- soon, and rerun instead.
-SET lock_timeout = '{lock_timeout}';

@@ -1,9 +1,14 @@
 -- add-constraints: build uniq_task_id, no repeated task ids (and a fast lookup by task_id).
 -- CONCURRENTLY: takes SHARE UPDATE EXCLUSIVE (readers and writers go on), scans the table
--- twice, and waits for every transaction that could still write without seeing the index, so
--- a long-open transaction holds it up (lock_timeout applies to those waits). It cannot run
--- inside a transaction block. The longest step: about 13 s on 10 M rows.
--- A failed or interrupted build leaves an INVALID index behind: it is dropped and rebuilt.
--- The index goes into the table's schema.
--- Placeholder: the quoted, schema-qualified table. No parameters.
-CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "uniq_task_id" ON {table} ("task_id")
+-- twice, and waits for every transaction that could still write without seeing the index and
+-- then for every snapshot older than the build, so a long-open transaction holds it up. None of
+-- these waits blocks a writer, so they are bounded by --build-wait (lock_timeout is set to it
+-- for this step), not by the short --lock-timeout. It cannot run inside a transaction block.
+-- The longest step: about 13 s on 10 M rows.
+-- A failed or interrupted build leaves an INVALID index behind: it is dropped and rebuilt, once
+-- no backend is still building it (pg_stat_progress_create_index).
+-- Placeholders: the quoted, schema-qualified table, and the index's quoted name: the plain
+-- name, or the table's own (<table>_uniq_task_id) when another relation of the schema has the
+-- plain one (index names are unique per schema). The index goes into the table's schema.
+-- No parameters.
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} ("task_id")

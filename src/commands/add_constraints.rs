@@ -3,11 +3,21 @@
 //!
 //! The data is checked first (the checks of `validate-constraints`); then the CHECK is added
 //! `NOT VALID` (a brief ACCESS EXCLUSIVE lock) and validated (SHARE UPDATE EXCLUSIVE), and the
-//! unique indexes are built `CONCURRENTLY`, outside any transaction. Every step runs under the
-//! short `--lock-timeout` and is retried with exponential backoff and jitter when its lock is
-//! not obtained (SQLSTATE 55P03); when the retries run out the command stops with exit 5 and
-//! reports the state of each object. What exists and is valid is skipped; an INVALID index left
-//! by an earlier failed build is dropped concurrently and rebuilt. `--rollback` drops the three.
+//! unique indexes are built `CONCURRENTLY`, outside any transaction. Each step has its own bound
+//! on its waits ([`Bound`]): the ACCESS EXCLUSIVE steps run under the short `--lock-timeout`
+//! and are retried with exponential backoff and jitter when their lock is not obtained
+//! (SQLSTATE 55P03), since every later reader and writer queues behind them while they wait;
+//! the others block no writer and wait up to `--build-wait`. When a bound runs out the command
+//! stops with exit 5 and reports the state of each object.
+//!
+//! What exists with the right definition and is valid is skipped. An object that carries one of
+//! the names with another definition stops the command before any DDL (exit 2): it is neither
+//! trusted, dropped nor kept. An INVALID index is dropped concurrently and rebuilt only when, at
+//! the moment of acting, no backend is still building it (a build in progress looks INVALID
+//! too); while another session builds an index on the table, the command waits for it. Index
+//! names are unique per schema: each table's indexes are its own (see
+//! [`crate::table::own_index_name`]). On a partitioned table, an index PostgreSQL cannot
+//! enforce is said so (exit 1 once the rest is in place). `--rollback` drops this table's three.
 //! `--print-sql` renders the same statements as an idempotent psql script (see [`script`]).
 
 pub mod script;
@@ -29,7 +39,7 @@ use crate::db::{self};
 use crate::error::{self, UsageError};
 use crate::exit::ExitStatus;
 use crate::output::{self, style};
-use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
+use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, Table};
 
 crate::statements! {
     CHECK_ADD = "add_constraints/check_add.sql";
@@ -39,7 +49,11 @@ crate::statements! {
     TASK_INDEX_CREATE = "add_constraints/task_index_create.sql";
     INDEX_DROP = "add_constraints/index_drop.sql";
     STATEMENT_TIMEOUT_LIFT = "add_constraints/statement_timeout_lift.sql";
+    LOCK_TIMEOUT_SET = "add_constraints/lock_timeout_set.sql";
+    BUILDS = "add_constraints/builds.sql";
     SCRIPT_HEADER = "add_constraints/script_header.sql";
+    SCRIPT_LOCK_WAIT = "add_constraints/script_lock_wait.sql";
+    SCRIPT_BUILD_WAIT = "add_constraints/script_build_wait.sql";
     SCRIPT_CHECK_GUARD = "add_constraints/script_check_guard.sql";
     SCRIPT_INDEX_GUARD = "add_constraints/script_index_guard.sql";
 }
@@ -50,94 +64,316 @@ const SAMPLE_LIMIT: u32 = 20;
 /// The longest pause between two attempts of a step.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
-/// One DDL statement of the rollout or the rollback.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The longest pause between two looks at another session's index build.
+const MAX_BUILD_POLL: Duration = Duration::from_secs(5);
+
+/// One DDL statement of the rollout or the rollback. An index step names the index as it is
+/// (or will be) called on this table.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
     /// `ADD CONSTRAINT chk_sync_state_consistency … NOT VALID`.
     AddCheck,
     /// `VALIDATE CONSTRAINT chk_sync_state_consistency`.
     ValidateCheck,
-    /// `CREATE UNIQUE INDEX CONCURRENTLY` of the named index.
-    CreateIndex(&'static str),
-    /// `DROP INDEX CONCURRENTLY` of the named index.
-    DropIndex(&'static str),
+    /// `CREATE UNIQUE INDEX CONCURRENTLY` of the index of `role`, named `name`.
+    CreateIndex { role: &'static str, name: String },
+    /// `DROP INDEX CONCURRENTLY` of the index of `role`, named `name`.
+    DropIndex { role: &'static str, name: String },
     /// `DROP CONSTRAINT chk_sync_state_consistency`.
     DropCheck,
 }
 
+/// Which bound a step's waits have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// `--lock-timeout` per attempt, `--retries` attempts: the step takes ACCESS EXCLUSIVE, and
+    /// while it waits every later reader and writer queues behind it.
+    Lock,
+    /// `--build-wait`, one attempt: the step takes SHARE UPDATE EXCLUSIVE, which no writer
+    /// conflicts with or queues behind, and waits for older transactions and snapshots.
+    Build,
+}
+
+/// The bounds in effect: `--lock-timeout`, `--retries`, `--build-wait`.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// `--lock-timeout`.
+    pub lock_timeout: Duration,
+    /// `--retries`.
+    pub retries: u32,
+    /// `--build-wait`.
+    pub build_wait: Duration,
+}
+
+impl Bounds {
+    fn of(args: &AddConstraintsArgs, ctx: &Ctx) -> Bounds {
+        Bounds { lock_timeout: ctx.global.lock_timeout, retries: args.retries, build_wait: args.build_wait }
+    }
+
+    /// The lock_timeout a step runs with.
+    pub fn timeout(&self, bound: Bound) -> Duration {
+        match bound {
+            Bound::Lock => self.lock_timeout,
+            Bound::Build => self.build_wait,
+        }
+    }
+
+    /// How many attempts a step gets.
+    pub fn attempts(&self, bound: Bound) -> u32 {
+        match bound {
+            Bound::Lock => self.retries,
+            Bound::Build => 1,
+        }
+    }
+
+    /// `--lock-timeout 2s, 5 attempts` / `--build-wait 10m`.
+    pub fn describe(&self, bound: Bound) -> String {
+        match bound {
+            Bound::Lock => format!("--lock-timeout {}, {} attempts", human(self.lock_timeout), self.retries),
+            Bound::Build => format!("--build-wait {}", human(self.build_wait)),
+        }
+    }
+}
+
+/// A duration as the flags write it (`2s`, `10m`, `1500ms`).
+fn human(d: Duration) -> String {
+    humantime::format_duration(d).to_string().replace(' ', "")
+}
+
+/// `1500ms`, as lock_timeout reads it.
+fn millis(d: Duration) -> String {
+    format!("{}ms", d.as_millis())
+}
+
 impl Step {
     /// The statement it runs.
-    pub fn statement(self) -> Statement {
+    pub fn statement(&self) -> Statement {
         match self {
             Step::AddCheck => CHECK_ADD,
             Step::ValidateCheck => CHECK_VALIDATE,
-            Step::CreateIndex(RUNNING_INDEX) => RUNNING_INDEX_CREATE,
-            Step::CreateIndex(_) => TASK_INDEX_CREATE,
-            Step::DropIndex(_) => INDEX_DROP,
+            Step::CreateIndex { role: RUNNING_INDEX, .. } => RUNNING_INDEX_CREATE,
+            Step::CreateIndex { .. } => TASK_INDEX_CREATE,
+            Step::DropIndex { .. } => INDEX_DROP,
             Step::DropCheck => CHECK_DROP,
         }
     }
 
-    /// The object it works on.
-    pub fn object(self) -> &'static str {
+    /// The object it works on (its role).
+    pub fn object(&self) -> &'static str {
         match self {
             Step::AddCheck | Step::ValidateCheck | Step::DropCheck => CHECK_NAME,
-            Step::CreateIndex(name) | Step::DropIndex(name) => name,
+            Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => role,
         }
     }
 
     /// What it does, for the step list.
-    pub fn label(self) -> String {
+    pub fn label(&self) -> String {
         match self {
             Step::AddCheck => format!("add {CHECK_NAME} NOT VALID"),
             Step::ValidateCheck => format!("validate {CHECK_NAME}"),
-            Step::CreateIndex(name) => format!("build {name} concurrently"),
-            Step::DropIndex(name) => format!("drop {name} concurrently"),
+            Step::CreateIndex { name, .. } => format!("build {name} concurrently"),
+            Step::DropIndex { name, .. } => format!("drop {name} concurrently"),
             Step::DropCheck => format!("drop {CHECK_NAME}"),
         }
     }
 
     /// The lock it takes on the table, and for how long.
-    pub fn lock(self) -> &'static str {
+    pub fn lock(&self) -> &'static str {
         match self {
             Step::AddCheck | Step::DropCheck => "ACCESS EXCLUSIVE, a catalog change only",
             Step::ValidateCheck => "SHARE UPDATE EXCLUSIVE, one scan; readers and writers go on",
-            Step::CreateIndex(_) => "SHARE UPDATE EXCLUSIVE, two scans; readers and writers go on",
-            Step::DropIndex(_) => "SHARE UPDATE EXCLUSIVE; readers and writers go on",
+            Step::CreateIndex { .. } => "SHARE UPDATE EXCLUSIVE, two scans; readers and writers go on",
+            Step::DropIndex { .. } => "SHARE UPDATE EXCLUSIVE; readers and writers go on",
         }
     }
 
-    /// The statement as it runs on `p`'s table; `index` names the index of a drop (quoted and
-    /// schema-qualified, or a psql variable in the script).
-    fn render(self, p: &Placeholders, index: &str) -> String {
-        self.statement().render(p).replace("{index}", index)
+    /// The bound on its waits.
+    pub fn bound(&self) -> Bound {
+        match self {
+            Step::AddCheck | Step::DropCheck => Bound::Lock,
+            Step::ValidateCheck | Step::CreateIndex { .. } | Step::DropIndex { .. } => Bound::Build,
+        }
+    }
+
+    /// The statement as it runs on `table` (quoted, schema-qualified) in `schema`: a build names
+    /// its index (quoted), a drop the index in the schema (quoted, qualified).
+    fn render(&self, p: &Placeholders, schema: &str) -> String {
+        let index = match self {
+            Step::CreateIndex { name, .. } => quote_ident(name),
+            Step::DropIndex { name, .. } => qualified(schema, name),
+            _ => String::new(),
+        };
+        self.statement().render(p).replace("{index}", &index)
     }
 }
 
-/// The steps that take the table from its current objects to the three valid ones.
+/// `"schema"."name"`.
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// The steps that take the table from its current objects to the three valid ones. Objects
+/// with a problem (wrong definition, not enforceable, no name, partitioned) get none: the
+/// command says why instead.
 pub fn rollout_plan(constraints: &[ConstraintStatus]) -> Vec<Step> {
     let mut steps = Vec::new();
-    for c in constraints.iter().filter(|c| !c.valid) {
+    for c in constraints.iter().filter(|c| !c.valid && c.problem.is_none()) {
+        let (role, name) = (c.name, c.object.clone());
         match (c.name, c.exists) {
             (CHECK_NAME, false) => steps.extend([Step::AddCheck, Step::ValidateCheck]),
             // A NOT VALID CHECK already refuses new violations: only the old rows need a look.
             (CHECK_NAME, true) => steps.push(Step::ValidateCheck),
-            (index, false) => steps.push(Step::CreateIndex(index)),
+            (_, false) => steps.push(Step::CreateIndex { role, name }),
             // INVALID: IF NOT EXISTS would keep it, and REINDEX CONCURRENTLY cannot fix an
-            // invalid index of a failed build reliably on every version: drop and rebuild.
-            (index, true) => steps.extend([Step::DropIndex(index), Step::CreateIndex(index)]),
+            // invalid index of a failed build reliably on every version: drop and rebuild. The
+            // drop decides again when it runs (a build in progress is INVALID too).
+            (_, true) => steps.extend([Step::DropIndex { role, name: name.clone() }, Step::CreateIndex { role, name }]),
         }
     }
     steps
 }
 
-/// The steps that remove whichever of the three objects exist.
+/// The steps that remove whichever of this table's three objects exist.
 pub fn rollback_plan(constraints: &[ConstraintStatus]) -> Vec<Step> {
     constraints
         .iter()
         .filter(|c| c.exists)
-        .map(|c| if c.name == CHECK_NAME { Step::DropCheck } else { Step::DropIndex(c.name) })
+        .map(|c| {
+            if c.name == CHECK_NAME {
+                Step::DropCheck
+            } else {
+                Step::DropIndex { role: c.name, name: c.object.clone() }
+            }
+        })
         .collect()
+}
+
+/// Objects the command cannot go past before any DDL (exit 2): a wrong definition (never
+/// trusted, dropped or kept, in a rollout or a rollback), or, for a rollout, no name left for an
+/// index. The message names each object, its definition and what it should be; the hint, the
+/// statements that move it aside.
+fn refuse_before_ddl(table: &Table, rollback: bool) -> Result<()> {
+    let mut objects = Vec::new();
+    let mut statements = Vec::new();
+    for c in &table.constraints {
+        match &c.problem {
+            Some(Problem::WrongDefinition(why)) => {
+                objects.push(format!(
+                    "  {} {} on {}: wrong definition: {}\n    {why}",
+                    c.kind,
+                    c.object,
+                    table.display(),
+                    c.definition.as_deref().unwrap_or("?")
+                ));
+                if c.name == CHECK_NAME {
+                    objects.push(format!("    it should be CHECK ({CHECK_PREDICATE})"));
+                }
+                let t = table.placeholders().table;
+                if c.name == CHECK_NAME {
+                    statements.push(format!(
+                        "ALTER TABLE {t} RENAME CONSTRAINT {} TO {};  or  ALTER TABLE {t} DROP CONSTRAINT {};",
+                        quote_ident(&c.object),
+                        quote_ident(&format!("{}_old", c.object)),
+                        quote_ident(&c.object)
+                    ));
+                } else {
+                    let index = qualified(&table.schema, &c.object);
+                    statements.push(format!(
+                        "ALTER INDEX {index} RENAME TO {};  or  DROP INDEX CONCURRENTLY {index};",
+                        quote_ident(&format!("{}_old", c.object))
+                    ));
+                }
+            }
+            Some(Problem::NameTaken(why)) if !rollback => {
+                objects.push(format!("  unique index {}: no name for it: {why}", c.name));
+            }
+            _ => {}
+        }
+    }
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let mut hint = String::from(
+        "syncctl neither trusts, drops nor keeps an object it did not make: look at what uses it, then move it aside \
+         and rerun:",
+    );
+    for s in &statements {
+        hint.push_str(&format!("\n    {s}"));
+    }
+    Err(UsageError::with_hint(
+        format!(
+            "nothing was changed: objects on {} carry the rollout's names but not its definitions:\n{}",
+            table.display(),
+            objects.join("\n")
+        ),
+        hint,
+    ))
+}
+
+/// The objects the rollout leaves out because PostgreSQL cannot enforce them here, or syncctl
+/// cannot build them on a partitioned table: (role, what to say).
+fn left_out(constraints: &[ConstraintStatus]) -> Vec<(&'static str, String)> {
+    constraints
+        .iter()
+        .filter_map(|c| match &c.problem {
+            Some(Problem::NotEnforceable(why)) => {
+                Some((c.name, format!("PostgreSQL cannot enforce {}: {why}", c.name)))
+            }
+            Some(Problem::PartitionedBuild(why)) => {
+                Some((c.name, format!("syncctl cannot build {} here without blocking writers: {why}", c.name)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Says what the rollout leaves out, on stderr, and returns exit 1 (or `status` when there is
+/// nothing to say).
+fn report_left_out(table: &Table, constraints: &[ConstraintStatus], ctx: &Ctx, status: ExitStatus) -> ExitStatus {
+    let out = left_out(constraints);
+    if out.is_empty() {
+        return status;
+    }
+    let lines: Vec<String> = out.into_iter().map(|(_, s)| s).collect();
+    ctx.printer.error(
+        &format!("not every constraint can be installed on {}:\n  {}", table.display(), lines.join("\n  ")),
+        Some(
+            "what can be installed is; `syncctl validate-constraints` checks the rest of the data in CI (its \
+             duplicate scans run where no index guarantees them)",
+        ),
+    );
+    ExitStatus::Problems
+}
+
+/// An index build in progress on the table by another backend.
+#[derive(Debug, Clone)]
+struct Build {
+    pid: i32,
+    index_oid: Option<u32>,
+    index_name: Option<String>,
+    phase: String,
+}
+
+impl Build {
+    /// `pid 1234 (building uniq_task_id: waiting for old snapshots)`.
+    fn describe(&self) -> String {
+        let what = self.index_name.as_deref().unwrap_or("an index");
+        format!("pid {} (building {what}: {})", self.pid, self.phase)
+    }
+}
+
+/// The other backends' index builds on `table`, now.
+async fn builds(client: &Client, table: &Table) -> Result<Vec<Build>> {
+    let rows = client.query(BUILDS.text, &[&table.oid]).await.context("reading pg_stat_progress_create_index")?;
+    Ok(rows
+        .iter()
+        .map(|r| Build {
+            pid: r.get("pid"),
+            index_oid: r.get("index_oid"),
+            index_name: r.get("index_name"),
+            phase: r.get("phase"),
+        })
+        .collect())
 }
 
 /// How one step ended.
@@ -145,13 +381,16 @@ pub fn rollback_plan(constraints: &[ConstraintStatus]) -> Vec<Step> {
 struct StepRecord {
     status: &'static str,
     attempts: u32,
-    seconds: f64,
+    /// None for a step that did not run.
+    seconds: Option<f64>,
+    note: Option<String>,
 }
 
 /// Why the steps stopped before the end.
 enum Stop {
-    /// The lock was not obtained within the retries (exit 5).
-    Lock(anyhow::Error),
+    /// A lock, an old transaction or another session's build outlasted its bound (exit 5);
+    /// with what to do about it.
+    Lock(anyhow::Error, String),
     /// A row written since the check refuses the constraint (exit 1).
     Violation(anyhow::Error),
     /// Anything else (classified by the caller).
@@ -161,7 +400,7 @@ enum Stop {
 impl Stop {
     /// The error behind it, as one line without secrets.
     fn message(&self, ctx: &Ctx) -> String {
-        let (Stop::Lock(e) | Stop::Violation(e) | Stop::Other(e)) = self;
+        let (Stop::Lock(e, _) | Stop::Violation(e) | Stop::Other(e)) = self;
         crate::redact(&error::classify(e).message, &ctx.global)
     }
 }
@@ -170,49 +409,97 @@ impl Stop {
 pub async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.print_sql {
         // No connection: the script decides everything on the server when it runs.
-        let text = script::render(&ctx.global.table, ctx.global.lock_timeout)?;
+        let text = script::render(&ctx.global.table, ctx.global.lock_timeout, args.build_wait)?;
         ctx.printer.data(&text)?;
         return Ok(ExitStatus::Success);
     }
     let mut client = db::connect(&ctx.global, "add-constraints").await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
+    refuse_before_ddl(&table, args.rollback)?;
+    let in_progress = builds(&client, &table).await?;
+    for b in &in_progress {
+        ctx.printer.note(&format!(
+            "another session is building an index on {}: {}; syncctl waits for it (at most --build-wait) before \
+             its own index steps, and drops nothing that is being built",
+            table.display(),
+            b.describe()
+        ));
+    }
     if args.rollback {
         let plan = rollback_plan(&table.constraints);
         if !args.dry_run && !plan.is_empty() && !confirmed(&args, &table)? {
             ctx.printer.note("nothing changed");
             return Ok(ExitStatus::Problems);
         }
-        return apply(&client, &table, plan, &args, ctx, None).await;
+        return apply(&client, &table, plan, &args, ctx, DataCheck::default(), &in_progress).await;
     }
 
     let plan = rollout_plan(&table.constraints);
+    for c in table.constraints.iter().filter(|c| !c.exists && c.problem.is_none()) {
+        if let Some(note) = &c.note {
+            ctx.printer.note(&format!("{}: {note}", c.name));
+        }
+    }
     if plan.is_empty() {
-        return apply(&client, &table, plan, &args, ctx, None).await;
+        return apply(&client, &table, plan, &args, ctx, DataCheck::default(), &in_progress).await;
     }
     let mut report = validate::check(&mut client, ctx, SAMPLE_LIMIT, false).await?;
+    let mut repaired = None;
     if !report.data_ok() {
         if !args.repair {
-            return refuse(&report, &args, ctx);
+            return refuse(&report, &args, ctx, None);
         }
         ctx.printer.note("the data would not accept the constraints: running `repair --all` first");
-        let status = repair::run(repair_args(&args)?, ctx).await?;
+        // Under --json repair's document goes inside this command's one document.
+        let (status, doc) = repair::run_embedded(repair_args(&args)?, ctx).await?;
+        repaired = doc;
         if status != ExitStatus::Success {
+            if args.json {
+                let doc = json!({"ok": false, "table": table.display(), "refused": false});
+                ctx.printer.data(&document(doc, repaired.as_ref()))?;
+            }
             return Ok(status);
         }
         if !args.dry_run {
             report = validate::check(&mut client, ctx, SAMPLE_LIMIT, false).await?;
             if !report.data_ok() {
-                return refuse(&report, &args, ctx);
+                return refuse(&report, &args, ctx, repaired.as_ref());
             }
         }
     }
-    if table.key == [String::from("user_id")] && plan.contains(&Step::CreateIndex(RUNNING_INDEX)) {
+    if table.one_row_per_user && plan.iter().any(|s| matches!(s, Step::CreateIndex { role: RUNNING_INDEX, .. })) {
         ctx.printer.note(&format!(
-            "user_id is the primary key, so {RUNNING_INDEX} is redundant; it is built all the same \
+            "user_id is unique (one row per user), so {RUNNING_INDEX} is redundant; it is built all the same \
              (small: running rows only), so the guarantee does not depend on the key"
         ));
     }
-    apply(&client, &table, plan, &args, ctx, Some(&report)).await
+    apply(
+        &client,
+        &table,
+        plan,
+        &args,
+        ctx,
+        DataCheck { report: Some(&report), repaired: repaired.as_ref() },
+        &in_progress,
+    )
+    .await
+}
+
+/// What the rollout found of the data before its steps: the validation, and repair's JSON
+/// document when `--repair` ran it.
+#[derive(Default, Clone, Copy)]
+struct DataCheck<'a> {
+    report: Option<&'a validate::Report>,
+    repaired: Option<&'a Value>,
+}
+
+/// One JSON document for stdout: `doc`, with repair's own document under `"repair"` when
+/// `--repair` ran it.
+fn document(mut doc: Value, repaired: Option<&Value>) -> String {
+    if let (Some(fields), Some(repaired)) = (doc.as_object_mut(), repaired) {
+        fields.insert("repair".into(), repaired.clone());
+    }
+    format!("{doc:#}\n")
 }
 
 /// `repair --all` with this command's `--yes` and `--dry-run`, built through repair's own
@@ -233,10 +520,15 @@ fn repair_args(args: &AddConstraintsArgs) -> Result<RepairArgs> {
 }
 
 /// Refuses dirty data: the validation report on stdout, exit 1, nothing changed.
-fn refuse(report: &validate::Report, args: &AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
+fn refuse(
+    report: &validate::Report,
+    args: &AddConstraintsArgs,
+    ctx: &Ctx,
+    repaired: Option<&Value>,
+) -> Result<ExitStatus> {
     let text = if args.json {
         let doc = json!({"ok": false, "table": report.table, "refused": true, "validation": validate::to_json(report)});
-        format!("{doc:#}\n")
+        document(doc, repaired)
     } else {
         validate::render_table(report, ctx)
     };
@@ -273,39 +565,45 @@ async fn apply(
     plan: Vec<Step>,
     args: &AddConstraintsArgs,
     ctx: &Ctx,
-    validation: Option<&validate::Report>,
+    data: DataCheck<'_>,
+    in_progress: &[Build],
 ) -> Result<ExitStatus> {
+    let bounds = Bounds::of(args, ctx);
     if args.dry_run {
-        let text = if args.json { dry_run_json(table, &plan) } else { dry_run_sql(table, &plan, args, ctx) };
+        let text = if args.json {
+            document(dry_run_json(table, &plan, &bounds, in_progress), data.repaired)
+        } else {
+            dry_run_sql(table, &plan, args, &bounds, in_progress)
+        };
         ctx.printer.data(&text)?;
-        return Ok(ExitStatus::Success);
+        if args.rollback {
+            return Ok(ExitStatus::Success);
+        }
+        return Ok(report_left_out(table, &table.constraints, ctx, ExitStatus::Success));
     }
     let started = Instant::now();
     let mut records = Vec::new();
-    let stop = if plan.is_empty() { None } else { run_steps(client, table, &plan, args, ctx, &mut records).await };
+    let stop =
+        if plan.is_empty() { None } else { run_steps(client, table, &plan, args, &bounds, ctx, &mut records).await };
     // The state after the run, from the catalog, whatever happened.
     let after = Table::introspect(client, &ctx.global.table).await.map(|t| t.constraints).unwrap_or_else(|e| {
         ctx.printer.warn(&format!("cannot read the constraints back: {e:#}"));
         table.constraints.clone()
     });
-    let summary = Summary { table, plan: &plan, records: &records, after: &after, rollback: args.rollback };
+    let summary =
+        Summary { table, plan: &plan, records: &records, after: &after, rollback: args.rollback, bounds: &bounds };
     let message = stop.as_ref().map(|s| s.message(ctx));
     let text = if args.json {
-        summary.json(message.as_deref(), validation, started.elapsed())
+        document(summary.json(message.as_deref(), data.report, started.elapsed()), data.repaired)
     } else {
         summary.human(ctx, started.elapsed())
     };
     ctx.printer.data(&text)?;
     match stop {
-        None => Ok(ExitStatus::Success),
-        Some(Stop::Lock(_)) => {
-            ctx.printer.error(
-                message.as_deref().unwrap_or_default(),
-                Some(
-                    "another session holds a conflicting lock (see pg_locks / pg_stat_activity); the table is \
-                     usable as it is: rerun later, or with a longer --lock-timeout or more --retries",
-                ),
-            );
+        None if args.rollback => Ok(ExitStatus::Success),
+        None => Ok(report_left_out(table, &after, ctx, ExitStatus::Success)),
+        Some(Stop::Lock(_, hint)) => {
+            ctx.printer.error(message.as_deref().unwrap_or_default(), Some(&hint));
             Ok(ExitStatus::LockTimeout)
         }
         Some(Stop::Violation(_)) => {
@@ -322,122 +620,304 @@ async fn apply(
     }
 }
 
-/// Runs the steps in order, each with its retries; stops at the first step that fails.
+/// How a step that ran to its end ended.
+enum Done {
+    /// It ran its statement.
+    Ran,
+    /// It found nothing to do when the moment came (why).
+    Skipped(String),
+}
+
+/// Runs the steps in order, each under its bound; stops at the first step that fails.
 async fn run_steps(
     client: &Client,
     table: &Table,
     plan: &[Step],
     args: &AddConstraintsArgs,
+    bounds: &Bounds,
     ctx: &Ctx,
     records: &mut Vec<StepRecord>,
 ) -> Option<Stop> {
-    if !args.rollback
-        && let Err(e) = client.batch_execute(STATEMENT_TIMEOUT_LIFT.text).await
-    {
-        return Some(Stop::Other(anyhow::Error::new(e).context("lifting statement_timeout for the build")));
+    if let Err(e) = client.batch_execute(STATEMENT_TIMEOUT_LIFT.text).await {
+        return Some(Stop::Other(anyhow::Error::new(e).context("lifting statement_timeout for the rollout")));
     }
-    let p = table.placeholders();
-    for (n, &step) in plan.iter().enumerate() {
-        ctx.printer.note(&format!("[{}/{}] {} ({}) …", n + 1, plan.len(), step.label(), step.lock()));
+    for (n, step) in plan.iter().enumerate() {
+        let bound = step.bound();
+        ctx.printer.note(&format!(
+            "[{}/{}] {} ({}; waits at most {}) …",
+            n + 1,
+            plan.len(),
+            step.label(),
+            step.lock(),
+            bounds.describe(bound)
+        ));
         let started = Instant::now();
-        let (attempts, result) = with_retries(client, table, &p, step, args, ctx).await;
+        let (attempts, result) = with_retries(client, table, step, args, bounds, ctx).await;
         let seconds = started.elapsed().as_secs_f64();
-        let status = if result.is_ok() { "done" } else { "failed" };
-        records.push(StepRecord { status, attempts, seconds });
+        let prefix = format!("[{}/{}] {}", n + 1, plan.len(), step.label());
         match result {
-            Ok(()) => ctx.printer.note(&format!("[{}/{}] {} done in {seconds:.3}s", n + 1, plan.len(), step.label())),
-            Err(e) => {
-                ctx.printer.note(&format!(
-                    "[{}/{}] {} failed after {seconds:.3}s ({attempts} attempts)",
-                    n + 1,
-                    plan.len(),
-                    step.label()
-                ));
-                let code = sqlstate(&e);
-                let e = e.context(format!("{} on {}", step.label(), table.display()));
-                return Some(match code {
-                    Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => Stop::Lock(
-                        e.context(format!("lock not obtained within --lock-timeout after {attempts} attempts")),
-                    ),
-                    Some(c) if c == SqlState::CHECK_VIOLATION || c == SqlState::UNIQUE_VIOLATION => Stop::Violation(e),
-                    _ => Stop::Other(e),
-                });
+            Ok(Done::Ran) => {
+                records.push(StepRecord { status: "done", attempts, seconds: Some(seconds), note: None });
+                ctx.printer.note(&format!("{prefix} done in {seconds:.3}s"));
+            }
+            Ok(Done::Skipped(why)) => {
+                ctx.printer.note(&format!("{prefix} skipped: {why}"));
+                records.push(StepRecord { status: "skipped", attempts, seconds: Some(seconds), note: Some(why) });
+            }
+            Err(stop) => {
+                records.push(StepRecord { status: "failed", attempts, seconds: Some(seconds), note: None });
+                let plural = if attempts == 1 { "" } else { "s" };
+                ctx.printer.note(&format!("{prefix} failed after {seconds:.3}s ({attempts} attempt{plural})"));
+                return Some(stop);
             }
         }
     }
     None
 }
 
-/// Runs one step, retrying with exponential backoff and jitter while its lock is not obtained
-/// (SQLSTATE 55P03, never the message). Returns the attempts made and the last outcome.
+/// Runs one step under its bound, retrying a [`Bound::Lock`] step with exponential backoff and
+/// jitter while its lock is not obtained (SQLSTATE 55P03, never the message). Returns the
+/// attempts made and the outcome.
 async fn with_retries(
     client: &Client,
     table: &Table,
-    p: &Placeholders,
-    step: Step,
+    step: &Step,
     args: &AddConstraintsArgs,
+    bounds: &Bounds,
     ctx: &Ctx,
-) -> (u32, Result<()>) {
+) -> (u32, Result<Done, Stop>) {
+    let bound = step.bound();
+    let attempts = bounds.attempts(bound);
     let mut attempt = 1;
     loop {
-        let result = attempt_step(client, table, p, step, attempt > 1).await;
+        let result = attempt_step(client, table, step, args.rollback, bounds, ctx).await;
         match result {
-            Err(e) if sqlstate(&e) == Some(SqlState::LOCK_NOT_AVAILABLE) && attempt < args.retries => {
+            Err(StepError::Sql(e)) if sqlstate(&e) == Some(SqlState::LOCK_NOT_AVAILABLE) && attempt < attempts => {
                 let pause = backoff(args.retry_delay, attempt);
                 ctx.printer.note(&format!(
-                    "      lock not available within --lock-timeout (attempt {attempt}/{}); retrying in {:.1}s",
-                    args.retries,
+                    "      lock not available within --lock-timeout (attempt {attempt}/{attempts}); retrying in {:.1}s",
                     pause.as_secs_f64()
                 ));
                 tokio::time::sleep(pause).await;
                 attempt += 1;
             }
-            Err(e) => {
-                if let Step::CreateIndex(name) = step {
-                    // Leave no half-built index behind when giving up (best effort: the same
-                    // lock may stop the drop too; a rerun drops and rebuilds it then).
-                    if let Err(drop) = drop_if_invalid(client, table, p, name).await {
+            Err(StepError::Sql(e)) => {
+                if let Step::CreateIndex { role, .. } = step {
+                    // Leave no half-built index behind when giving up (best effort, under the
+                    // short lock timeout: the same wait may stop the drop too, and a rerun drops
+                    // and rebuilds it then).
+                    if let Err(drop) = drop_if_invalid(client, table, role, bounds).await {
                         let why = error::classify(&drop).message;
-                        ctx.printer.warn(&format!("{name} is left INVALID ({why}); rerun to drop and rebuild it"));
+                        ctx.printer.warn(&format!("{role} is left INVALID ({why}); rerun to drop and rebuild it"));
                     }
                 }
-                return (attempt, Err(e));
+                return (attempt, Err(classify_failure(e, step, table, attempt, bounds)));
             }
-            Ok(()) => return (attempt, Ok(())),
+            Err(StepError::Stop(stop)) => return (attempt, Err(stop)),
+            Ok(done) => return (attempt, Ok(done)),
         }
     }
 }
 
-/// One attempt of a step. An index build first drops an INVALID index left by the previous
-/// attempt (IF NOT EXISTS would keep it), and afterwards makes sure the index is valid.
-async fn attempt_step(client: &Client, table: &Table, p: &Placeholders, step: Step, retry: bool) -> Result<()> {
-    let Step::CreateIndex(name) = step else {
-        client.batch_execute(&step.render(p, &qualified_index(table, step.object()))).await?;
-        return Ok(());
+/// Why one attempt of a step failed.
+enum StepError {
+    /// A statement failed: retried or classified by its SQLSTATE.
+    Sql(anyhow::Error),
+    /// The step decided to stop (another session's build outlasted the bound; a wrong
+    /// definition appeared).
+    Stop(Stop),
+}
+
+impl From<anyhow::Error> for StepError {
+    fn from(e: anyhow::Error) -> StepError {
+        StepError::Sql(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for StepError {
+    fn from(e: tokio_postgres::Error) -> StepError {
+        StepError::Sql(e.into())
+    }
+}
+
+/// The stop of a step whose statement failed with `e`.
+fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32, bounds: &Bounds) -> Stop {
+    let code = sqlstate(&e);
+    let e = e.context(format!("{} on {}", step.label(), table.display()));
+    match code {
+        Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => match step.bound() {
+            Bound::Lock => Stop::Lock(
+                e.context(format!("lock not obtained within --lock-timeout after {attempts} attempts")),
+                "another session holds a conflicting lock (see pg_locks / pg_stat_activity); the table is usable as \
+                 it is: rerun later, or with a longer --lock-timeout or more --retries"
+                    .into(),
+            ),
+            Bound::Build => Stop::Lock(
+                e.context(format!("still waiting after --build-wait {}", human(bounds.build_wait))),
+                "a transaction older than the step holds it up (pg_stat_activity: an old xact_start, often 'idle in \
+                 transaction'); no writer was blocked meanwhile: end that transaction, or rerun with a longer \
+                 --build-wait"
+                    .into(),
+            ),
+        },
+        Some(c) if c == SqlState::CHECK_VIOLATION || c == SqlState::UNIQUE_VIOLATION => Stop::Violation(e),
+        _ => Stop::Other(e),
+    }
+}
+
+/// Sets the session's lock_timeout to the step's bound (a bound parameter, not a spliced value).
+async fn set_lock_timeout(client: &Client, timeout: Duration) -> Result<()> {
+    client.query_one(LOCK_TIMEOUT_SET.text, &[&millis(timeout)]).await.context("setting lock_timeout")?;
+    Ok(())
+}
+
+/// One attempt of a step. An index step first waits for other sessions' builds on the table and
+/// then decides from the catalog as it is at that moment: an index that became valid is left
+/// alone, an INVALID one is dropped only now that no backend builds it, and a build makes sure
+/// the index it made is this table's and valid.
+async fn attempt_step(
+    client: &Client,
+    table: &Table,
+    step: &Step,
+    rollback: bool,
+    bounds: &Bounds,
+    ctx: &Ctx,
+) -> Result<Done, StepError> {
+    let p = table.placeholders();
+    set_lock_timeout(client, bounds.timeout(step.bound())).await?;
+    // Every step waits for other sessions' builds on the table in the client rather than on a
+    // lock: queued behind a build, a step would hold its own snapshot while the build waits for
+    // old snapshots (deadlock detected), and an ACCESS EXCLUSIVE request would hold every
+    // writer up for its lock timeout, again and again.
+    let waited = wait_for_builds(client, table, bounds, ctx).await?;
+    let role = match step {
+        Step::AddCheck | Step::ValidateCheck | Step::DropCheck => {
+            client.batch_execute(&step.render(&p, &table.schema)).await?;
+            return Ok(Done::Ran);
+        }
+        Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => *role,
     };
-    if retry {
-        drop_if_invalid(client, table, p, name).await?;
-    }
-    client.batch_execute(&step.render(p, "")).await?;
     let now = Table::introspect(client, &p.table).await?;
-    if !now.holds(name) {
-        anyhow::bail!("{name} exists but is not a valid unique index after the build; drop it, then rerun");
+    let Some(status) = now.constraint(role).cloned() else {
+        return Err(StepError::Sql(anyhow::anyhow!("{role} is not one of the rollout's objects")));
+    };
+    if let Err(e) = refuse_before_ddl(&now, rollback) {
+        return Err(StepError::Stop(Stop::Other(e)));
     }
+    let by_other = if waited.is_empty() {
+        String::new()
+    } else {
+        format!(" (after {} finished)", waited.iter().map(|p| format!("pid {p}")).collect::<Vec<_>>().join(", "))
+    };
+    match step {
+        Step::DropIndex { .. } if !status.exists => Ok(Done::Skipped(format!("{role} no longer exists{by_other}"))),
+        Step::DropIndex { .. } if status.valid && !rollback => {
+            Ok(Done::Skipped(format!("{} is valid now{by_other}: it is kept", status.object)))
+        }
+        Step::DropIndex { .. } => {
+            drop_index(client, &now, &status.object).await?;
+            Ok(Done::Ran)
+        }
+        _ if status.valid => Ok(Done::Skipped(format!("{} is valid already{by_other}", status.object))),
+        _ => {
+            if status.exists {
+                // INVALID and no backend building it (we just waited): what a failed build left.
+                drop_index(client, &now, &status.object).await?;
+            }
+            let create = Step::CreateIndex { role, name: status.object.clone() };
+            client.batch_execute(&create.render(&p, &now.schema)).await?;
+            let after = Table::introspect(client, &p.table).await?;
+            match after.constraint(role) {
+                Some(c) if c.valid => Ok(Done::Ran),
+                Some(c) if !c.exists => Err(StepError::Stop(Stop::Other(UsageError::with_hint(
+                    format!(
+                        "{} was not built on {}: {}",
+                        status.object,
+                        now.display(),
+                        c.note.as_deref().unwrap_or("another relation took the name during the build")
+                    ),
+                    "rerun: the index is then built under the table's own name",
+                )))),
+                Some(c) => Err(StepError::Sql(anyhow::anyhow!(
+                    "{} is {} after the build ({}); rerun to drop and rebuild it",
+                    c.object,
+                    c.describe(),
+                    c.definition.as_deref().unwrap_or("?")
+                ))),
+                None => Err(StepError::Sql(anyhow::anyhow!("{role} is not one of the rollout's objects"))),
+            }
+        }
+    }
+}
+
+/// `DROP INDEX CONCURRENTLY` of this table's index `name`.
+async fn drop_index(client: &Client, table: &Table, name: &str) -> Result<()> {
+    let drop = Step::DropIndex { role: RUNNING_INDEX, name: name.to_string() };
+    client.batch_execute(&drop.render(&table.placeholders(), &table.schema)).await?;
     Ok(())
 }
 
-/// Drops `name` (concurrently) if it exists and is not valid.
-async fn drop_if_invalid(client: &Client, table: &Table, p: &Placeholders, name: &'static str) -> Result<()> {
-    let now = Table::introspect(client, &p.table).await?;
-    if now.constraints.iter().any(|c| c.name == name && c.exists && !c.valid) {
-        client.batch_execute(&Step::DropIndex(name).render(p, &qualified_index(table, name))).await?;
+/// Waits while other backends build an index on the table, polling with backoff, at most
+/// `--build-wait`; returns their pids. Queuing behind such a build instead would be worse: a
+/// drop or a second build waits for its lock while the build waits for the waiter's snapshot
+/// (deadlock detected), and a drop queued behind a build runs once the build made the index
+/// valid.
+async fn wait_for_builds(client: &Client, table: &Table, bounds: &Bounds, ctx: &Ctx) -> Result<Vec<i32>, StepError> {
+    let deadline = Instant::now() + bounds.build_wait;
+    let mut pause = Duration::from_millis(100);
+    let mut seen: Vec<i32> = Vec::new();
+    loop {
+        let now = builds(client, table).await?;
+        if now.is_empty() {
+            return Ok(seen);
+        }
+        for b in &now {
+            if seen.contains(&b.pid) {
+                continue;
+            }
+            ctx.printer.note(&format!(
+                "      waiting for {}: another session is building an index on {}; syncctl neither drops it nor \
+                 builds beside it (at most --build-wait {})",
+                b.describe(),
+                table.display(),
+                human(bounds.build_wait)
+            ));
+            seen.push(b.pid);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            let who: Vec<String> = now.iter().map(Build::describe).collect();
+            return Err(StepError::Stop(Stop::Lock(
+                anyhow::anyhow!(
+                    "another session is still building an index on {} after --build-wait {}: {}",
+                    table.display(),
+                    human(bounds.build_wait),
+                    who.join(", ")
+                ),
+                format!(
+                    "nothing was dropped; let it finish (pg_stat_progress_create_index shows its phase), then rerun; \
+                     or stop it (SELECT pg_cancel_backend({})) and rerun, which drops its INVALID leftover and \
+                     rebuilds",
+                    now[0].pid
+                ),
+            )));
+        }
+        tokio::time::sleep(pause.min(left)).await;
+        pause = (pause * 2).min(MAX_BUILD_POLL);
     }
-    Ok(())
 }
 
-/// The index `name` in the table's schema, quoted.
-fn qualified_index(table: &Table, name: &str) -> String {
-    format!("{}.{}", quote_ident(&table.schema), quote_ident(name))
+/// Drops this table's index of `role` (concurrently, under the short lock timeout) if it exists
+/// and is not valid and no backend is building it.
+async fn drop_if_invalid(client: &Client, table: &Table, role: &str, bounds: &Bounds) -> Result<()> {
+    set_lock_timeout(client, bounds.lock_timeout).await?;
+    let now = Table::introspect(client, &table.placeholders().table).await?;
+    let Some(c) = now.constraint(role) else { return Ok(()) };
+    let building = builds(client, &now).await?.iter().any(|b| b.index_oid.is_none() || b.index_oid == c.oid);
+    if c.exists && !c.valid && c.problem.is_none() && !building {
+        drop_index(client, &now, &c.object).await?;
+    }
+    Ok(())
 }
 
 /// The SQLSTATE of the PostgreSQL error in `err`'s chain.
@@ -454,50 +934,101 @@ pub fn backoff(first: Duration, attempt: u32) -> Duration {
     base.mul_f64(jitter)
 }
 
-/// `--dry-run`: the statements the current state needs, as SQL with their comments.
-fn dry_run_sql(table: &Table, plan: &[Step], args: &AddConstraintsArgs, ctx: &Ctx) -> String {
-    if plan.is_empty() {
-        return format!("-- nothing to do on {}: {}\n", table.display(), describe(&table.constraints));
-    }
-    let p = table.placeholders();
+/// `--dry-run`: the statements the current state needs, as SQL with their comments, each step
+/// after the lock_timeout it would run with.
+fn dry_run_sql(table: &Table, plan: &[Step], args: &AddConstraintsArgs, bounds: &Bounds, builds: &[Build]) -> String {
     let mut out = format!(
-        "-- syncctl add-constraints{} --dry-run on {}: {}\n-- session: lock_timeout = {}ms (--lock-timeout); each \
-         step is retried up to {} times when its lock is not obtained; nothing below has run.\n",
+        "-- syncctl add-constraints{} --dry-run on {}: {}\n",
         if args.rollback { " --rollback" } else { "" },
         table.display(),
         describe(&table.constraints),
-        ctx.global.lock_timeout.as_millis(),
-        args.retries,
     );
-    if !args.rollback {
-        out.push_str(&format!("\n{};\n", STATEMENT_TIMEOUT_LIFT.text.trim_end()));
+    for c in &table.constraints {
+        if let Some(note) = c.note.as_ref().filter(|_| c.problem.is_none()) {
+            out.push_str(&format!("-- {}: {note}\n", c.name));
+        }
+        if let Some(Problem::NotEnforceable(why) | Problem::PartitionedBuild(why)) = &c.problem {
+            out.push_str(&format!("-- {}: {}: {why}; no step for it\n", c.name, c.describe()));
+        }
     }
+    for b in builds {
+        out.push_str(&format!(
+            "-- {} is in progress: the index steps wait for it first (at most {}), and drop nothing it builds\n",
+            b.describe(),
+            bounds.describe(Bound::Build)
+        ));
+    }
+    if plan.is_empty() {
+        out.push_str(&format!("-- nothing to do on {}\n", table.display()));
+        return out;
+    }
+    out.push_str(&format!(
+        "-- nothing below has run. The ACCESS EXCLUSIVE steps wait at most --lock-timeout ({}) for their lock and \
+         are retried up to {} times; the others block no writer and wait at most --build-wait ({}).\n",
+        human(bounds.lock_timeout),
+        bounds.retries,
+        human(bounds.build_wait),
+    ));
+    let p = table.placeholders();
+    out.push_str(&format!("\n{};\n", STATEMENT_TIMEOUT_LIFT.text.trim_end()));
+    let mut current = None;
     for step in plan {
-        let index = qualified_index(table, step.object());
-        out.push_str(&format!("\n{};\n", step.render(&p, &index).trim_end()));
+        let bound = step.bound();
+        if current != Some(bound) {
+            out.push_str(&format!("\n{};\n", lock_timeout_sql(bound, bounds).trim_end()));
+            current = Some(bound);
+        }
+        out.push_str(&format!("\n{};\n", step.render(&p, &table.schema).trim_end()));
     }
     out
 }
 
+/// The `SET lock_timeout` of a bound, with its comment, as the script and `--dry-run` show it.
+pub fn lock_timeout_sql(bound: Bound, bounds: &Bounds) -> String {
+    match bound {
+        Bound::Lock => SCRIPT_LOCK_WAIT.text.replace("{lock_timeout}", &millis(bounds.lock_timeout)),
+        Bound::Build => SCRIPT_BUILD_WAIT.text.replace("{build_wait}", &millis(bounds.build_wait)),
+    }
+}
+
+/// A step's bound as JSON: `{"flag": "--lock-timeout", "seconds": 2.0, "attempts": 5}`.
+fn bound_json(step: &Step, bounds: &Bounds) -> Value {
+    let bound = step.bound();
+    let flag = match bound {
+        Bound::Lock => "--lock-timeout",
+        Bound::Build => "--build-wait",
+    };
+    json!({"flag": flag, "seconds": bounds.timeout(bound).as_secs_f64(), "attempts": bounds.attempts(bound)})
+}
+
 /// `--dry-run --json`: the planned steps with their statements.
-fn dry_run_json(table: &Table, plan: &[Step]) -> String {
+fn dry_run_json(table: &Table, plan: &[Step], bounds: &Bounds, builds: &[Build]) -> Value {
     let p = table.placeholders();
     let steps: Vec<Value> = plan
         .iter()
         .map(|step| {
-            let index = qualified_index(table, step.object());
             json!({"step": step.label(), "object": step.object(), "lock": step.lock(), "status": "planned",
-                   "statement": step.render(&p, &index)})
+                   "bound": bound_json(step, bounds), "statement": step.render(&p, &table.schema)})
         })
         .collect();
-    let doc = json!({"ok": true, "dry_run": true, "table": table.display(), "steps": steps,
-                     "constraints": table.constraints});
-    format!("{doc:#}\n")
+    let in_progress: Vec<Value> =
+        builds.iter().map(|b| json!({"pid": b.pid, "index": b.index_name, "phase": b.phase})).collect();
+    let doc = json!({"ok": left_out(&table.constraints).is_empty(), "dry_run": true, "table": table.display(),
+                     "steps": steps, "builds_in_progress": in_progress, "constraints": table.constraints});
+    doc
 }
 
 /// `chk_sync_state_consistency missing, uniq_user_running_sync valid, …`.
 fn describe(constraints: &[ConstraintStatus]) -> String {
-    constraints.iter().map(|c| format!("{} {}", c.name, c.describe())).collect::<Vec<_>>().join(", ")
+    constraints
+        .iter()
+        .map(|c| {
+            let named = c.object != c.name && (c.exists || c.problem.is_none());
+            let object = if named { format!(" (as {})", c.object) } else { String::new() };
+            format!("{}{object} {}", c.name, c.describe())
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What the run did and where the objects stand.
@@ -507,18 +1038,17 @@ struct Summary<'a> {
     records: &'a [StepRecord],
     after: &'a [ConstraintStatus],
     rollback: bool,
+    bounds: &'a Bounds,
 }
 
 impl Summary<'_> {
     /// Each planned step with how it ended (`not run` after a failure).
-    fn rows(&self) -> Vec<(Step, &'static str, u32, Option<f64>)> {
+    fn rows(&self) -> Vec<(&Step, StepRecord)> {
+        let not_run = StepRecord { status: "not run", attempts: 0, seconds: None, note: None };
         self.plan
             .iter()
             .enumerate()
-            .map(|(i, &step)| match self.records.get(i) {
-                Some(r) => (step, r.status, r.attempts, Some(r.seconds)),
-                None => (step, "not run", 0, None),
-            })
+            .map(|(i, step)| (step, self.records.get(i).cloned().unwrap_or_else(|| not_run.clone())))
             .collect()
     }
 
@@ -526,42 +1056,62 @@ impl Summary<'_> {
         if self.rollback { self.after.iter().all(|c| !c.exists) } else { self.after.iter().all(|c| c.valid) }
     }
 
+    /// Everything that can be installed is (what PostgreSQL cannot enforce aside).
+    fn done_but_left_out(&self) -> bool {
+        !self.rollback
+            && self.after.iter().all(|c| {
+                c.valid || matches!(c.problem, Some(Problem::NotEnforceable(_) | Problem::PartitionedBuild(_)))
+            })
+    }
+
     fn human(&self, ctx: &Ctx, elapsed: Duration) -> String {
         let mut out = String::new();
         if self.plan.is_empty() {
-            let what = if self.rollback { "none of the three objects exists" } else { "the three objects are valid" };
+            let what = if self.rollback {
+                "none of the three objects exists"
+            } else if self.done() {
+                "the three objects are valid"
+            } else {
+                "what can be installed is installed"
+            };
             out.push_str(&format!("nothing to do: {what} on {}\n", self.table.display()));
         } else {
-            let mut t = output::table(&["step", "result", "attempts", "time"]);
-            for (step, status, attempts, seconds) in self.rows() {
+            let mut t = output::table(&["step", "result", "attempts", "time", "waits at most"]);
+            for (step, r) in self.rows() {
+                let result = r.note.as_ref().map_or_else(|| r.status.to_string(), |n| format!("{}: {n}", r.status));
                 t.add_row(vec![
                     step.label(),
-                    status.to_string(),
-                    attempts.to_string(),
-                    seconds.map_or_else(String::new, |s| format!("{s:.3}s")),
+                    result,
+                    r.attempts.to_string(),
+                    r.seconds.map_or_else(String::new, |s| format!("{s:.3}s")),
+                    self.bounds.describe(step.bound()),
                 ]);
             }
             out.push_str(&format!("{t}\n"));
         }
         for c in self.after {
-            out.push_str(&format!("{} {}: {}\n", c.kind, c.name, c.describe()));
+            out.push_str(&format!("{}\n", c.summary()));
         }
         let verdict = match (self.done(), self.rollback) {
             (true, false) => ctx.printer.paint(style::GOOD, "the three constraints are installed and valid"),
             (true, true) => ctx.printer.paint(style::GOOD, "the three constraints are removed"),
+            (false, false) if self.done_but_left_out() => ctx
+                .printer
+                .paint(style::WARN, "installed what can be installed on this table; the rest cannot be (see above)"),
             (false, _) => ctx.printer.paint(style::BAD, "stopped before the end: rerun to continue"),
         };
         out.push_str(&format!("{verdict} ({}, {:.3}s)\n", self.table.display(), elapsed.as_secs_f64()));
         out
     }
 
-    fn json(&self, error: Option<&str>, validation: Option<&validate::Report>, elapsed: Duration) -> String {
+    fn json(&self, error: Option<&str>, validation: Option<&validate::Report>, elapsed: Duration) -> Value {
         let steps: Vec<Value> = self
             .rows()
             .into_iter()
-            .map(|(step, status, attempts, seconds)| {
-                json!({"step": step.label(), "object": step.object(), "lock": step.lock(), "status": status,
-                       "attempts": attempts, "seconds": seconds})
+            .map(|(step, r)| {
+                json!({"step": step.label(), "object": step.object(), "lock": step.lock(), "status": r.status,
+                       "note": r.note, "attempts": r.attempts, "seconds": r.seconds,
+                       "bound": bound_json(step, self.bounds)})
             })
             .collect();
         let doc = json!({
@@ -574,7 +1124,7 @@ impl Summary<'_> {
             "seconds": elapsed.as_secs_f64(),
             "error": error,
         });
-        format!("{doc:#}\n")
+        doc
     }
 }
 
@@ -585,7 +1135,25 @@ mod tests {
 
     fn status(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
         let kind = if name == CHECK_NAME { "check" } else { "unique index" };
-        ConstraintStatus { name, kind, exists, valid, definition: None }
+        ConstraintStatus {
+            name,
+            kind,
+            object: name.to_string(),
+            oid: None,
+            exists,
+            valid,
+            definition: None,
+            problem: None,
+            note: None,
+        }
+    }
+
+    fn create(role: &'static str) -> Step {
+        Step::CreateIndex { role, name: role.to_string() }
+    }
+
+    fn drop(role: &'static str) -> Step {
+        Step::DropIndex { role, name: role.to_string() }
     }
 
     #[test]
@@ -594,23 +1162,44 @@ mod tests {
             [status(CHECK_NAME, false, false), status(RUNNING_INDEX, false, false), status(TASK_INDEX, false, false)];
         assert_eq!(
             rollout_plan(&none),
-            vec![Step::AddCheck, Step::ValidateCheck, Step::CreateIndex(RUNNING_INDEX), Step::CreateIndex(TASK_INDEX)]
+            vec![Step::AddCheck, Step::ValidateCheck, create(RUNNING_INDEX), create(TASK_INDEX)]
         );
         assert!(rollback_plan(&none).is_empty());
 
         let half =
             [status(CHECK_NAME, true, false), status(RUNNING_INDEX, true, true), status(TASK_INDEX, true, false)];
-        assert_eq!(
-            rollout_plan(&half),
-            vec![Step::ValidateCheck, Step::DropIndex(TASK_INDEX), Step::CreateIndex(TASK_INDEX)]
-        );
-        assert_eq!(
-            rollback_plan(&half),
-            vec![Step::DropCheck, Step::DropIndex(RUNNING_INDEX), Step::DropIndex(TASK_INDEX)]
-        );
+        assert_eq!(rollout_plan(&half), vec![Step::ValidateCheck, drop(TASK_INDEX), create(TASK_INDEX)]);
+        assert_eq!(rollback_plan(&half), vec![Step::DropCheck, drop(RUNNING_INDEX), drop(TASK_INDEX)]);
 
         let all = [status(CHECK_NAME, true, true), status(RUNNING_INDEX, true, true), status(TASK_INDEX, true, true)];
         assert!(rollout_plan(&all).is_empty());
+    }
+
+    #[test]
+    fn objects_with_a_problem_get_no_step_and_a_wrong_one_stops_everything() {
+        let mut wrong = status(RUNNING_INDEX, true, false);
+        wrong.problem = Some(Problem::WrongDefinition("it has key (user_id, task_id)".into()));
+        let mut out = status(TASK_INDEX, false, false);
+        out.problem = Some(Problem::NotEnforceable("partitioned by LIST (sync_type)".into()));
+        let mut own = status(TASK_INDEX, false, false);
+        own.object = "t_uniq_task_id".into();
+        assert_eq!(rollout_plan(&[wrong.clone(), out.clone()]), vec![]);
+        assert_eq!(rollout_plan(&[own]), vec![Step::CreateIndex { role: TASK_INDEX, name: "t_uniq_task_id".into() }]);
+        assert_eq!(left_out(&[wrong, out]).len(), 1);
+    }
+
+    #[test]
+    fn steps_have_their_bounds() {
+        let bounds = Bounds { lock_timeout: Duration::from_secs(2), retries: 5, build_wait: Duration::from_secs(600) };
+        assert_eq!(Step::AddCheck.bound(), Bound::Lock);
+        assert_eq!(Step::DropCheck.bound(), Bound::Lock);
+        for step in [Step::ValidateCheck, create(TASK_INDEX), drop(TASK_INDEX)] {
+            assert_eq!(step.bound(), Bound::Build, "{step:?}");
+        }
+        assert_eq!(bounds.describe(Bound::Lock), "--lock-timeout 2s, 5 attempts");
+        assert_eq!(bounds.describe(Bound::Build), "--build-wait 10m");
+        assert_eq!(bounds.attempts(Bound::Build), 1);
+        assert!(lock_timeout_sql(Bound::Build, &bounds).contains("SET lock_timeout = '600000ms'"));
     }
 
     #[test]
@@ -636,9 +1225,12 @@ mod tests {
     #[test]
     fn steps_render_quoted_names() {
         let p = Placeholders { table: "\"Sync Ops\".\"user_sync_status\"".into(), ..Placeholders::default() };
-        let sql = Step::DropIndex(TASK_INDEX).render(&p, "\"Sync Ops\".\"uniq_task_id\"");
+        let sql = drop(TASK_INDEX).render(&p, "Sync Ops");
         assert!(sql.ends_with("DROP INDEX CONCURRENTLY IF EXISTS \"Sync Ops\".\"uniq_task_id\"\n"), "{sql}");
-        let sql = Step::CreateIndex(RUNNING_INDEX).render(&p, "");
-        assert!(sql.contains("ON \"Sync Ops\".\"user_sync_status\" (\"user_id\") WHERE"), "{sql}");
+        let sql = Step::CreateIndex { role: RUNNING_INDEX, name: "t\"x".into() }.render(&p, "Sync Ops");
+        assert!(
+            sql.contains("IF NOT EXISTS \"t\"\"x\"\n  ON \"Sync Ops\".\"user_sync_status\" (\"user_id\") WHERE"),
+            "{sql}"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::error;
 use crate::exit::{ExitStatus, Level};
 use crate::output::{self, style};
 use crate::state::Classifier;
-use crate::table::{ConstraintStatus, Table};
+use crate::table::{ConstraintStatus, Problem, Table};
 
 /// The seed's statistics.
 #[derive(Debug, Clone, Default)]
@@ -149,12 +149,7 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
         skewed_tasks: stats.get("skewed_tasks"),
         half_released_live_tasks: stats.get("half_released_live_tasks"),
     };
-    let mut warnings: Vec<String> = table
-        .constraints
-        .iter()
-        .filter(|c| !c.valid)
-        .map(|c| format!("{} {} is {}: run `syncctl add-constraints`", c.kind, c.name, c.describe()))
-        .collect();
+    let mut warnings: Vec<String> = table.constraints.iter().filter(|c| !c.valid).map(constraint_warning).collect();
     if statistics.skewed_tasks > 0 {
         warnings.push(format!(
             "{} rows have timestamps more than a minute in the future (a clock or time-zone bug): \
@@ -187,6 +182,24 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
         warnings,
         error: None,
     })
+}
+
+/// The warning for an object that does not hold, with what to do about it.
+fn constraint_warning(c: &ConstraintStatus) -> String {
+    let what = format!("{} {}", c.kind, c.object);
+    match &c.problem {
+        Some(Problem::WrongDefinition(why)) => format!(
+            "{what} has the wrong definition ({why}); it guarantees nothing here: rename or drop it, then run \
+             `syncctl add-constraints` (which says how)"
+        ),
+        Some(Problem::NotEnforceable(why)) => format!(
+            "{what} cannot be enforced on this table: {why}; `syncctl validate-constraints` checks the data instead"
+        ),
+        Some(Problem::NameTaken(why) | Problem::PartitionedBuild(why)) => {
+            format!("{what} is missing and `syncctl add-constraints` cannot create it as things are: {why}")
+        }
+        None => format!("{what} is {}: run `syncctl add-constraints`", c.describe()),
+    }
 }
 
 /// The seed's JSON shape, plus `status`, `warnings`, `constraints`, `table` and
@@ -331,7 +344,7 @@ pub fn render_table(report: &Report, ctx: &Ctx) -> String {
         out.push_str(&format!("{table}\n"));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{} {}: {}\n", c.kind, c.name, c.describe()));
+        out.push_str(&format!("{}\n", c.summary()));
     }
     for w in &report.warnings {
         out.push_str(&format!("{} {w}\n", ctx.printer.paint(style::WARN, "warning:")));

@@ -108,8 +108,9 @@ pub struct Outcome {
     pub count: i64,
     /// Up to `--limit` of them.
     pub samples: Vec<Sample>,
-    /// The valid index that makes the check needless, if any.
-    pub guaranteed_by: Option<&'static str>,
+    /// The valid index (its name on this table) that makes the check needless, if any: only
+    /// an index with the right definition counts, never one that merely carries the name.
+    pub guaranteed_by: Option<String>,
 }
 
 /// The whole report.
@@ -186,7 +187,11 @@ pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed
                         progress_percentage: crate::state::Progress::from_column(r, "progress_percentage"),
                     })
                     .collect(),
-                guaranteed_by: check.guaranteed_by().filter(|index| table.holds(index)),
+                guaranteed_by: check
+                    .guaranteed_by()
+                    .filter(|index| table.holds(index))
+                    .and_then(|index| table.constraint(index))
+                    .map(|c| c.object.clone()),
             }
         })
         .collect();
@@ -247,7 +252,7 @@ pub fn render_table(report: &Report, ctx: &Ctx) -> String {
     let mut out = String::new();
     for o in &report.outcomes {
         if o.count == 0 {
-            let why = o.guaranteed_by.map(|i| format!(" (guaranteed by {i})")).unwrap_or_default();
+            let why = o.guaranteed_by.as_ref().map(|i| format!(" (guaranteed by {i})")).unwrap_or_default();
             out.push_str(&format!("{} {}: none{why}\n", ctx.printer.paint(style::GOOD, "ok  "), o.check.name()));
             continue;
         }
@@ -275,7 +280,7 @@ pub fn render_table(report: &Report, ctx: &Ctx) -> String {
         out.push_str(&format!("     help: {}\n", o.check.help()));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{} {}: {}\n", c.kind, c.name, c.describe()));
+        out.push_str(&format!("{}\n", c.summary()));
     }
     let verdict = if report.ok() {
         ctx.printer.paint(style::GOOD, "the data would accept the constraints")

@@ -35,6 +35,8 @@ crate::statements! {
     TABLE_PRIMARY_KEY = "table/primary_key.sql";
     TABLE_CONSTRAINTS = "table/constraints.sql";
     TABLE_USER_IDENTITY = "table/user_identity.sql";
+    TABLE_INDEX_NAMES = "table/index_names.sql";
+    TABLE_PARTITION_KEY = "table/partition_key.sql";
     CLASSIFY = "state/classify.sql";
     DUPLICATES = "state/duplicates.sql";
     INSPECT_COUNTS = "inspect/counts.sql";

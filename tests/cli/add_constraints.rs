@@ -187,6 +187,25 @@ fn with_repair_and_yes_dirty_data_is_repaired_then_the_constraints_installed() {
     require_installed(&db, REFERENCE_TABLE, 0);
 }
 
+/// Under `--json` stdout holds one document, repair's plan and result inside it, with
+/// `--dry-run` as without.
+#[test]
+fn with_repair_and_json_stdout_is_one_document() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+    for args in [&["--repair", "--yes", "--json", "--dry-run"][..], &["--repair", "--yes", "--json"]] {
+        let out = syncctl(&db).arg("add-constraints").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{args:?}: not one JSON document ({e}): {}", String::from_utf8_lossy(&out.stdout))
+        });
+        assert!(doc["repair"]["plan"].as_array().is_some_and(|p| !p.is_empty()), "{args:?}: {doc}");
+        assert!(doc["steps"].is_array(), "{args:?}: {doc}");
+    }
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+}
+
 #[test]
 fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_and_rebuilt() {
     let db = TestDb::new();
@@ -319,8 +338,8 @@ fn a_lock_held_longer_than_the_retries_ends_in_exit_5_while_a_writer_keeps_commi
 }
 
 /// A concurrent build waits for transactions that could still write without seeing the index;
-/// an open writing transaction makes it run out of retries. The half-built index is reported
-/// (or dropped), and a rerun after the transaction ends drops and rebuilds it.
+/// an open writing transaction outlasts --build-wait. The half-built index is reported (or
+/// dropped), and a rerun after the transaction ends drops and rebuilds it.
 #[test]
 fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_finishes() {
     let db = TestDb::new();
@@ -335,11 +354,10 @@ fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_fini
     let mut open = holder.transaction().unwrap();
     open.execute("UPDATE user_sync_status SET updated_at = now() WHERE id = 1", &[]).unwrap();
 
-    let (stdout, stderr) =
-        add_constraints_with(&db, &["--lock-timeout", "300ms"], &["--retries", "2", "--retry-delay", "100ms"], 5);
+    let (stdout, stderr) = add_constraints(&db, &["--build-wait", "1s"], 5);
     assert!(stdout.contains("build uniq_user_running_sync concurrently") && stdout.contains("failed"), "{stdout}");
     assert!(stdout.contains("unique index uniq_task_id: missing"), "{stdout}");
-    assert!(stderr.contains("attempt 1/2"), "{stderr}");
+    assert!(stderr.contains("after --build-wait 1s") && stderr.contains("idle in transaction"), "{stderr}");
     assert!(!valid_objects(&db, REFERENCE_TABLE).contains(&RUNNING.to_string()));
 
     open.rollback().unwrap();
@@ -390,6 +408,12 @@ fn four_writers_keep_committing_while_a_200k_row_table_gets_its_constraints() {
 
 /// Applies the `--print-sql` script for `table` with psql, as the script's header says.
 fn apply_script(db: &TestDb, table: &str) {
+    let (ok, stdout, stderr) = try_apply_script(db, table);
+    assert!(ok, "psql failed:\n{stdout}\n{stderr}");
+}
+
+/// [`apply_script`], returning whether psql succeeded, and its stdout and stderr.
+fn try_apply_script(db: &TestDb, table: &str) -> (bool, String, String) {
     let out = syncctl_bare().args(["--table", table, "add-constraints", "--print-sql"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let dir = tempfile::tempdir().unwrap();
@@ -398,7 +422,7 @@ fn apply_script(db: &TestDb, table: &str) {
     let psql =
         Process::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url(), "-f"]).arg(&path).output();
     let psql = psql.expect("psql on PATH");
-    assert!(psql.status.success(), "psql failed:\n{}\n{}", text(&psql.stdout), text(&psql.stderr));
+    (psql.status.success(), text(&psql.stdout), text(&psql.stderr))
 }
 
 #[test]
@@ -456,7 +480,14 @@ fn print_sql_needs_no_connection_and_says_how_to_run_it() {
     assert!(script.contains("psql -v ON_ERROR_STOP=1"), "{script}");
     assert!(script.contains("SET lock_timeout = '2000ms';"), "{script}");
     assert!(script.contains("run the\n-- script again"), "{script}");
-    assert!(script.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"uniq_task_id\" ON \"user_sync_status\""));
+    // The index's name is chosen on the server (index names are unique per schema).
+    assert!(script.contains("'uniq_task_id'") && script.contains("'user_sync_status_uniq_task_id'"), "{script}");
+    assert!(
+        script
+            .contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS :\"syncctl_index_name\" ON \"user_sync_status\""),
+        "{script}"
+    );
+    assert!(script.contains("SET lock_timeout = '600000ms';"), "--build-wait: {script}");
 }
 
 #[test]
@@ -484,4 +515,420 @@ fn rollback_removes_the_three_objects_and_a_later_rollout_works_again() {
     add_constraints(&db, &[], 0);
     assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
     require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// A `syncctl` run in the background, its stderr read line by line as it comes.
+struct Background {
+    child: std::process::Child,
+    stderr_lines: std::sync::mpsc::Receiver<String>,
+    stderr_seen: Vec<String>,
+    stdout: thread::JoinHandle<String>,
+}
+
+/// Generous: the slowest wait of these tests is a concurrent build on a few hundred rows.
+const DEADLINE: Duration = Duration::from_secs(90);
+
+impl Background {
+    fn spawn(db: &TestDb, args: &[&str]) -> Background {
+        use std::io::{BufRead, BufReader, Read};
+        let mut child = crate::support::syncctl_process(db.url())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let (send, stderr_lines) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            for line in stderr.lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut out = child.stdout.take().unwrap();
+        let stdout = thread::spawn(move || {
+            let mut text = String::new();
+            let _ = out.read_to_string(&mut text);
+            text
+        });
+        Background { child, stderr_lines, stderr_seen: Vec::new(), stdout }
+    }
+
+    /// Waits for a stderr line containing every one of `words`; fails if the process ends first.
+    fn wait_for_stderr(&mut self, words: &[&str]) -> String {
+        let started = Instant::now();
+        loop {
+            let left = DEADLINE.checked_sub(started.elapsed()).unwrap_or_else(|| {
+                panic!("no stderr line with {words:?} within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n"))
+            });
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.stderr_seen.push(line.clone());
+                    if words.iter().all(|w| line.contains(w)) {
+                        return line;
+                    }
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = self.child.wait().unwrap();
+                    panic!("syncctl ended ({status}) before printing {words:?}:\n{}", self.stderr_seen.join("\n"));
+                }
+            }
+        }
+    }
+
+    /// Fails if the process has already ended.
+    fn assert_running(&mut self, what: &str) {
+        if let Some(status) = self.child.try_wait().unwrap() {
+            let rest: Vec<String> = self.stderr_lines.try_iter().collect();
+            self.stderr_seen.extend(rest);
+            panic!("syncctl ended ({status}) {what}:\n{}", self.stderr_seen.join("\n"));
+        }
+    }
+
+    /// Waits for the exit; returns the exit code, stdout and all of stderr.
+    fn finish(mut self) -> (Option<i32>, String, String) {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if started.elapsed() > DEADLINE {
+                let _ = self.child.kill();
+                panic!("syncctl did not exit within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n"));
+            }
+            thread::sleep(Duration::from_millis(20));
+        };
+        let stdout = self.stdout.join().unwrap();
+        self.stderr_seen.extend(self.stderr_lines.iter());
+        (status.code(), stdout, self.stderr_seen.join("\n"))
+    }
+}
+
+/// Polls `check` until it returns Some, failing after [`DEADLINE`].
+fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
+        thread::sleep(Duration::from_millis(25));
+    }
+}
+
+/// A session in REPEATABLE READ that took its snapshot and locks nothing of the table: a
+/// long report elsewhere in the database. Every concurrent index build waits for it to end.
+struct Snapshot {
+    client: Client,
+    pid: i32,
+}
+
+impl Snapshot {
+    fn hold(db: &TestDb) -> Snapshot {
+        let mut client = db.client();
+        client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM pg_catalog.pg_class")
+            .unwrap();
+        let pid = client.query_one("SELECT pg_backend_pid()", &[]).unwrap().get(0);
+        Snapshot { client, pid }
+    }
+
+    fn end(mut self) {
+        self.client.batch_execute("COMMIT").unwrap();
+    }
+}
+
+/// The pid of the backend building an index on `table` while it waits for `holder`'s snapshot,
+/// once it does, with the index's oid.
+fn build_waiting_for(db: &TestDb, table: &str, holder: i32) -> (i32, u32) {
+    poll("a concurrent build waiting for the open snapshot", || {
+        let rows = db.query(
+            "SELECT pid, index_relid FROM pg_stat_progress_create_index
+              WHERE relid = $1::text::regclass AND phase = 'waiting for old snapshots'
+                AND current_locker_pid = $2::int4",
+            &[&table, &holder],
+        );
+        rows.first().map(|r| (r.get(0), r.get(1)))
+    })
+}
+
+/// The oid of the index `name` on `table`, and whether it is valid.
+fn index_state(db: &TestDb, table: &str, name: &str) -> Option<(u32, bool)> {
+    db.query(
+        "SELECT i.indexrelid, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+          WHERE i.indrelid = $1::text::regclass AND c.relname = $2",
+        &[&table, &name],
+    )
+    .first()
+    .map(|r| (r.get(0), r.get(1)))
+}
+
+const CHECK_SQL: &str = "ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
+       (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
+    OR (is_syncing = FALSE AND progress_percentage IN (0, 100)))";
+
+/// CIC waits for every snapshot older than the build. Such a wait blocks no writer, so the
+/// short --lock-timeout must not end it: the rollout waits and finishes once the old
+/// transaction ends.
+#[test]
+fn a_snapshot_older_than_the_lock_timeout_holds_the_build_up_and_the_rollout_waits_for_it() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    let report = Snapshot::hold(&db);
+
+    let mut run = Background::spawn(&db, &["--lock-timeout", "300ms", "add-constraints"]);
+    let (builder, _) = build_waiting_for(&db, REFERENCE_TABLE, report.pid);
+    // Well past the lock timeout, the same statement is still waiting (not cancelled and retried).
+    poll("the build to wait ten lock timeouts", || {
+        run.assert_running("while the old snapshot was still open");
+        let waited: bool = db
+            .query_one(
+                "SELECT count(*) = 1 FROM pg_stat_activity AS a JOIN pg_stat_progress_create_index AS p USING (pid)
+                  WHERE a.pid = $1 AND a.state = 'active' AND p.phase = 'waiting for old snapshots'
+                    AND clock_timestamp() - a.query_start > interval '3 seconds'",
+                &[&builder],
+            )
+            .get(0);
+        waited.then_some(())
+    });
+    run.assert_running("while the old snapshot was still open");
+    report.end();
+    let (code, stdout, stderr) = run.finish();
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains("--build-wait"), "the step report names the bound: {stdout}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+}
+
+/// Another session builds uniq_task_id and waits for an old snapshot: its index is INVALID
+/// while it builds. syncctl never drops it: it waits for the build (or gives up with exit 5
+/// naming the builder), and the index ends valid, the same index.
+#[test]
+fn an_index_another_session_is_building_is_never_dropped_and_the_rollout_waits_for_it() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(CHECK_SQL);
+    db.execute("CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status (user_id) WHERE is_syncing");
+    let report = Snapshot::hold(&db);
+    let mut other = db.client();
+    let other_build = thread::spawn(move || {
+        other.batch_execute("CREATE UNIQUE INDEX CONCURRENTLY uniq_task_id ON user_sync_status (task_id)")
+    });
+    let (builder, index) = build_waiting_for(&db, REFERENCE_TABLE, report.pid);
+    assert_eq!(index_state(&db, REFERENCE_TABLE, TASK), Some((index, false)));
+
+    let mut waiting = Background::spawn(&db, &["add-constraints"]);
+    waiting.wait_for_stderr(&["uniq_task_id", &format!("pid {builder}")]);
+    // The dry run says what it would do.
+    let (plan, _) = add_constraints(&db, &["--dry-run"], 0);
+    assert!(plan.contains(&format!("pid {builder}")), "{plan}");
+    // A second run with a short bound gives up with exit 5, naming the builder, dropping nothing.
+    let (stdout, stderr) = add_constraints(&db, &["--build-wait", "1s"], 5);
+    assert!(stderr.contains(&format!("pid {builder}")) && stderr.contains("--build-wait"), "{stderr}\n{stdout}");
+    assert_eq!(index_state(&db, REFERENCE_TABLE, TASK), Some((index, false)), "the index was touched");
+    waiting.assert_running("while the other session was still building");
+
+    report.end();
+    other_build.join().unwrap().unwrap();
+    let (code, stdout, stderr) = waiting.finish();
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(index_state(&db, REFERENCE_TABLE, TASK), Some((index, true)), "not the same index");
+    assert!(stdout.contains("skipped"), "{stdout}");
+    require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// syncctl killed during its build: the server goes on building in the orphaned backend. A
+/// rerun waits for that backend instead of dropping the index it is about to finish.
+#[test]
+fn after_a_kill_during_the_build_a_rerun_waits_for_the_orphaned_build_and_keeps_its_index() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    let report = Snapshot::hold(&db);
+    let mut first = Background::spawn(&db, &["add-constraints"]);
+    let (orphan, index) = build_waiting_for(&db, REFERENCE_TABLE, report.pid);
+    let name: String = db.query_one("SELECT relname::text FROM pg_class WHERE oid = $1", &[&index]).get(0);
+    first.child.kill().unwrap();
+    let (code, _, _) = first.finish();
+    assert_eq!(code, None, "killed");
+    // The server does not know yet: the orphaned backend still builds.
+    assert_eq!(db.count("pg_stat_progress_create_index", &format!("pid = {orphan}")), 1);
+
+    let mut rerun = Background::spawn(&db, &["add-constraints"]);
+    rerun.wait_for_stderr(&[&name, &format!("pid {orphan}")]);
+    assert_eq!(index_state(&db, REFERENCE_TABLE, &name), Some((index, false)));
+    report.end();
+    let (code, stdout, stderr) = rerun.finish();
+    assert_eq!(code, Some(0), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert_eq!(index_state(&db, REFERENCE_TABLE, &name), Some((index, true)), "the orphan's index was dropped");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+}
+
+/// Index names are unique per schema: a second sync table in the same schema gets its own
+/// index names, and nothing of one table is touched for the other.
+#[test]
+fn two_sync_tables_in_one_schema_each_get_their_own_three_objects() {
+    const OTHER: &str = "user_sync_status_b";
+    let db = TestDb::new();
+    for table in [REFERENCE_TABLE, OTHER] {
+        reference_table(&db, table);
+        clean(&db, table);
+    }
+    add_constraints(&db, &[], 0);
+    let first = end_state(&db, REFERENCE_TABLE);
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+
+    let (summary, stderr) = add_constraints_with(&db, &["--table", OTHER], &[], 0);
+    let own = |role: &str| format!("{OTHER}_{role}");
+    let mut expected = vec![CHECK.to_string(), own(RUNNING), own(TASK)];
+    expected.sort();
+    assert_eq!(valid_objects(&db, OTHER), expected, "{summary}\n{stderr}");
+    assert!(
+        stderr.contains(&own(TASK)) && stderr.contains("public.user_sync_status"),
+        "says whose name it is and which one it uses instead:\n{stderr}"
+    );
+    assert_eq!(end_state(&db, REFERENCE_TABLE), first, "the first table's objects were touched");
+    require_installed(&db, REFERENCE_TABLE, 0);
+    require_installed(&db, OTHER, 0);
+    let (again, _) = add_constraints_with(&db, &["--table", OTHER], &[], 0);
+    assert!(again.contains("nothing to do"), "{again}");
+
+    // Rollback of one leaves the other's intact.
+    add_constraints_with(&db, &["--table", OTHER], &["--rollback", "--yes"], 0);
+    assert!(end_state(&db, OTHER).is_empty());
+    assert_eq!(end_state(&db, REFERENCE_TABLE), first);
+    require_installed(&db, REFERENCE_TABLE, 0);
+
+    // The psql script follows the same rule.
+    apply_script(&db, OTHER);
+    assert_eq!(valid_objects(&db, OTHER), expected);
+    assert_eq!(end_state(&db, REFERENCE_TABLE), first);
+    require_installed(&db, OTHER, 0);
+}
+
+/// Objects that carry the three names with other definitions: the rollout stops before any DDL
+/// with exit 2, naming each object, its definition, what it should be and how to move it aside.
+#[test]
+fn objects_with_the_names_but_other_definitions_stop_the_rollout_before_any_ddl() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(
+        "ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (progress_percentage >= 0);
+         CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status (user_id, task_id);
+         CREATE UNIQUE INDEX uniq_task_id ON user_sync_status (task_id, id);",
+    );
+    let before = end_state(&db, REFERENCE_TABLE);
+    for args in [&[][..], &["--dry-run"], &["--rollback", "--yes"]] {
+        let (stdout, stderr) = add_constraints(&db, args, 2);
+        for needle in [
+            "wrong definition",
+            "uniq_user_running_sync",
+            "(user_id, task_id)",
+            "uniq_task_id",
+            "(task_id, id)",
+            "progress_percentage >= 0",
+            "DROP INDEX CONCURRENTLY \"public\".\"uniq_task_id\"",
+            "ALTER INDEX \"public\".\"uniq_user_running_sync\" RENAME TO",
+            "DROP CONSTRAINT \"chk_sync_state_consistency\"",
+        ] {
+            assert!(stderr.contains(needle), "{args:?}: {needle} missing from:\n{stderr}\n{stdout}");
+        }
+        assert_eq!(end_state(&db, REFERENCE_TABLE), before, "{args:?} changed something");
+    }
+    // The psql script stops on them too.
+    let (ok, _, stderr) = try_apply_script(&db, REFERENCE_TABLE);
+    assert!(!ok && stderr.contains("wrong definition") && stderr.contains("RENAME CONSTRAINT"), "{stderr}");
+    assert_eq!(end_state(&db, REFERENCE_TABLE), before, "the script changed something");
+    db.execute("ALTER TABLE user_sync_status DROP CONSTRAINT chk_sync_state_consistency");
+    let (ok, _, stderr) = try_apply_script(&db, REFERENCE_TABLE);
+    assert!(!ok && stderr.contains("uniq_user_running_sync") && stderr.contains("wrong definition"), "{stderr}");
+    let indexes = |state: Vec<(String, String, bool)>| -> Vec<(String, String, bool)> {
+        state.into_iter().filter(|(name, _, _)| name != CHECK).collect()
+    };
+    assert_eq!(indexes(end_state(&db, REFERENCE_TABLE)), indexes(before), "the script touched an index");
+}
+
+/// Every type progress_percentage may have: what add-constraints installs is recognised as the
+/// right definition (the deparsed CHECK differs by type).
+#[test]
+fn the_installed_check_is_recognised_for_every_progress_type() {
+    let db = TestDb::new();
+    db.execute("CREATE DOMAIN percent AS integer; CREATE DOMAIN flag AS boolean;");
+    for (schema, alter) in [
+        ("s_smallint", "ALTER COLUMN progress_percentage TYPE smallint"),
+        ("s_bigint", "ALTER COLUMN progress_percentage TYPE bigint"),
+        ("s_numeric", "ALTER COLUMN progress_percentage TYPE numeric(5,2)"),
+        ("s_domain", "ALTER COLUMN progress_percentage TYPE percent, ALTER COLUMN is_syncing TYPE flag"),
+    ] {
+        let table = format!("{schema}.user_sync_status");
+        db.execute(&format!("CREATE SCHEMA {schema}"));
+        reference_table(&db, &table);
+        db.execute(&format!("ALTER TABLE {table} {alter}"));
+        clean(&db, &table);
+        add_constraints_with(&db, &["--table", &table], &[], 0);
+        require_installed(&db, &table, 0);
+        let (again, _) = add_constraints_with(&db, &["--table", &table], &[], 0);
+        assert!(again.contains("nothing to do"), "{table}: {again}");
+        // The psql script judges the installed CHECK as the command does: it reruns cleanly.
+        apply_script(&db, &table);
+    }
+}
+
+/// A table partitioned by sync_type: PostgreSQL has no global unique index, and a unique index
+/// of a partitioned table must include the partition key. The CHECK is installed; the two
+/// indexes are reported as not enforceable, with why, and every command keeps working.
+#[test]
+fn on_a_table_partitioned_by_another_column_what_postgresql_cannot_enforce_is_said() {
+    let db = TestDb::new();
+    db.execute(
+        "CREATE TABLE user_sync_status (
+           id bigserial, user_id uuid NOT NULL, task_id text, is_syncing boolean NOT NULL DEFAULT false,
+           sync_type text, progress_percentage integer NOT NULL DEFAULT 0,
+           current_stats jsonb NOT NULL DEFAULT '{}', error_message text, started_at timestamptz,
+           updated_at timestamptz NOT NULL DEFAULT now()
+         ) PARTITION BY LIST (sync_type);
+         CREATE TABLE user_sync_status_full PARTITION OF user_sync_status FOR VALUES IN ('full');
+         CREATE TABLE user_sync_status_rest PARTITION OF user_sync_status DEFAULT;",
+    );
+    clean(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["validate-constraints", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let constraint = |doc: &serde_json::Value, name: &str| {
+        doc["constraints"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap().clone()
+    };
+    for name in [RUNNING, TASK] {
+        let c = constraint(&doc, name);
+        assert_eq!(c["state"], "not enforceable", "{c}");
+        assert!(c["reason"].as_str().unwrap().contains("sync_type"), "{c}");
+    }
+
+    let (plan, stderr) = add_constraints(&db, &["--dry-run"], 1);
+    assert!(plan.contains("ADD CONSTRAINT \"chk_sync_state_consistency\""), "{plan}");
+    assert!(!plan.contains("CREATE UNIQUE INDEX"), "{plan}");
+    assert!(stderr.contains("partition key") && stderr.contains("sync_type"), "{stderr}");
+
+    let (summary, stderr) = add_constraints(&db, &[], 1);
+    assert!(stderr.contains("cannot enforce") && stderr.contains("sync_type"), "{stderr}");
+    assert!(summary.contains("not enforceable"), "{summary}");
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), vec![CHECK.to_string()]);
+    // What validate-constraints says agrees with what add-constraints did.
+    require_installed(&db, REFERENCE_TABLE, 1);
+    let out = syncctl(&db).args(["validate-constraints"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("not enforceable"), "{}", text(&out.stdout));
+
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "WARNING: {}", text(&out.stdout));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["statistics"]["total_users"], CLEAN_ROWS);
+    let warnings = doc["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "{doc:#}");
+    assert!(warnings.iter().all(|w| w.as_str().unwrap().contains("sync_type")), "{doc:#}");
 }

@@ -27,6 +27,8 @@ mod reap;
 
 mod repair;
 
+mod shapes;
+
 mod start;
 
 mod support;

@@ -49,8 +49,11 @@ struct Shape {
     nullable_progress: bool,
 }
 
-const UUIDS: [&str; 3] =
-    ["60f2ccbd-d754-4fa0-aa4d-35a7d6551d38", "0b9a3c55-7e1d-4c2a-9f00-5d6e7f8a9b0c", "c0ffee00-1234-4abc-8def-001122334455"];
+const UUIDS: [&str; 3] = [
+    "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38",
+    "0b9a3c55-7e1d-4c2a-9f00-5d6e7f8a9b0c",
+    "c0ffee00-1234-4abc-8def-001122334455",
+];
 const UUID_STORM: [&str; 2] = ["5EB63BBB-E01E-4ED0-93CB-22BB8F5ACDC3", "5eb63bbb-e01e-4ed0-93cb-22bb8f5acdc3"];
 
 fn uuid_shape(ddl: &'static str, one_row_per_user: bool) -> Shape {
@@ -87,7 +90,10 @@ impl Heartbeat {
             let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
             while !flag.load(Ordering::Relaxed) {
                 client
-                    .execute("UPDATE user_sync_status SET updated_at = now() WHERE task_id = 'live-task' AND is_syncing", &[])
+                    .execute(
+                        "UPDATE user_sync_status SET updated_at = now() WHERE task_id = 'live-task' AND is_syncing",
+                        &[],
+                    )
                     .unwrap();
                 thread::sleep(Duration::from_millis(100));
             }
@@ -127,8 +133,10 @@ fn assert_live(db: &TestDb, after: &str) {
 
 /// `start --demo` for `user`; its first stdout line (the task id) and its exit code.
 fn start_demo(db: &TestDb, user: &str, items: &str) -> (String, Option<i32>) {
-    let (code, stdout, stderr) =
-        run(db, &["start", "--user", user, "--heartbeat", "200ms", "--demo", "--demo-items", items, "--demo-rate", "40"]);
+    let (code, stdout, stderr) = run(
+        db,
+        &["start", "--user", user, "--heartbeat", "200ms", "--demo", "--demo-items", items, "--demo-rate", "40"],
+    );
     assert!(code.is_some(), "{stderr}");
     (stdout.lines().next().unwrap_or_default().to_string(), code)
 }
@@ -171,7 +179,9 @@ fn scenarios(shape: &Shape) {
         progresses.push("NULL");
     }
     for progress in progresses {
-        db.execute(&format!("UPDATE user_sync_status SET progress_percentage = {progress} WHERE task_id = 'live-task'"));
+        db.execute(&format!(
+            "UPDATE user_sync_status SET progress_percentage = {progress} WHERE task_id = 'live-task'"
+        ));
         let (task, code) = start_demo(&db, live, "5");
         assert_eq!((task.as_str(), code), ("live-task", Some(0)), "start reuses the live task at progress {progress}");
         assert_live(&db, &format!("start at progress {progress}"));

@@ -102,3 +102,48 @@ fn clean_data_passes_and_require_installed_follows_the_constraints() {
         doc["constraints"].as_array().unwrap().iter().find(|c| c["name"] == "chk_sync_state_consistency").unwrap();
     assert_eq!((chk["exists"].as_bool(), chk["valid"].as_bool()), (Some(true), Some(false)));
 }
+
+/// Issue #11, 7: objects that carry the three names with other definitions are reported as
+/// `wrong definition`, never as installed, and never make a check be skipped.
+#[test]
+fn objects_with_the_names_but_other_definitions_are_not_trusted() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(
+        "ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (progress_percentage >= 0);
+         CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status (user_id, task_id);
+         CREATE UNIQUE INDEX uniq_task_id ON user_sync_status (task_id, id);
+         INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage)
+         SELECT user_id, 'second-running-row', true, 5 FROM user_sync_status
+          WHERE is_syncing ORDER BY id LIMIT 1;",
+    );
+
+    let out = syncctl(&db).args(["validate-constraints", "--require-installed", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["installed"], false);
+    let running = check(&doc, "duplicate-running");
+    assert_eq!(running["count"], 1, "the scan ran: {running}");
+    assert_eq!(running["guaranteed_by"], Value::Null);
+    assert_eq!(check(&doc, "duplicate-task-id")["guaranteed_by"], Value::Null);
+    for c in doc["constraints"].as_array().unwrap() {
+        assert_eq!(c["state"], "wrong definition", "{c}");
+        assert_eq!((c["exists"].as_bool(), c["valid"].as_bool()), (Some(true), Some(false)), "{c}");
+        assert!(!c["reason"].as_str().unwrap().is_empty(), "{c}");
+    }
+
+    let out = syncctl(&db).args(["validate-constraints"]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(!text.contains("guaranteed by"), "{text}");
+    assert!(text.contains("unique index uniq_user_running_sync: wrong definition"), "{text}");
+    assert!(text.contains("check chk_sync_state_consistency: wrong definition"), "{text}");
+
+    // health: a WARNING per object (the data has no zombie and no inconsistent row).
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    let doc = json(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{doc:#}");
+    let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    assert_eq!(warnings.iter().filter(|w| w.contains("wrong definition")).count(), 3, "{warnings:?}");
+}

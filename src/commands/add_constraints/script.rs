@@ -1,55 +1,82 @@
 //! `add-constraints --print-sql`: the whole rollout as an idempotent psql script, rendered
 //! without a connection from the same statement files the command runs, each wrapped in the
-//! guard that makes it safe to rerun (a DO block for the CHECK, `IF NOT EXISTS` and a psql
-//! `\if` that drops an INVALID leftover for the indexes).
+//! guard that makes it safe to rerun and keeps the command's rules: a DO block that adds the
+//! CHECK only when it is missing and stops on one with another definition; for each index, a DO
+//! block that picks the index's name on the server (the plain one, or the table's own when
+//! another relation of the schema has it), stops on a wrong definition or another session's
+//! build in progress, then `\gset` / `\if` to drop an INVALID leftover, and
+//! `CREATE … IF NOT EXISTS` under the chosen name. Each step comes after the `SET lock_timeout`
+//! of its bound (`--lock-timeout` or `--build-wait`).
 
 use std::time::Duration;
 
 use anyhow::Result;
 
 use super::{
-    CHECK_ADD, CHECK_VALIDATE, SCRIPT_CHECK_GUARD, SCRIPT_HEADER, SCRIPT_INDEX_GUARD, STATEMENT_TIMEOUT_LIFT, Step,
+    Bound, Bounds, CHECK_ADD, CHECK_VALIDATE, SCRIPT_CHECK_GUARD, SCRIPT_HEADER, SCRIPT_INDEX_GUARD,
+    STATEMENT_TIMEOUT_LIFT, Step, lock_timeout_sql,
 };
 use crate::db::sql::{Placeholders, quote_ident};
 use crate::error::UsageError;
-use crate::table::{RUNNING_INDEX, TASK_INDEX, parse_name};
+use crate::table::{CHECK_PREDICATE, RUNNING_INDEX, TASK_INDEX, index_spec, own_index_name, parse_name};
 
 /// The psql variable the index guard sets to the INVALID index's qualified name.
 const INDEX_VARIABLE: &str = ":syncctl_index";
 
-/// The script for `--table spec` (written as in SQL), with `SET lock_timeout` from
-/// `--lock-timeout`.
-pub fn render(spec: &str, lock_timeout: Duration) -> Result<String> {
-    let table = parse_name(spec)?.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
-    // The name is spliced into templates and a dollar-quoted DO body; these would break them.
+/// The psql variable the index guard sets to the index's name, interpolated as an identifier.
+const NAME_VARIABLE: &str = ":\"syncctl_index_name\"";
+
+/// The script for `--table spec` (written as in SQL), with the bounds of `--lock-timeout` and
+/// `--build-wait`.
+pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Result<String> {
+    let parts = parse_name(spec)?;
+    let table = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
+    // The name is spliced into templates and dollar-quoted DO bodies; these would break them.
     if table.contains('{') || table.contains("$syncctl$") {
         return Err(UsageError::with_hint(
             format!("--print-sql cannot write a script for the table {spec}"),
             "rename the table, or run `syncctl add-constraints` itself",
         ));
     }
+    // The table's own name is known without a connection: its last part, as PostgreSQL folds it.
+    let relname = parts.last().map(String::as_str).unwrap_or_default();
+    let bounds = Bounds { lock_timeout, retries: 1, build_wait };
     let p = Placeholders { table: table.clone(), ..Placeholders::default() };
     let table_literal = literal(&table);
-    let mut parts = vec![
-        SCRIPT_HEADER.render(&p).replace("{lock_timeout}", &format!("{}ms", lock_timeout.as_millis())),
+    let mut out = vec![
+        SCRIPT_HEADER.render(&p),
+        terminated(&lock_timeout_sql(Bound::Lock, &bounds)),
         SCRIPT_CHECK_GUARD
             .render(&p)
             .replace("{table_literal}", &table_literal)
+            .replace("{predicate_literal}", &literal(&format!("CHECK ({CHECK_PREDICATE})")))
             .replace("{statement}", CHECK_ADD.render(&p).trim_end()),
         terminated(STATEMENT_TIMEOUT_LIFT.text),
+        terminated(&lock_timeout_sql(Bound::Build, &bounds)),
         terminated(&CHECK_VALIDATE.render(&p)),
     ];
-    for index in [RUNNING_INDEX, TASK_INDEX] {
-        parts.push(
+    for role in [RUNNING_INDEX, TASK_INDEX] {
+        let rules = index_spec(role);
+        let predicates: Vec<String> = rules.predicates.iter().map(|p| literal(p)).collect();
+        let drop =
+            Step::DropIndex { role, name: String::new() }.statement().render(&p).replace("{index}", INDEX_VARIABLE);
+        out.push(
             SCRIPT_INDEX_GUARD
                 .render(&p)
                 .replace("{table_literal}", &table_literal)
-                .replace("{index_literal}", &literal(index))
-                .replace("{drop}", Step::DropIndex(index).render(&p, INDEX_VARIABLE).trim_end()),
+                .replace("{index_literal}", &literal(role))
+                .replace("{own_literal}", &literal(&own_index_name(relname, role)))
+                .replace("{key_literal}", &literal(rules.key))
+                .replace("{predicates}", &format!("ARRAY[{}]::text[]", predicates.join(", ")))
+                .replace("{total}", if rules.total { "true" } else { "false" })
+                .replace("{expected_literal}", &literal(rules.expected))
+                .replace("{drop}", drop.trim_end()),
         );
-        parts.push(terminated(&Step::CreateIndex(index).render(&p, "")));
+        let create =
+            Step::CreateIndex { role, name: String::new() }.statement().render(&p).replace("{index}", NAME_VARIABLE);
+        out.push(terminated(&create));
     }
-    Ok(parts.iter().map(|s| s.trim_end()).collect::<Vec<_>>().join("\n\n") + "\n")
+    Ok(out.iter().map(|s| s.trim_end()).collect::<Vec<_>>().join("\n\n") + "\n")
 }
 
 /// A statement with its `;`.
@@ -77,13 +104,30 @@ mod tests {
 
     #[test]
     fn the_script_quotes_the_table_everywhere() {
-        let script = render("\"Sync Ops\".user_sync_status", Duration::from_millis(1500)).unwrap();
+        let script =
+            render("\"Sync Ops\".user_sync_status", Duration::from_millis(1500), Duration::from_secs(600)).unwrap();
         assert!(script.contains("SET lock_timeout = '1500ms';"), "{script}");
+        assert!(script.contains("SET lock_timeout = '600000ms';"), "{script}");
         assert!(script.contains("ALTER TABLE \"Sync Ops\".\"user_sync_status\"\n  ADD CONSTRAINT"), "{script}");
-        assert!(script.contains("conrelid = '\"Sync Ops\".\"user_sync_status\"'::regclass"), "{script}");
+        assert!(script.contains("tbl      regclass := '\"Sync Ops\".\"user_sync_status\"'::regclass"), "{script}");
         assert!(script.contains("DROP INDEX CONCURRENTLY IF EXISTS :syncctl_index;"), "{script}");
-        assert!(script.contains("ON \"Sync Ops\".\"user_sync_status\" (\"task_id\");"), "{script}");
+        assert!(
+            script
+                .contains("IF NOT EXISTS :\"syncctl_index_name\" ON \"Sync Ops\".\"user_sync_status\" (\"task_id\");")
+        );
+        assert!(script.contains("'user_sync_status_uniq_task_id'"), "{script}");
         assert!(!script.contains('{'), "{script}");
-        assert!(render("\"{x}\"", Duration::from_secs(2)).is_err());
+        assert!(render("\"{x}\"", Duration::from_secs(2), Duration::from_secs(2)).is_err());
+    }
+
+    #[test]
+    fn the_short_bound_comes_before_add_constraint_and_the_long_one_after() {
+        let script = render("user_sync_status", Duration::from_secs(2), Duration::from_secs(600)).unwrap();
+        let short = script.find("SET lock_timeout = '2000ms'").unwrap();
+        let add = script.find("\n  ADD CONSTRAINT \"chk_sync_state_consistency\"").unwrap();
+        let long = script.find("SET lock_timeout = '600000ms'").unwrap();
+        let validate = script.find("VALIDATE CONSTRAINT \"chk_sync_state_consistency\";").unwrap();
+        let build = script.find("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS").unwrap();
+        assert!(short < add && add < long && long < validate && validate < build, "{script}");
     }
 }
