@@ -126,6 +126,11 @@ fn row(db: &TestDb, task: &str) -> (bool, Option<String>, Option<String>, Value)
     (r.get(0), r.get(1), r.get(2), r.get(3))
 }
 
+/// A progress as text (`0`, `0.00`, `100`) as a number.
+fn percent(progress: &Option<String>) -> Option<f64> {
+    progress.as_deref().and_then(|p| p.parse().ok())
+}
+
 fn assert_live(db: &TestDb, after: &str) {
     let (syncing, _, error, _) = row(db, "live-task");
     assert!(syncing && error.is_none(), "the live task was released by {after}: {error:?}");
@@ -170,7 +175,7 @@ fn scenarios(shape: &Shape) {
         assert_live(&db, &format!("repair {selector}"));
     }
     let (syncing, progress, error, _) = row(&db, "the-incident");
-    assert!(!syncing && progress.as_deref() == Some("0"), "the incident is released");
+    assert!(!syncing && percent(&progress) == Some(0.0), "the incident is released");
     assert!(error.is_some_and(|e| e.contains("released by syncctl repair")));
 
     // A start for the live task's user reuses it, whatever its progress.
@@ -191,7 +196,7 @@ fn scenarios(shape: &Shape) {
     // The incident's user syncs again; a dead task is taken over with its history kept.
     let (task, code) = start_demo(&db, incident, "10");
     assert_eq!(code, Some(0));
-    assert_eq!(row(&db, &task).1.as_deref(), Some("100"), "the incident's user synced again");
+    assert_eq!(percent(&row(&db, &task).1), Some(100.0), "the incident's user synced again");
     db.execute(&format!(
         "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 30, updated_at = now() - interval '1 hour'
          WHERE task_id = 'dead-task'"
@@ -199,7 +204,7 @@ fn scenarios(shape: &Shape) {
     let (task, code) = start_demo(&db, dead, "10");
     assert_eq!(code, Some(0));
     let (_, progress, error, stats) = row(&db, &task);
-    assert_eq!((progress.as_deref(), error), (Some("100"), None));
+    assert_eq!((percent(&progress), error), (Some(100.0), None));
     let history = if shape.one_row_per_user {
         stats["previous_task"]["error_message"].as_str().unwrap_or_default().to_string()
     } else {
@@ -358,11 +363,106 @@ fn numeric_progress() {
 
 #[test]
 fn a_trigger_that_rewrites_updated_at() {
+    // Stamps every update that does not set updated_at itself (the common "touch" trigger; the
+    // test sets past heartbeats explicitly to make zombies).
     scenarios(&uuid_shape(
         "CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id uuid NOT NULL, {state});
          CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
-           $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;
+           $$ BEGIN
+                IF NEW.updated_at IS NOT DISTINCT FROM OLD.updated_at THEN NEW.updated_at := now(); END IF;
+                RETURN NEW;
+              END $$;
          CREATE TRIGGER touch BEFORE UPDATE ON user_sync_status FOR EACH ROW EXECUTE FUNCTION touch();",
         false,
     ));
+}
+
+/// The first `md5(<prefix><n>)` uuid that hash-partitions (modulus 2) into `remainder`.
+fn user_in_partition(db: &TestDb, prefix: &str, remainder: i32) -> String {
+    db.query_one(
+        "SELECT u::text FROM (SELECT md5($1 || n)::uuid AS u FROM generate_series(1, 100) n) s
+         WHERE satisfies_hash_partition('user_sync_status'::regclass, 2, $2, u) LIMIT 1",
+        &[&prefix, &remainder],
+    )
+    .get(0)
+}
+
+/// Issue #11, defect 1: a row is identified within its partition. A zombie at `(0,1)` of one
+/// partition and a live task at `(0,1)` of the other: `repair --zombies` changes one row, the
+/// zombie. With `PRIMARY KEY (id, user_id)`, a user's second running row at the same ctid as
+/// another user's only one: `--duplicates` releases the second row alone, and
+/// `validate-constraints` counts one duplicate.
+#[test]
+fn rows_at_the_same_ctid_of_two_partitions_are_two_rows() {
+    for key in ["", ", PRIMARY KEY (id, user_id)"] {
+        let db = TestDb::new();
+        db.execute(&format!(
+            "CREATE TABLE user_sync_status (id bigserial, user_id uuid NOT NULL, {STATE_COLUMNS}{key})
+               PARTITION BY HASH (user_id);
+             CREATE TABLE user_sync_status_p0 PARTITION OF user_sync_status FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+             CREATE TABLE user_sync_status_p1 PARTITION OF user_sync_status FOR VALUES WITH (MODULUS 2, REMAINDER 1);"
+        ));
+        let (dead, live) = (user_in_partition(&db, "dead", 0), user_in_partition(&db, "live", 1));
+        db.execute(&format!(
+            "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at) VALUES
+               ('{dead}', 'zombie', true, 10, now() - interval '1 hour'),
+               ('{live}', 'live-task', true, 40, now()),
+               ('{dead}', 'dead-user-newest', true, 20, now())"
+        ));
+        let ctids: Vec<String> =
+            db.query("SELECT ctid::text FROM user_sync_status WHERE task_id IN ('zombie', 'live-task')", &[])
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+        assert_eq!(ctids, ["(0,1)", "(0,1)"], "the scenario: one ctid in both partitions");
+        let _beat = Heartbeat::start(&db);
+
+        if !key.is_empty() {
+            // Two running rows of `dead`: the older (the zombie) is its second running row.
+            let (code, stdout, _) = run(&db, &["validate-constraints", "--json"]);
+            assert_eq!(code, Some(1));
+            let doc: Value = serde_json::from_str(&stdout).unwrap();
+            let check = doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == "duplicate-running").unwrap();
+            assert_eq!(check["count"], 1, "one second running row: {check}");
+            let (code, stdout, stderr) = run(&db, &["repair", "--duplicates", "--yes"]);
+            assert_eq!(code, Some(0), "{stderr}");
+            assert!(stdout.contains("changed 1 rows"), "{stdout}");
+        } else {
+            let (code, stdout, stderr) = run(&db, &["repair", "--zombies", "--yes"]);
+            assert_eq!(code, Some(0), "{stderr}");
+            assert!(stdout.contains("changed 1 rows"), "{stdout}");
+        }
+        assert!(!row(&db, "zombie").0, "the zombie is released");
+        assert_live(&db, "repair");
+    }
+}
+
+/// Issue #11, defect 6: numeric progress is never rounded into another state. 0.3 and 99.7
+/// (stopped) and 99.7 (running) are shown as stored and as inconsistent; `repair --all` fixes
+/// them, and `add-constraints` then installs the constraints.
+#[test]
+fn numeric_progress_is_shown_and_repaired_as_stored() {
+    let db = TestDb::new();
+    db.execute(&format!(
+        "CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id uuid NOT NULL, {STATE_COLUMNS});
+         ALTER TABLE user_sync_status ALTER progress_percentage TYPE numeric(5,2);
+         INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at) VALUES
+           (gen_random_uuid(), 'stopped-0.3', false, 0.3, now()),
+           (gen_random_uuid(), 'stopped-99.7', false, 99.7, now()),
+           (gen_random_uuid(), 'running-99.7', true, 99.7, now());"
+    ));
+    let (code, stdout, _) = run(&db, &["inspect", "--json"]);
+    assert_eq!(code, Some(1));
+    let doc: Value = serde_json::from_str(&stdout).unwrap();
+    for (task, progress) in [("stopped-0.3", 0.3), ("stopped-99.7", 99.7), ("running-99.7", 99.7)] {
+        let r = doc["rows"].as_array().unwrap().iter().find(|r| r["task_id"] == task).expect(task);
+        assert_eq!(r["progress_percentage"].as_f64(), Some(progress), "{r}");
+        assert!(r["states"].as_array().unwrap().contains(&Value::from("inconsistent")), "{r}");
+    }
+    let (code, stdout, stderr) = run(&db, &["repair", "--all", "--yes"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("changed 3 rows"), "{stdout}");
+    assert_eq!(percent(&row(&db, "running-99.7").1), Some(99.0), "the live one keeps running at 99");
+    let (code, stdout, stderr) = run(&db, &["add-constraints", "--yes"]);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
 }
