@@ -146,39 +146,48 @@ fn start_demo(db: &TestDb, user: &str, items: &str) -> (String, Option<i32>) {
     (stdout.lines().next().unwrap_or_default().to_string(), code)
 }
 
-/// Every scenario of the matrix on one shape.
+/// Every scenario of the matrix on one shape, with the live task heartbeating throughout.
 fn scenarios(shape: &Shape) {
     let db = TestDb::new();
     load(&db, shape);
-    let [incident, live, dead] = shape.users;
     let _beat = Heartbeat::start(&db);
+    found_and_repaired(&db);
+    live_task_reused(&db, shape);
+    dead_task_taken_over(&db, shape);
+    storm(&db, shape);
+    rollout(&db);
+}
 
-    // The incident is found.
-    let (code, stdout, stderr) = run(&db, &["inspect", "--json"]);
+/// The incident is found and released by repair; reap and repair never release the live task.
+fn found_and_repaired(db: &TestDb) {
+    let (code, stdout, stderr) = run(db, &["inspect", "--json"]);
     assert_eq!(code, Some(1), "{stderr}");
     let doc: Value = serde_json::from_str(&stdout).unwrap();
     let found = doc["rows"].as_array().unwrap().iter().find(|r| r["task_id"] == "the-incident").expect("listed");
     let states: Vec<&str> = found["states"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
     assert!(states.contains(&"zombie") && states.contains(&"half-released"), "{states:?}");
     assert!(doc["rows"].as_array().unwrap().iter().all(|r| r["task_id"] != "live-task"), "the live task is no problem");
-    assert_eq!(run(&db, &["health"]).0, Some(2));
+    assert_eq!(run(db, &["health"]).0, Some(2));
 
     // Reap and repair release the dead, never the live.
-    let (code, stdout, stderr) = run(&db, &["reap"]);
+    let (code, stdout, stderr) = run(db, &["reap"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains("released dead-task") && stdout.contains("released the-incident"), "{stdout}");
-    assert_live(&db, "reap");
+    assert_live(db, "reap");
     db.execute("UPDATE user_sync_status SET is_syncing = true, updated_at = now() - interval '1 day' WHERE task_id = 'the-incident'");
     for selector in ["--all", "--zombies", "--duplicates"] {
-        let (code, _, stderr) = run(&db, &["repair", selector, "--yes"]);
+        let (code, _, stderr) = run(db, &["repair", selector, "--yes"]);
         assert!(matches!(code, Some(0 | 1)), "repair {selector}: {stderr}");
-        assert_live(&db, &format!("repair {selector}"));
+        assert_live(db, &format!("repair {selector}"));
     }
-    let (syncing, progress, error, _) = row(&db, "the-incident");
+    let (syncing, progress, error, _) = row(db, "the-incident");
     assert!(!syncing && percent(&progress) == Some(0.0), "the incident is released");
     assert!(error.is_some_and(|e| e.contains("released by syncctl repair")));
+}
 
-    // A start for the live task's user reuses it, whatever its progress.
+/// A start for the live task's user reuses it, whatever its progress (defect 3).
+fn live_task_reused(db: &TestDb, shape: &Shape) {
+    let live = shape.users[1];
     let mut progresses = vec!["40", "100"];
     if shape.nullable_progress {
         progresses.push("NULL");
@@ -187,44 +196,48 @@ fn scenarios(shape: &Shape) {
         db.execute(&format!(
             "UPDATE user_sync_status SET progress_percentage = {progress} WHERE task_id = 'live-task'"
         ));
-        let (task, code) = start_demo(&db, live, "5");
+        let (task, code) = start_demo(db, live, "5");
         assert_eq!((task.as_str(), code), ("live-task", Some(0)), "start reuses the live task at progress {progress}");
-        assert_live(&db, &format!("start at progress {progress}"));
+        assert_live(db, &format!("start at progress {progress}"));
     }
     db.execute("UPDATE user_sync_status SET progress_percentage = 40 WHERE task_id = 'live-task'");
+}
 
-    // The incident's user syncs again; a dead task is taken over with its history kept.
-    let (task, code) = start_demo(&db, incident, "10");
+/// The incident's user syncs again; a dead task is taken over with its history kept
+/// (defects 9 and 10).
+fn dead_task_taken_over(db: &TestDb, shape: &Shape) {
+    let [incident, _, dead] = shape.users;
+    let (task, code) = start_demo(db, incident, "10");
     assert_eq!(code, Some(0));
-    assert_eq!(percent(&row(&db, &task).1), Some(100.0), "the incident's user synced again");
-    db.execute(&format!(
+    assert_eq!(percent(&row(db, &task).1), Some(100.0), "the incident's user synced again");
+    db.execute(
         "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 30, updated_at = now() - interval '1 hour'
-         WHERE task_id = 'dead-task'"
-    ));
-    let (task, code) = start_demo(&db, dead, "10");
+         WHERE task_id = 'dead-task'",
+    );
+    let (task, code) = start_demo(db, dead, "10");
     assert_eq!(code, Some(0));
-    let (_, progress, error, stats) = row(&db, &task);
+    let (_, progress, error, stats) = row(db, &task);
     assert_eq!((percent(&progress), error), (Some(100.0), None));
     let history = if shape.one_row_per_user {
         stats["previous_task"]["error_message"].as_str().unwrap_or_default().to_string()
     } else {
-        row(&db, "dead-task").2.unwrap_or_default()
+        row(db, "dead-task").2.unwrap_or_default()
     };
     assert!(history.contains("a network error") && history.contains("released by syncctl start"), "{history}");
     if shape.one_row_per_user {
         // And again: the next sync of a user whose row keeps one task at a time.
-        assert_eq!(start_demo(&db, dead, "5").1, Some(0), "a second sync of the same user");
+        assert_eq!(start_demo(db, dead, "5").1, Some(0), "a second sync of the same user");
     }
+}
 
-    storm(&db, shape);
-
-    // The rollout, and validate-constraints agreeing with it.
-    let (code, stdout, stderr) = run(&db, &["add-constraints", "--yes"]);
+/// The rollout, and validate-constraints agreeing with it.
+fn rollout(db: &TestDb) {
+    let (code, stdout, stderr) = run(db, &["add-constraints", "--yes"]);
     let installed = code == Some(0);
     assert!(installed || matches!(code, Some(1 | 2)), "{stdout}{stderr}");
-    let (code, stdout, _) = run(&db, &["validate-constraints", "--require-installed"]);
+    let (code, stdout, _) = run(db, &["validate-constraints", "--require-installed"]);
     assert_eq!(code, Some(if installed { 0 } else { 1 }), "validate-constraints agrees with add-constraints: {stdout}");
-    assert_live(&db, "add-constraints");
+    assert_live(db, "add-constraints");
 }
 
 /// Ten starts for one user at once, in two spellings: one running row at every moment, one task.
@@ -268,12 +281,32 @@ fn the_reference_table() {
     ));
 }
 
-#[test]
-fn keyed_by_user_id() {
-    // NULLs allowed where the reference says NOT NULL, as such tables often have.
+/// One row per user keyed by user_id, with NULLs allowed where the reference says NOT NULL, as
+/// such tables often have.
+fn keyed_by_user() -> Shape {
     let ddl = "CREATE TABLE user_sync_status (user_id uuid PRIMARY KEY, {state});
                ALTER TABLE user_sync_status ALTER progress_percentage DROP NOT NULL";
-    scenarios(&Shape { nullable_progress: true, ..uuid_shape(ddl, true) });
+    Shape { nullable_progress: true, ..uuid_shape(ddl, true) }
+}
+
+fn surrogate_key_and_unique_user() -> Shape {
+    uuid_shape("CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id uuid NOT NULL UNIQUE, {state})", true)
+}
+
+fn citext_user() -> Shape {
+    Shape {
+        ddl: "CREATE EXTENSION IF NOT EXISTS citext;
+              CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id citext NOT NULL, {state})",
+        users: ["Alice@Example.com", "bob@example.com", "Carol@example.COM"],
+        storm: ["BobN@Example.com", "bobn@example.com"],
+        one_row_per_user: false,
+        nullable_progress: false,
+    }
+}
+
+#[test]
+fn keyed_by_user_id() {
+    scenarios(&keyed_by_user());
 }
 
 #[test]
@@ -291,10 +324,7 @@ fn no_primary_key() {
 
 #[test]
 fn a_surrogate_key_and_unique_user_id() {
-    scenarios(&uuid_shape(
-        "CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id uuid NOT NULL UNIQUE, {state})",
-        true,
-    ));
+    scenarios(&surrogate_key_and_unique_user());
 }
 
 #[test]
@@ -331,14 +361,38 @@ fn user_id_as_text() {
 
 #[test]
 fn user_id_as_citext() {
-    scenarios(&Shape {
-        ddl: "CREATE EXTENSION IF NOT EXISTS citext;
-              CREATE TABLE user_sync_status (id bigserial PRIMARY KEY, user_id citext NOT NULL, {state})",
-        users: ["Alice@Example.com", "bob@example.com", "Carol@example.COM"],
-        storm: ["BobN@Example.com", "bobn@example.com"],
-        one_row_per_user: false,
-        nullable_progress: false,
-    });
+    scenarios(&citext_user());
+}
+
+/// Issue #11, defect 2: `BobN@Example.com` and `bobn@example.com` are one citext user, so they
+/// take one claim lock: concurrent starts in both spellings give one running row and one task.
+#[test]
+fn citext_spellings_of_one_user_take_one_claim_lock() {
+    let db = TestDb::new();
+    load(&db, &citext_user());
+    storm(&db, &citext_user());
+}
+
+/// Issue #11, defect 3: a row with a fresh heartbeat is reused, never taken over, at progress
+/// 100 or NULL as at 40.
+#[test]
+fn a_fresh_heartbeat_at_progress_100_or_null_is_never_taken_over() {
+    let db = TestDb::new();
+    load(&db, &keyed_by_user());
+    let _beat = Heartbeat::start(&db);
+    live_task_reused(&db, &keyed_by_user());
+}
+
+/// Issue #11, defects 9 and 10: any unique index on user_id alone means one row per user (a
+/// second sync of a user updates the row instead of failing on the index), and a takeover keeps
+/// the dead task's error text and the takeover note in `current_stats.previous_task`.
+#[test]
+fn one_row_per_user_by_any_unique_index_keeps_its_history() {
+    for shape in [surrogate_key_and_unique_user(), keyed_by_user()] {
+        let db = TestDb::new();
+        load(&db, &shape);
+        dead_task_taken_over(&db, &shape);
+    }
 }
 
 #[test]
@@ -409,13 +463,14 @@ fn rows_at_the_same_ctid_of_two_partitions_are_two_rows() {
                ('{live}', 'live-task', true, 40, now()),
                ('{dead}', 'dead-user-newest', true, 20, now())"
         ));
-        let ctids: Vec<String> =
-            db.query("SELECT ctid::text FROM user_sync_status WHERE task_id IN ('zombie', 'live-task')", &[])
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
+        let ctids: Vec<String> = db
+            .query("SELECT ctid::text FROM user_sync_status WHERE task_id IN ('zombie', 'live-task')", &[])
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
         assert_eq!(ctids, ["(0,1)", "(0,1)"], "the scenario: one ctid in both partitions");
-        let _beat = Heartbeat::start(&db);
+        // The live task's heartbeat is fresh; no heartbeat is written during the test, so its
+        // row stays where the zombie's twin slot is.
 
         if !key.is_empty() {
             // Two running rows of `dead`: the older (the zombie) is its second running row.
@@ -426,11 +481,11 @@ fn rows_at_the_same_ctid_of_two_partitions_are_two_rows() {
             assert_eq!(check["count"], 1, "one second running row: {check}");
             let (code, stdout, stderr) = run(&db, &["repair", "--duplicates", "--yes"]);
             assert_eq!(code, Some(0), "{stderr}");
-            assert!(stdout.contains("changed 1 rows"), "{stdout}");
+            assert!(stdout.contains("changed 1 rows, skipped 0"), "{stdout}");
         } else {
             let (code, stdout, stderr) = run(&db, &["repair", "--zombies", "--yes"]);
             assert_eq!(code, Some(0), "{stderr}");
-            assert!(stdout.contains("changed 1 rows"), "{stdout}");
+            assert!(stdout.contains("changed 1 rows, skipped 0"), "{stdout}");
         }
         assert!(!row(&db, "zombie").0, "the zombie is released");
         assert_live(&db, "repair");
