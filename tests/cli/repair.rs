@@ -27,6 +27,61 @@ fn state(db: &TestDb, task: &str) -> (Option<bool>, Option<i32>, Option<String>)
     (row.get(0), row.get(1), row.get(2))
 }
 
+/// `syncctl <args> --color never` under a pseudo-terminal (`script` from util-linux), stopped
+/// at its confirmation prompt.
+struct Prompt {
+    child: std::process::Child,
+    seen: Arc<Mutex<Vec<u8>>>,
+    reader: std::thread::JoinHandle<()>,
+}
+
+impl Prompt {
+    /// Starts the command and waits until it asks.
+    fn start(db: &TestDb, args: &[&str]) -> Prompt {
+        let command = format!("'{}' {} --color never", env!("CARGO_BIN_EXE_syncctl"), args.join(" "));
+        let mut child = Command::new("script")
+            .args(["-qfec", &command, "/dev/null"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("TERM", "xterm")
+            .env("DATABASE_URL", db.url())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script (util-linux) runs");
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let sink = Arc::clone(&seen);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        let prompt = Prompt { child, seen, reader };
+        wait_for("the confirmation prompt", || prompt.text().contains("Apply these"));
+        prompt
+    }
+
+    /// What the terminal showed so far.
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+    }
+
+    /// Answers the prompt; the exit status and everything the terminal showed.
+    fn answer(mut self, answer: &str) -> (std::process::ExitStatus, String) {
+        self.child.stdin.as_mut().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
+        let status = wait_exit(&mut self.child);
+        self.reader.join().unwrap();
+        let text = String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned();
+        (status, text)
+    }
+}
+
 /// The rows of the mixed table that are not special (`mixed-*`): repair must not touch them.
 fn ordinary_digest(db: &TestDb) -> String {
     db.scalar(
@@ -205,39 +260,11 @@ fn a_row_heartbeated_between_plan_and_confirmation_is_skipped() {
     mixed(&db, REFERENCE_TABLE, false);
     let racer = MIXED_ZOMBIE_TASKS[0];
 
-    let command = format!("'{}' repair --zombies --color never", env!("CARGO_BIN_EXE_syncctl"));
-    let mut child = Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("TERM", "xterm")
-        .env("DATABASE_URL", db.url())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("script (util-linux) runs");
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let mut stdout = child.stdout.take().unwrap();
-    let sink = Arc::clone(&seen);
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    wait_for("the confirmation prompt", || text().contains("Apply these"));
-    assert!(text().contains(racer), "the plan lists the racer: {}", text());
+    let prompt = Prompt::start(&db, &["repair", "--zombies"]);
+    assert!(prompt.text().contains(racer), "the plan lists the racer: {}", prompt.text());
 
     db.execute(&format!("UPDATE user_sync_status SET updated_at = now() WHERE task_id = '{racer}'"));
-    child.stdin.as_mut().unwrap().write_all(b"y\n").unwrap();
-    let status = wait_exit(&mut child);
-    reader.join().unwrap();
-    let output = text();
+    let (status, output) = prompt.answer("y");
     assert_eq!(status.code(), Some(1), "{output}");
     assert!(output.contains(&format!("skipped {racer} ")), "{output}");
     assert!(output.contains("changed since the plan"), "{output}");
@@ -266,4 +293,61 @@ fn a_table_without_a_primary_key_is_repaired_across_transactions() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("changed 1 rows, skipped 0"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("locked"));
     assert_eq!(db.count("no_key", "is_syncing"), 0);
+}
+
+/// Issue #11, defect 4: on a table without a primary key, nothing repair only reports is
+/// locked while the prompt waits. A live half-released row shown as "unchanged" stays
+/// writable by its task (a heartbeat with a 500 ms lock timeout) while the operator reads.
+#[test]
+fn nothing_stays_locked_while_the_prompt_waits_on_a_table_without_a_key() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db.execute(
+        "CREATE TABLE no_key AS SELECT * FROM user_sync_status;
+         INSERT INTO no_key (id, user_id, task_id, is_syncing, progress_percentage, error_message, updated_at)
+         VALUES (99, gen_random_uuid(), 'live-half-released', true, 30, 'a retry note', now())",
+    );
+    let prompt = Prompt::start(&db, &["--table", "no_key", "repair", "--all"]);
+    assert!(prompt.text().contains("live-half-released"), "the plan reports it: {}", prompt.text());
+    for _ in 0..3 {
+        db.execute(
+            "SET lock_timeout = '500ms';
+             UPDATE no_key SET updated_at = now() WHERE task_id = 'live-half-released' AND is_syncing;
+             UPDATE no_key SET updated_at = updated_at WHERE task_id = (SELECT task_id FROM no_key WHERE is_syncing AND updated_at < now() - interval '1 day')",
+        );
+    }
+    let (status, output) = prompt.answer("y");
+    // The incident's row was written to while the prompt waited (the second UPDATE above,
+    // standing for any other session): it is skipped, exit 1, and the live row is untouched.
+    assert_eq!(status.code(), Some(1), "{output}");
+    assert!(output.contains("changed since the plan"), "{output}");
+    assert_eq!(
+        db.count("no_key", "task_id = 'live-half-released' AND is_syncing AND error_message = 'a retry note'"),
+        1
+    );
+}
+
+/// Issue #11, defect 5: a live task named with `--task` is released when the operator answers
+/// yes, however many heartbeats it wrote while the plan was read.
+#[test]
+fn a_live_task_named_with_task_is_released_after_a_slow_answer() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at)
+         VALUES (gen_random_uuid(), 'live-task', true, 40, now())",
+    );
+    let prompt = Prompt::start(&db, &["repair", "--task", "live-task"]);
+    // The task heartbeats while the operator reads the plan.
+    for _ in 0..5 {
+        db.execute("UPDATE user_sync_status SET updated_at = now(), progress_percentage = progress_percentage + 1 WHERE task_id = 'live-task'");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let (status, output) = prompt.answer("y");
+    assert_eq!(status.code(), Some(0), "{output}");
+    assert!(output.contains("changed 1 rows, skipped 0"), "{output}");
+    let (syncing, progress, error) = state(&db, "live-task");
+    assert_eq!((syncing, progress), (Some(false), Some(0)));
+    assert!(error.is_some_and(|e| e.contains("named with --task")));
 }
