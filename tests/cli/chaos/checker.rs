@@ -10,7 +10,12 @@
 //! - two rows with one task id;
 //! - a zombie that survived a reap pass: a running row silent for longer than the reaper's
 //!   timeout + interval + [`ZOMBIE_SLACK`], on a server up for at least as long (both read on
-//!   the database clock, `pg_postmaster_start_time()` for the server's last start).
+//!   the database clock, `pg_postmaster_start_time()` for the server's last start);
+//! - a task with a live, heartbeating owner released by another process: a row released by
+//!   reap, repair or a takeover (its note says `released by syncctl …`) less than the heartbeat
+//!   timeout after a heartbeat the checker saw. Both times are the row's own `updated_at` (the
+//!   database clock): the release stamps it, and a heartbeat the checker missed would only make
+//!   the row fresher still, so the check never accuses a release that was due.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -29,7 +34,8 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
 const SAMPLE_SQL: &str = "SELECT t.user_id::text, t.task_id, t.is_syncing, t.progress_percentage, \
      t.current_stats::text, extract(epoch FROM now() - t.updated_at)::float8, t::text, \
-     extract(epoch FROM now() - pg_postmaster_start_time())::float8 \
+     extract(epoch FROM now() - pg_postmaster_start_time())::float8, \
+     extract(epoch FROM t.updated_at)::float8, t.error_message \
      FROM user_sync_status t";
 
 /// What the checker has seen of one task.
@@ -39,6 +45,8 @@ struct Seen {
     counter: i64,
     /// The row's text when it was first seen not syncing.
     released: Option<String>,
+    /// The freshest heartbeat seen while it ran (epoch seconds, database clock).
+    heartbeat: Option<f64>,
 }
 
 /// The checker's findings, shared with the campaign.
@@ -67,12 +75,13 @@ pub struct Checker {
 }
 
 impl Checker {
-    /// Starts sampling the table at `url`; `reap_after` is the reaper's timeout plus interval.
-    pub fn start(url: String, reap_after: Duration) -> Checker {
+    /// Starts sampling the table at `url`; `reap_after` is the reaper's timeout plus interval,
+    /// `timeout` the heartbeat timeout every reaper, repair and start of the campaign uses.
+    pub fn start(url: String, reap_after: Duration, timeout: Duration) -> Checker {
         let stop = Arc::new(AtomicBool::new(false));
         let findings = Arc::new(Mutex::new(Findings::default()));
         let (stop_flag, sink) = (Arc::clone(&stop), Arc::clone(&findings));
-        let limit = (reap_after + ZOMBIE_SLACK).as_secs_f64();
+        let limits = Limits { zombie: (reap_after + ZOMBIE_SLACK).as_secs_f64(), timeout: timeout.as_secs_f64() };
         let thread = thread::spawn(move || {
             let mut tasks: HashMap<String, Seen> = HashMap::new();
             let mut client: Option<Client> = None;
@@ -87,7 +96,7 @@ impl Checker {
                     && let Ok(rows) = c.query(SAMPLE_SQL, &[])
                 {
                     let mut findings = sink.lock().unwrap_or_else(PoisonError::into_inner);
-                    check(&rows, &mut tasks, limit, &mut findings);
+                    check(&rows, &mut tasks, &limits, &mut findings);
                     findings.samples += 1;
                 }
                 thread::sleep(SAMPLE_EVERY);
@@ -128,8 +137,17 @@ pub fn counter(stats: &str) -> i64 {
     ["new", "updated", "errors"].iter().filter_map(|k| stats[k].as_i64()).sum()
 }
 
+/// The checker's bounds, in seconds.
+struct Limits {
+    /// A running row silent for longer survived a reap pass.
+    zombie: f64,
+    /// The heartbeat timeout: a row released sooner after a heartbeat was live.
+    timeout: f64,
+}
+
 /// Checks one sample of the whole table.
-fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, zombie_limit: f64, findings: &mut Findings) {
+fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, limits: &Limits, findings: &mut Findings) {
+    let zombie_limit = limits.zombie;
     let mut running_by_user: HashMap<String, Vec<String>> = HashMap::new();
     let mut rows_by_task: HashMap<String, usize> = HashMap::new();
     for task in rows.iter().filter_map(|r| r.get::<_, Option<String>>(1)) {
@@ -144,6 +162,8 @@ fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, zombie_limit
         let silent: Option<f64> = row.get(5);
         let text: String = row.get(6);
         let uptime: f64 = row.get(7);
+        let stamped: Option<f64> = row.get(8);
+        let error: Option<String> = row.get(9);
         let task_name = task.clone().unwrap_or_else(|| "<no task id>".into());
 
         let consistent = match (syncing, progress) {
@@ -184,7 +204,28 @@ fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, zombie_limit
                 &task,
                 format!("a released row changed:\n  was {released}\n  now {text}"),
             ),
-            (None, Some(false)) => seen.released = Some(text.clone()),
+            (None, Some(false)) => {
+                seen.released = Some(text.clone());
+                let by_another = error.as_deref().is_some_and(|e| e.contains("released by syncctl"));
+                if let (true, Some(heartbeat), Some(released)) = (by_another, seen.heartbeat, stamped)
+                    && released - heartbeat < limits.timeout
+                {
+                    findings.violation(
+                        "live task released",
+                        &task,
+                        format!(
+                            "released {:.2}s after a heartbeat (timeout {:.1}s): {text}",
+                            released - heartbeat,
+                            limits.timeout
+                        ),
+                    );
+                }
+            }
+            (None, Some(true)) => {
+                if let Some(stamped) = stamped {
+                    seen.heartbeat = Some(seen.heartbeat.map_or(stamped, |h| h.max(stamped)));
+                }
+            }
             _ => {}
         }
     }
