@@ -8,7 +8,7 @@
 //! | 3 | cannot connect, or the database failed |
 //! | 4 | lease lost (`start` was fenced out) |
 //! | 5 | locks not obtained within the timeout and retries |
-//! | 129 / 130 / 143 | hung up (SIGHUP: the terminal or ssh session went away) / interrupted by SIGINT / SIGTERM, after cleaning up |
+//! | 129 / 130 / 143 | stopped by SIGHUP (terminal or ssh gone) / SIGINT / SIGTERM, after cleaning up |
 //!
 //! `health` instead follows the monitoring-plugin convention (0 OK, 1 WARNING, 2 CRITICAL,
 //! 3 UNKNOWN), see [`Level`].

@@ -6,10 +6,10 @@
 //!
 //! Where the new task goes: a table that keeps one row per user (user_id is its primary key or
 //! has another valid unique index) gets the user's row updated, the previous task's error text
-//! kept in current_stats as `previous_task`; any other table (the reference table keeps one row per sync) gets a new row, and
-//! the user's older rows stay as history. Either way the user never has two running rows: the
-//! advisory lock serialises claims and dead rows are released before the new one is written,
-//! with or without `uniq_user_running_sync`.
+//! kept in current_stats as `previous_task`; any other table (the reference table keeps one row
+//! per sync) gets a new row, and the user's older rows stay as history. Either way the user
+//! never has two running rows: the advisory lock serialises claims and dead rows are released
+//! before the new one is written, with or without `uniq_user_running_sync`.
 
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
