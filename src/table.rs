@@ -133,6 +133,22 @@ pub struct ConstraintStatus {
 }
 
 impl ConstraintStatus {
+    /// The object `name` of this `kind` (`check`, `unique index`) as not found, under its own
+    /// name; introspection fills in what it finds.
+    fn missing(name: &'static str, kind: &'static str) -> ConstraintStatus {
+        ConstraintStatus {
+            name,
+            kind,
+            object: name.to_string(),
+            oid: None,
+            exists: false,
+            valid: false,
+            definition: None,
+            problem: None,
+            note: None,
+        }
+    }
+
     /// `valid`, `NOT VALID` / `INVALID`, `missing`, `wrong definition` or `not enforceable`.
     pub fn describe(&self) -> &'static str {
         match (&self.problem, self.exists, self.valid, self.kind) {
@@ -343,17 +359,7 @@ struct Partitioning {
 /// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
 /// against the Priority-1 predicate for the type of progress_percentage (`progress`, an oid).
 fn check_status(row: Option<&tokio_postgres::Row>, progress: u32) -> ConstraintStatus {
-    let mut status = ConstraintStatus {
-        name: CHECK_NAME,
-        kind: "check",
-        object: CHECK_NAME.to_string(),
-        oid: None,
-        exists: false,
-        valid: false,
-        definition: None,
-        problem: None,
-        note: None,
-    };
+    let mut status = ConstraintStatus::missing(CHECK_NAME, "check");
     let Some(row) = row else { return status };
     let contype: String = row.get("contype");
     let definition: String = row.get("definition");
@@ -406,17 +412,7 @@ fn index_status(
     let own = own_index_name(table, spec.name);
     let plain = named.iter().find(|r| r.name == spec.name);
     let mine = named.iter().find(|r| r.name == own);
-    let mut status = ConstraintStatus {
-        name: spec.name,
-        kind: "unique index",
-        object: spec.name.to_string(),
-        oid: None,
-        exists: false,
-        valid: false,
-        definition: None,
-        problem: None,
-        note: None,
-    };
+    let mut status = ConstraintStatus::missing(spec.name, "unique index");
     if let Some(taken) = plain.filter(|r| !r.on_table) {
         status.object = own.clone();
         status.note = Some(format!(

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
 
+use crate::start::poll;
 use crate::support::fixtures::*;
 use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare};
 
@@ -611,18 +612,6 @@ impl Background {
         let stdout = self.stdout.join().unwrap();
         self.stderr_seen.extend(self.stderr_lines.iter());
         (status.code(), stdout, self.stderr_seen.join("\n"))
-    }
-}
-
-/// Polls `check` until it returns Some, failing after [`DEADLINE`].
-fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(25));
     }
 }
 

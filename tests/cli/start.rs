@@ -98,7 +98,7 @@ fn start(db: &TestDb, user: &str, args: &[&str]) -> Started {
 }
 
 /// Polls `check` until it returns Some, failing after [`DEADLINE`].
-fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = check() {
