@@ -182,7 +182,7 @@ follow\t'Watch it to its end and exit with its outcome'
 fail\t'Exit 1'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l heartbeat -d 'How often the running task writes its heartbeat (updated_at); must be shorter than --heartbeat-timeout, and is best at most half of it' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l stall-timeout -d 'Fail the task as stalled when its progress has not moved for this long (a heartbeat proves the process lives, not that the sync moves)' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l grace -d 'How long the child gets to exit after SIGTERM before it is killed (SIGKILL)' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l grace -d 'How long the child gets to exit after SIGTERM before it is killed (SIGKILL); none after a lost lease, when the child is killed at once' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l liveness -d 'How a running task is known to be alive (see the README before choosing `lock`)' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
 lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo-items -d 'Demo: how many mails to sync' -r

@@ -234,7 +234,7 @@ follow\:"Watch it to its end and exit with its outcome"
 fail\:"Exit 1"))' \
 '--heartbeat=[How often the running task writes its heartbeat (updated_at); must be shorter than --heartbeat-timeout, and is best at most half of it]:DUR:_default' \
 '--stall-timeout=[Fail the task as stalled when its progress has not moved for this long (a heartbeat proves the process lives, not that the sync moves)]:DUR:_default' \
-'--grace=[How long the child gets to exit after SIGTERM before it is killed (SIGKILL)]:DUR:_default' \
+'--grace=[How long the child gets to exit after SIGTERM before it is killed (SIGKILL); none after a lost lease, when the child is killed at once]:DUR:_default' \
 '--liveness=[How a running task is known to be alive (see the README before choosing \`lock\`)]:HOW:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
 lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '--demo-items=[Demo\: how many mails to sync]:N:_default' \

@@ -397,7 +397,8 @@ pub struct StartArgs {
     #[arg(long, default_value = "10m", value_parser = parse_duration, value_name = "DUR")]
     pub stall_timeout: Duration,
 
-    /// How long the child gets to exit after SIGTERM before it is killed (SIGKILL).
+    /// How long the child gets to exit after SIGTERM before it is killed (SIGKILL); none after
+    /// a lost lease, when the child is killed at once.
     #[arg(long, default_value = "10s", value_parser = parse_duration, value_name = "DUR")]
     pub grace: Duration,
 

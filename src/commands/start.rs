@@ -74,9 +74,26 @@ pub enum Outcome {
     Stopped,
 }
 
-/// Resolves once `stop` turns true (or its sender is gone).
-pub async fn stopped(stop: &mut watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
+/// How the work is told to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    /// Not asked to stop.
+    Run,
+    /// Asked while the lease still holds (a signal, a stall): the child gets SIGTERM and its
+    /// grace period, and the lease heartbeats through it.
+    Graceful,
+    /// The lease is gone: another process may own the task already, so the work must not run a
+    /// moment longer (the child's group gets SIGKILL).
+    Now,
+}
+
+/// Resolves once the work is asked to stop (or the sender is gone, which asks it to stop
+/// now), with how.
+pub async fn stopped(stop: &mut watch::Receiver<Stop>) -> Stop {
+    match stop.wait_for(|s| *s != Stop::Run).await {
+        Ok(how) => *how,
+        Err(_) => Stop::Now,
+    }
 }
 
 /// The work a task runs.
@@ -86,7 +103,7 @@ enum Work {
 }
 
 impl Work {
-    async fn run(self, progress: watch::Sender<Snapshot>, stop: watch::Receiver<bool>, reporter: Reporter) -> Outcome {
+    async fn run(self, progress: watch::Sender<Snapshot>, stop: watch::Receiver<Stop>, reporter: Reporter) -> Outcome {
         match self {
             Work::Demo(demo) => demo.run(progress, stop).await,
             Work::Child(child) => child.run(progress, stop, reporter).await,
@@ -201,7 +218,7 @@ async fn run_task(
         }),
     };
     let (progress_tx, mut progress) = watch::channel(claimed.snapshot.clone());
-    let (stop_tx, stop_rx) = watch::channel(false);
+    let (stop_tx, stop_rx) = watch::channel(Stop::Run);
     let mut work = tokio::spawn(work.run(progress_tx, stop_rx, reporter.clone()));
     let lease = Lease {
         global: ctx.global.clone(),
@@ -217,7 +234,7 @@ async fn run_task(
     };
     let (release_tx, release_rx) = oneshot::channel();
     let held = claimed.liveness.is_some();
-    let mut lease = tokio::spawn(lease.run(client, held, progress.clone(), release_rx));
+    let mut lease = tokio::spawn(lease.run(client, held, claimed.begun, progress.clone(), release_rx));
 
     // Watch everything until the sync's end is decided.
     let mut last_move = Instant::now();
@@ -262,8 +279,8 @@ async fn run_task(
     };
 
     if work_done.is_none() {
-        // Stop the work; the lease goes on heartbeating through the child's grace period.
-        let _ = stop_tx.send(true);
+        // A held lease heartbeats through the child's grace period; a lost one allows none.
+        let _ = stop_tx.send(if lease_end.is_some() { Stop::Now } else { Stop::Graceful });
         let _ = (&mut work).await;
     }
     let mut snapshot = progress.borrow().clone();

@@ -394,6 +394,25 @@ fn a_child_ignoring_sigterm_is_killed_after_the_grace_period() {
     assert_eq!(error.as_deref(), Some("cancelled by SIGINT"));
 }
 
+/// A lost lease allows no grace period: another process may run the task already, so the
+/// child's group is killed at once, not sent SIGTERM and waited for (here for ten minutes).
+#[test]
+fn a_child_is_killed_at_once_when_its_lease_is_lost() {
+    let db = db_with_table();
+    let run = start(&db, USER, &["--json", "--grace", "10m", "--", "sh", &fixture("stubborn.sh")]);
+    let task = serde_json::from_str::<Value>(&run.first_line).unwrap()["task_id"].as_str().unwrap().to_string();
+    let pid =
+        poll("the child's pid", || task_row(&db, &task).and_then(|r| r.2.get("pid").and_then(Value::as_i64))) as i32;
+    db.execute(&format!(
+        "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 0, \
+         error_message = 'released by test' WHERE task_id = '{task}'"
+    ));
+    let (status, stdout, stderr) = run.wait();
+    assert_eq!(status.code(), Some(4), "{stderr}");
+    assert_eq!(events(&stdout).last().unwrap()["event"], "lease_lost");
+    assert!(!process_alive(pid), "the child outlived its lease");
+}
+
 #[test]
 fn a_hanging_sync_fails_as_stalled_while_its_heartbeat_is_healthy() {
     let db = db_with_table();

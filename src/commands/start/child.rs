@@ -18,7 +18,7 @@ use tokio::process::Command;
 use tokio::sync::watch;
 
 use super::progress::{Reporter, Snapshot};
-use super::{Outcome, stopped};
+use super::{Outcome, Stop, stopped};
 use crate::error::UsageError;
 
 /// Longest line kept; the rest of a longer line is skipped (a line that long is not a report).
@@ -71,11 +71,11 @@ pub struct Child {
 }
 
 impl Child {
-    /// Runs the child until it exits or `stop` turns true.
+    /// Runs the child until it exits or it is asked to stop.
     pub async fn run(
         self,
         progress: watch::Sender<Snapshot>,
-        mut stop: watch::Receiver<bool>,
+        mut stop: watch::Receiver<Stop>,
         reporter: Reporter,
     ) -> Outcome {
         let Some((program, args)) = self.command.split_first() else {
@@ -116,8 +116,9 @@ impl Child {
             tokio::select! {
                 status = child.wait() => break status,
                 (_, last) = &mut readers, if drained.is_none() => drained = Some(last),
-                _ = stopped(&mut stop) => {
-                    stop_group(group, &mut child, self.grace).await;
+                how = stopped(&mut stop) => {
+                    let grace = if how == Stop::Graceful { self.grace } else { Duration::ZERO };
+                    stop_group(group, &mut child, grace).await;
                     return Outcome::Stopped;
                 }
             }
@@ -155,7 +156,7 @@ fn die_with(parent: u32) -> std::io::Result<()> {
     Ok(())
 }
 
-/// SIGTERM to the child's process group, the grace period, then SIGKILL.
+/// SIGTERM to the child's process group, the grace period, then SIGKILL (at once without one).
 async fn stop_group(group: Option<i32>, child: &mut tokio::process::Child, grace: Duration) {
     let signal = |sig| {
         if let Some(pgid) = group {
@@ -163,6 +164,11 @@ async fn stop_group(group: Option<i32>, child: &mut tokio::process::Child, grace
             unsafe { libc::kill(-pgid, sig) };
         }
     };
+    if grace.is_zero() {
+        signal(libc::SIGKILL);
+        let _ = child.wait().await;
+        return;
+    }
     signal(libc::SIGTERM);
     if tokio::time::timeout(grace, child.wait()).await.is_err() {
         signal(libc::SIGKILL);

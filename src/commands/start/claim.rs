@@ -100,6 +100,9 @@ pub struct Claimed {
     /// The first snapshot: zero counts, plus the previous task's history on a table that keeps
     /// one row per user (`sql/start/update_task.sql`).
     pub snapshot: Snapshot,
+    /// When the claim's transaction began: the row's first `updated_at` is no earlier, so the
+    /// lease counts from here.
+    pub begun: tokio::time::Instant,
 }
 
 /// What the claim found.
@@ -147,8 +150,12 @@ pub fn require_columns(table: &Table) -> Result<()> {
 /// Claims a sync for the user: reuse the live task, or release dead ones and start a new one.
 pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) -> Result<Claim> {
     for _ in 0..ATTEMPTS {
+        let begun = tokio::time::Instant::now();
         let tx = db::read_write(client).await?;
-        if let Some(claim) = attempt(&tx, table, request).await? {
+        if let Some(mut claim) = attempt(&tx, table, request).await? {
+            if let Claim::New(claimed) = &mut claim {
+                claimed.begun = begun;
+            }
             tx.commit().await?;
             return Ok(claim);
         }
@@ -247,7 +254,8 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             tx.execute(&table.render(&INSERT_TASK), &params).await?;
         }
     }
-    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot })))
+    let begun = tokio::time::Instant::now();
+    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun })))
 }
 
 /// `sync_<user_id>_<8 hex>_<unix seconds>`, the seed's shape.

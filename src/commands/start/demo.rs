@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 use super::progress::Snapshot;
-use super::{Outcome, stopped};
+use super::{Outcome, Stop, stopped};
 
 /// The demo's settings.
 #[derive(Debug, Clone)]
@@ -25,8 +25,8 @@ pub struct Demo {
 }
 
 impl Demo {
-    /// Runs the demo until it completes, fails, or `stop` turns true.
-    pub async fn run(self, progress: watch::Sender<Snapshot>, mut stop: watch::Receiver<bool>) -> Outcome {
+    /// Runs the demo until it completes, fails, or it is asked to stop.
+    pub async fn run(self, progress: watch::Sender<Snapshot>, mut stop: watch::Receiver<Stop>) -> Outcome {
         let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / self.rate));
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let (mut new, mut updated, mut errors) = (0u32, 0u32, 0u32);

@@ -6,7 +6,9 @@
 //!
 //! A dropped connection is re-opened with backoff (and, under `--liveness lock`, the lock is
 //! taken again). Once no write has succeeded for the heartbeat timeout the lease has expired:
-//! the row is the reaper's, and nothing more is written.
+//! the row is the reaper's, and nothing more is written. The lease counts from when a write
+//! that succeeded was sent (its `updated_at` is no earlier) and gives itself up [`margin`]
+//! before the timeout, so the work is stopped before any other process may judge the task dead.
 
 use std::time::Duration;
 
@@ -27,6 +29,12 @@ const COALESCE: Duration = Duration::from_secs(1);
 /// The first wait before retrying a failed write or connection; it doubles up to the heartbeat.
 const BACKOFF: Duration = Duration::from_millis(100);
 
+/// How long before the heartbeat timeout the lease gives itself up: a tenth of the timeout, but
+/// never so much that it would lapse between two heartbeats that got through.
+pub fn margin(heartbeat: Duration, timeout: Duration) -> Duration {
+    (timeout / 10).min(timeout.saturating_sub(heartbeat) / 2)
+}
+
 /// What the lease needs to write.
 pub struct Lease {
     /// For reconnecting.
@@ -43,7 +51,7 @@ pub struct Lease {
     pub user_id: String,
     /// --heartbeat.
     pub heartbeat: Duration,
-    /// --heartbeat-timeout.
+    /// --heartbeat-timeout: the lease lapses [`margin`] before it.
     pub timeout: Duration,
     /// The liveness lock's key under `--liveness lock`.
     pub liveness_key: Option<i64>,
@@ -82,21 +90,23 @@ struct Conn {
 
 impl Lease {
     /// Holds the lease until `release` brings the end (then writes it) or the lease is lost or
-    /// expires. `client` is the claim's connection; `held` whether it holds the liveness lock.
+    /// expires. `client` is the claim's connection; `held` whether it holds the liveness lock;
+    /// `claimed` when the claim's transaction began.
     pub async fn run(
         self,
         client: Client,
         held: bool,
+        claimed: Instant,
         mut snapshot: watch::Receiver<Snapshot>,
         release: oneshot::Receiver<Release>,
     ) -> End {
         let mut conn = Conn { client: Some(client), held };
         // The stats the row holds: the claim wrote the first snapshot's.
         let mut stored = snapshot.borrow().stats_json();
-        let start = Instant::now();
-        let mut last_ok = start;
-        let mut last_write = start;
-        let mut beat = tokio::time::interval_at(start + self.heartbeat, self.heartbeat);
+        let lapse = self.timeout - margin(self.heartbeat, self.timeout);
+        let mut last_ok = claimed;
+        let mut last_write = claimed;
+        let mut beat = tokio::time::interval_at(claimed + self.heartbeat, self.heartbeat);
         beat.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let (mut dirty, mut open) = (false, true);
         let mut retry_at: Option<Instant> = None;
@@ -107,7 +117,7 @@ impl Lease {
         watch.set_missed_tick_behavior(MissedTickBehavior::Delay);
         tokio::pin!(release);
         loop {
-            let deadline = last_ok + self.timeout;
+            let deadline = last_ok + lapse;
             tokio::select! {
                 biased;
                 end = &mut release => return match end {
@@ -137,11 +147,12 @@ impl Lease {
             }
             let current = snapshot.borrow_and_update().clone();
             dirty = false;
+            let sent = Instant::now();
             match timeout_at(deadline, self.beat(&mut conn, &current, &mut stored)).await {
                 Err(_) => return End::Expired,
                 Ok(Ok(true)) => {
-                    last_ok = Instant::now();
-                    last_write = last_ok;
+                    last_ok = sent;
+                    last_write = Instant::now();
                     retry_at = None;
                     backoff = BACKOFF;
                 }
@@ -248,5 +259,21 @@ impl Lease {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_margin_is_a_tenth_of_the_timeout_but_never_reaches_into_the_heartbeats() {
+        let s = Duration::from_secs;
+        let ms = Duration::from_millis;
+        assert_eq!(margin(s(15), s(60)), s(6));
+        assert_eq!(margin(ms(200), s(2)), ms(200));
+        // A heartbeat close to the timeout: the lease must still outlast one interval.
+        assert_eq!(margin(s(19), s(20)), ms(500));
+        assert!(s(20) - margin(s(19), s(20)) > s(19));
     }
 }
