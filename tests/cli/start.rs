@@ -766,6 +766,40 @@ fn the_child_dies_with_its_start_on_kill_9_and_sighup() {
     }
 }
 
+/// The state letter of a process in /proc (`T` when stopped).
+fn process_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    stat.rsplit_once(") ")?.1.chars().next()
+}
+
+/// Ctrl-Z stops the child with its start (the child's group of its own is not the terminal's
+/// foreground group, so the terminal's SIGTSTP would leave it working without a heartbeat),
+/// and SIGCONT continues both.
+#[test]
+fn ctrl_z_stops_the_child_with_its_start_and_sigcont_continues_both() {
+    let db = db_with_table();
+    let dir = tempfile::tempdir().unwrap();
+    let pidfile = dir.path().join("child.pid");
+    let mut args = vec!["--heartbeat-timeout".to_string(), "1h".into(), "--".into()];
+    args.extend(sleeper(&pidfile));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let started = start(&db, USER, &args);
+    let child: i32 = poll("the child's pid", || std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok());
+    started.signal(libc::SIGTSTP);
+    poll("start and its child stopped", || {
+        (process_state(started.pid()) == Some('T') && process_state(child) == Some('T')).then_some(())
+    });
+    started.signal(libc::SIGCONT);
+    poll("start and its child running again", || {
+        (process_state(started.pid()) != Some('T') && process_state(child) != Some('T')).then_some(())
+    });
+    started.signal(libc::SIGTERM);
+    let (status, _, stderr) = started.wait();
+    assert_eq!(status.code(), Some(143), "{stderr}");
+    assert!(!process_alive(child));
+}
+
 /// Stats the database refuses are cleaned (a NUL) or dropped (they break a CHECK on the table)
 /// with a warning, never retried as a lost connection: heartbeats go on and the release lands,
 /// completed, with the last stats that could be stored.

@@ -6,7 +6,10 @@
 //!
 //! Lines are read as bytes with a length cap, so huge lines, invalid JSON and non-UTF-8 output
 //! are log lines, never a crash. The child runs in its own process group: stopping it sends
-//! SIGTERM to the group, waits the grace period, then sends SIGKILL.
+//! SIGTERM to the group, waits the grace period, then sends SIGKILL. Being in a group of its
+//! own, the child is not stopped by Ctrl-Z (SIGTSTP goes to the terminal's foreground group,
+//! start's): start stops the child's group itself, then itself, and continues both on SIGCONT,
+//! so a suspended start never leaves its child working without a heartbeat.
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
@@ -111,10 +114,12 @@ impl Child {
             )
         };
         tokio::pin!(readers);
+        let mut suspend = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok();
         let mut drained = None;
         let status = loop {
             tokio::select! {
                 status = child.wait() => break status,
+                Some(()) = async { suspend.as_mut()?.recv().await }, if suspend.is_some() => suspend_with(group),
                 (_, last) = &mut readers, if drained.is_none() => drained = Some(last),
                 how = stopped(&mut stop) => {
                     let grace = if how == Stop::Graceful { self.grace } else { Duration::ZERO };
@@ -154,6 +159,19 @@ fn die_with(parent: u32) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Ctrl-Z: stops the child's group, then start itself (SIGSTOP, which cannot be caught); once
+/// continued (`fg`, `bg`, SIGCONT), continues the child's group. If the lease lapsed meanwhile,
+/// the lease sees it at once and the child is killed.
+fn suspend_with(group: Option<i32>) {
+    let Some(pgid) = group else { return };
+    // SAFETY: kill(2) on the child's process group and on ourselves; no memory involved.
+    unsafe {
+        libc::kill(-pgid, libc::SIGSTOP);
+        libc::kill(libc::getpid(), libc::SIGSTOP);
+        libc::kill(-pgid, libc::SIGCONT);
+    }
 }
 
 /// SIGTERM to the child's process group, the grace period, then SIGKILL (at once without one).
