@@ -1,12 +1,19 @@
-//! The fault campaign (issue 8): a throwaway cluster, many users each running `start --demo`
-//! after `start --demo` with short heartbeats, two `reap --every` loops and a `repair --zombies
-//! --yes` loop beside them, and a chaos driver that at seeded-random moments `kill -9`s or
-//! SIGTERMs a running `start`, terminates a random syncctl backend, or restarts the server —
-//! while [`checker`] samples the table for violated invariants. It runs on three table shapes
-//! in turn ([`SHAPES`]: the reference table, one hash-partitioned by user_id without a key,
-//! one keyed by user_id), each with a third of the faults. At the end (chaos stopped, the
-//! reapers given time past the timeout) every task row must be released and every `start` must
-//! have exited with a documented code that matches its row.
+//! The fault campaign (issues 8 and 12): a throwaway cluster, many users each running one
+//! `start` after another with short heartbeats (half of them `--demo`, half a real child job,
+//! `tests/fixtures/children/campaign.py`; now and then a second `start` for a user whose sync
+//! runs, as a double click), two `reap --every` loops and a `repair --zombies --yes` loop
+//! beside them, and a chaos driver that at seeded-random moments `kill -9`s, SIGTERMs or
+//! SIGHUPs a running `start`, freezes it with its child, terminates a random syncctl backend,
+//! or restarts the server. Some starts run with their stderr unread, closed or on `/dev/full`.
+//! Meanwhile [`checker`] samples the table for violated invariants, and the jobs record when
+//! they run ([`jobs`]): two jobs of one user must never run at once.
+//!
+//! It runs four setups in turn ([`SETUPS`]): the reference table, one hash-partitioned by
+//! user_id without a key, one keyed by user_id, and the reference table with every start and
+//! reaper under `--liveness lock`; each gets a quarter of the faults. At the end (chaos
+//! stopped, the reapers given time past the timeout) every task row must be released, every
+//! `start` must have exited with a documented code that matches its row, and no job may be
+//! left running.
 //!
 //! Ignored by default (it takes minutes); `.ci/run` runs the CI size:
 //! `cargo test --test cli chaos -- --ignored --nocapture`. Sizes and the seed come from
@@ -14,12 +21,14 @@
 //! run can be replayed: the same seed makes the same decisions, though process timing differs).
 
 mod checker;
+mod jobs;
 mod procs;
 mod rng;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::env;
 use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -27,7 +36,7 @@ use postgres::{Client, NoTls};
 
 use crate::support::{Cluster, ClusterOptions};
 use checker::Checker;
-use procs::{Exit, Proc};
+use procs::{Exit, Proc, Stderr};
 use rng::Rng;
 
 const DEFAULT_SEED: u64 = 0x5eed_c4a0_5000_0008;
@@ -41,10 +50,22 @@ const TIMEOUT: &str = "2s";
 const REAP_EVERY: &str = "500ms";
 const REAP_AFTER: Duration = Duration::from_millis(2500);
 const REAPERS: usize = 2;
-/// Demo speed: tasks of 20..=120 mails at 20 per second last 1 to 6 seconds.
+/// Under `--liveness lock`, a task is released no sooner than this after its last heartbeat
+/// (its lock is found free at two probes this far apart, the first after its owner died).
+const LOCK_CONFIRM: Duration = Duration::from_secs(1);
+/// The grace period of a child job stopped by a signal to its start.
+const GRACE: &str = "1s";
+/// Speed of the demo and the jobs: tasks of 20..=120 mails at 20 per second last 1 to 6 seconds.
 const DEMO_RATE: &str = "20";
+/// In a thousand, the starts that get a second start for the same user while they run.
+const DOUBLE_CLICKS: u64 = 150;
 /// Server restarts are at least this far apart, so most of the run has the server up.
 const RESTART_GAP: Duration = Duration::from_secs(12);
+/// How long after its start exited a job must be gone (the kernel's parent-death signal ends it
+/// at once; this is for a loaded machine).
+const JOB_ENDS_WITHIN: Duration = Duration::from_secs(2);
+/// How long after the chaos every start must have exited (a task lasts 6 s at most).
+const START_EXIT_DEADLINE: Duration = Duration::from_secs(60);
 /// How long the end phase may take (every start to exit, every row to be released).
 const END_DEADLINE: Duration = Duration::from_secs(120);
 
@@ -67,6 +88,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 enum Fault {
     KillStart,
     TermStart,
+    HangUpStart,
     FreezeStart,
     TerminateBackend,
     RestartServer,
@@ -78,12 +100,20 @@ impl Fault {
         match self {
             Fault::KillStart => "kill -9 start",
             Fault::TermStart => "SIGTERM start",
-            Fault::FreezeStart => "SIGSTOP start 2.5-5s",
+            Fault::HangUpStart => "SIGHUP start",
+            Fault::FreezeStart => "SIGSTOP start and its job 2.5-5s",
             Fault::TerminateBackend => "pg_terminate_backend",
             Fault::RestartServer => "server restart (fast)",
             Fault::CrashServer => "server crash, down 2.5-5s",
         }
     }
+}
+
+/// A running `start`, and how it was run.
+struct Started {
+    proc: Proc,
+    job: bool,
+    stderr: Stderr,
 }
 
 /// One finished `start`: the task it claimed (or reused), how it ended, and the signal we sent.
@@ -94,6 +124,9 @@ struct Run {
     not_json: Vec<String>,
     signalled: Option<i32>,
     frozen: bool,
+    /// It ran a child job (else the demo).
+    job: bool,
+    stderr: Stderr,
     exit: Exit,
 }
 
@@ -118,9 +151,21 @@ struct Looped {
 struct Campaign {
     url: String,
     rng: Rng,
+    /// Starts and reapers run under `--liveness lock`.
+    lock: bool,
+    /// Where the jobs record when they run.
+    log_dir: PathBuf,
     users: Vec<String>,
-    starts: Vec<Option<Proc>>,
+    /// Each user's running starts: one, or two after a double click.
+    starts: Vec<Vec<Started>>,
     next_start: Vec<Instant>,
+    /// When a user's running sync gets its double click.
+    double_click: Vec<Option<Instant>>,
+    /// Jobs whose start exited, to be looked for once the kernel has had time to end them:
+    /// (user, task, when to look).
+    ended_jobs: Vec<(usize, String, Instant)>,
+    /// Jobs found running after their start exited: (task, pids).
+    outlived: Vec<(String, Vec<i32>)>,
     runs: Vec<Run>,
     loops: Vec<Looped>,
     admin: Option<Client>,
@@ -130,60 +175,110 @@ struct Campaign {
 }
 
 impl Campaign {
-    fn start_args(&mut self, user: usize) -> Vec<String> {
-        let items = 20 + self.rng.below(101);
-        let mut args: Vec<String> = [
-            "start",
-            "--user",
-            &self.users[user],
-            "--heartbeat",
-            HEARTBEAT,
-            "--heartbeat-timeout",
-            TIMEOUT,
-            "--json",
-            "--demo",
-            "--demo-items",
-            &items.to_string(),
-            "--demo-rate",
-            DEMO_RATE,
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        if self.rng.below(10) == 0 {
-            args.extend(["--demo-fail-at".to_string(), (10 + self.rng.below(80)).to_string()]);
+    /// A seeded-random start for `user`: the demo or a child job, failing now and then; the
+    /// job ignoring SIGTERM, logging a lot or reporting stats jsonb refuses, now and then.
+    fn spawn_start(&mut self, user: usize) -> Started {
+        let items = (20 + self.rng.below(101)).to_string();
+        let mut args: Vec<String> =
+            ["start", "--user", &self.users[user], "--heartbeat", HEARTBEAT, "--heartbeat-timeout", TIMEOUT, "--json"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+        if self.lock {
+            args.extend(["--liveness".into(), "lock".into()]);
         }
-        args
+        let fail_at = match self.rng.below(10) {
+            0 => Some((10 + self.rng.below(80)).to_string()),
+            _ => None,
+        };
+        let job = self.rng.below(2) == 0;
+        if job {
+            let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/children/campaign.py");
+            args.extend(["--grace".into(), GRACE.into(), "--".into(), "python3".into()]);
+            args.extend([script.display().to_string(), self.log_dir.display().to_string(), items]);
+            args.extend([DEMO_RATE.to_string(), fail_at.unwrap_or_else(|| "0".into())]);
+            for (flag, in_ten) in [("stubborn", 2), ("noisy", 3), ("nul", 1)] {
+                if self.rng.below(10) < in_ten {
+                    args.push(flag.into());
+                }
+            }
+        } else {
+            args.extend(["--demo", "--demo-items", &items, "--demo-rate", DEMO_RATE].map(String::from));
+            if let Some(at) = fail_at {
+                args.extend(["--demo-fail-at".into(), at]);
+            }
+        }
+        let stderr = match self.rng.below(10) {
+            0 => Stderr::Unread,
+            1 => Stderr::Closed,
+            2 => Stderr::Full,
+            _ => Stderr::Drained,
+        };
+        Started { proc: Proc::spawn(&self.url, &args, true, stderr), job, stderr }
     }
 
-    /// Collects the starts that exited; spawns the next task of users whose pause is over.
+    /// Collects the starts that exited; spawns the next task of users whose pause is over, and
+    /// the second start of a double click when it is due.
     fn tend_starts(&mut self, spawn: bool) {
         let now = Instant::now();
         for user in 0..self.users.len() {
-            if let Some(proc) = self.starts[user].as_mut() {
-                proc.thaw_if_due(!spawn);
-            }
-            if let Some(proc) = self.starts[user].as_mut()
-                && let Some(exit) = proc.try_exit()
-            {
-                let events = proc.take_events();
-                let (signalled, frozen) = (proc.signalled, proc.frozen);
-                self.starts[user] = None;
+            let mut i = 0;
+            while i < self.starts[user].len() {
+                let started = &mut self.starts[user][i];
+                started.proc.thaw_if_due(!spawn);
+                let Some(exit) = started.proc.try_exit() else {
+                    i += 1;
+                    continue;
+                };
+                let started = self.starts[user].remove(i);
+                let events = started.proc.take_events();
+                let task =
+                    events.first.as_ref().filter(|e| e["event"] == "claimed").and_then(|e| e["task_id"].as_str());
+                if let (true, Some(task)) = (started.job, task) {
+                    self.ended_jobs.push((user, task.to_string(), now + JOB_ENDS_WITHIN));
+                }
                 self.runs.push(Run {
                     user: self.users[user].clone(),
                     first: events.first,
                     last: events.last,
                     not_json: events.not_json,
-                    signalled,
-                    frozen,
+                    signalled: started.proc.signalled,
+                    frozen: started.proc.frozen,
+                    job: started.job,
+                    stderr: started.stderr,
                     exit,
                 });
                 // A pause before the user's next sync, as between two clicks.
                 self.next_start[user] = now + Duration::from_secs_f64(self.rng.between(0.0, 1.5));
             }
-            if spawn && self.starts[user].is_none() && now >= self.next_start[user] {
-                let args = self.start_args(user);
-                self.starts[user] = Some(Proc::spawn(&self.url, &args, true));
+            if !spawn {
+                continue;
+            }
+            if self.starts[user].is_empty() && now >= self.next_start[user] {
+                let started = self.spawn_start(user);
+                self.starts[user].push(started);
+                self.double_click[user] = (self.rng.below(1000) < DOUBLE_CLICKS)
+                    .then(|| now + Duration::from_secs_f64(self.rng.between(0.2, 4.0)));
+            }
+            if self.double_click[user].is_some_and(|at| now >= at) {
+                self.double_click[user] = None;
+                if self.starts[user].len() == 1 {
+                    let started = self.spawn_start(user);
+                    self.starts[user].push(started);
+                }
+            }
+        }
+    }
+
+    /// Looks for the jobs of starts that exited: none may still run.
+    fn tend_ended_jobs(&mut self, all: bool) {
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = self.ended_jobs.drain(..).partition(|(_, _, at)| all || now >= *at);
+        self.ended_jobs = later;
+        for (user, task, _) in due {
+            let running = jobs::running(&jobs::pids_of(&self.log_dir, &self.users[user], &task));
+            if !running.is_empty() {
+                self.outlived.push((task, running));
             }
         }
     }
@@ -204,20 +299,23 @@ impl Campaign {
                 l.due = now + Duration::from_millis(200);
             }
             if l.proc.is_none() && now >= l.due {
-                l.proc = Some(Proc::spawn(&self.url, &l.args, false));
+                l.proc = Some(Proc::spawn(&self.url, &l.args, false, Stderr::Drained));
             }
         }
     }
 
-    /// Users whose `start` has claimed a task and still runs.
-    fn claimed_starts(&self) -> Vec<usize> {
-        (0..self.users.len())
-            .filter(|&u| {
-                self.starts[u].as_ref().is_some_and(|p| {
-                    p.signalled.is_none() && !p.frozen && p.first_event().is_some_and(|e| e["event"] == "claimed")
-                })
-            })
-            .collect()
+    /// The starts (user, slot) that have claimed a task and still run, unfaulted.
+    fn claimed_starts(&self) -> Vec<(usize, usize)> {
+        let mut claimed = Vec::new();
+        for (user, starts) in self.starts.iter().enumerate() {
+            for (slot, s) in starts.iter().enumerate() {
+                let p = &s.proc;
+                if p.signalled.is_none() && !p.frozen && p.first_event().is_some_and(|e| e["event"] == "claimed") {
+                    claimed.push((user, slot));
+                }
+            }
+        }
+        claimed
     }
 
     fn admin(&mut self) -> Option<&mut Client> {
@@ -260,24 +358,32 @@ impl Campaign {
         let kind = match roll {
             0..4 if self.last_restart.elapsed() >= RESTART_GAP => Fault::RestartServer,
             4..8 if self.last_restart.elapsed() >= RESTART_GAP => Fault::CrashServer,
-            0..45 => Fault::KillStart,
-            45..52 => Fault::TermStart,
-            52..65 => Fault::FreezeStart,
+            0..40 => Fault::KillStart,
+            40..47 => Fault::TermStart,
+            47..54 => Fault::HangUpStart,
+            54..67 => Fault::FreezeStart,
             _ => Fault::TerminateBackend,
         };
         let kind = match kind {
-            Fault::KillStart | Fault::TermStart | Fault::FreezeStart => {
+            Fault::KillStart | Fault::TermStart | Fault::HangUpStart | Fault::FreezeStart => {
                 let victims = self.claimed_starts();
                 if victims.is_empty() {
                     Fault::TerminateBackend
                 } else {
-                    let user = victims[self.rng.below(victims.len() as u64) as usize];
+                    let (user, slot) = victims[self.rng.below(victims.len() as u64) as usize];
                     let pause = Duration::from_secs_f64(self.rng.between(2.5, 5.0));
-                    let victim = self.starts[user].as_mut().expect("a victim runs");
+                    let victim = &mut self.starts[user][slot].proc;
                     match kind {
                         Fault::KillStart => victim.signal(libc::SIGKILL),
                         Fault::TermStart => victim.signal(libc::SIGTERM),
-                        _ => victim.freeze(Instant::now() + pause),
+                        Fault::HangUpStart => victim.signal(libc::SIGHUP),
+                        _ => {
+                            victim.freeze(Instant::now() + pause);
+                            // The user clicks again while the sync seems stuck: after the
+                            // timeout, that start takes the frozen task over.
+                            let again = Duration::from_secs_f64(self.rng.between(2.0, 3.5));
+                            self.double_click[user] = Some(Instant::now() + again);
+                        }
                     }
                     kind
                 }
@@ -338,7 +444,8 @@ fn check_runs(runs: &[Run], rows: &HashMap<String, (bool, i32, Option<String>)>,
             let reused = run.first.as_ref().is_some_and(|f| f["event"] == "reused");
             let ok = matches!(code, Some(3 | 5)) && run.first.is_none()
                 || code == Some(0) && reused
-                || code == Some(143) && run.signalled == Some(libc::SIGTERM);
+                || code == Some(143) && run.signalled == Some(libc::SIGTERM)
+                || code == Some(129) && run.signalled == Some(libc::SIGHUP);
             if !ok {
                 checker.violation("start exit without a claim", &subject, why());
             }
@@ -352,11 +459,16 @@ fn check_runs(runs: &[Run], rows: &HashMap<String, (bool, i32, Option<String>)>,
             continue;
         };
         let error = error.as_deref().unwrap_or("");
+        let planned_failure = match run.job {
+            true => "exit status 3: campaign job: simulated failure",
+            false => "demo: simulated failure",
+        };
         let matches_row = match code {
             Some(0) => !syncing && *progress == 100 && error.is_empty(),
-            Some(1) => !syncing && *progress == 0 && error.starts_with("demo: simulated failure"),
+            Some(1) => !syncing && *progress == 0 && error.starts_with(planned_failure),
             Some(4) => !syncing,
             Some(143) => run.signalled == Some(libc::SIGTERM) && !syncing && error == "cancelled by SIGTERM",
+            Some(129) => run.signalled == Some(libc::SIGHUP) && !syncing && error == "cancelled by SIGHUP",
             _ => false,
         };
         if !matches_row {
@@ -371,7 +483,7 @@ fn check_runs(runs: &[Run], rows: &HashMap<String, (bool, i32, Option<String>)>,
 
 /// A table the campaign runs on: the reference table, one partitioned by `user_id` without a
 /// primary key (rows named by partition and ctid), and one keyed by `user_id` (one row per
-/// user, overwritten by each new task). Each gets a third of the faults and of the time.
+/// user, overwritten by each new task).
 struct Shape {
     name: &'static str,
     /// Its DDL. Plain (non-unique) indexes keep the heartbeats index lookups as the table grows;
@@ -414,6 +526,21 @@ const SHAPES: [Shape; 3] = [
     },
 ];
 
+/// A campaign's table, and whether every start and reaper judges liveness by lock. Each gets an
+/// equal share of the faults and of the time.
+struct Setup {
+    name: &'static str,
+    shape: &'static Shape,
+    lock: bool,
+}
+
+const SETUPS: [Setup; 4] = [
+    Setup { name: "reference", shape: &SHAPES[0], lock: false },
+    Setup { name: "hash-partitioned", shape: &SHAPES[1], lock: false },
+    Setup { name: "keyed-by-user", shape: &SHAPES[2], lock: false },
+    Setup { name: "reference-liveness-lock", shape: &SHAPES[0], lock: true },
+];
+
 #[test]
 #[ignore = "the fault campaign takes minutes: cargo test --test cli chaos -- --ignored --nocapture"]
 fn fault_campaign() {
@@ -421,37 +548,42 @@ fn fault_campaign() {
     let fault_goal = env_u64("SYNCCTL_CHAOS_FAULTS", DEFAULT_FAULTS).max(1);
     let seconds = env_u64("SYNCCTL_CHAOS_SECONDS", DEFAULT_SECONDS).max(1);
     eprintln!(
-        "chaos: seed {seed:#x}, {fault_goal} faults over about {seconds}s on {} tables, {USERS} users \
+        "chaos: seed {seed:#x}, {fault_goal} faults over about {seconds}s in {} setups, {USERS} users \
          (replay: SYNCCTL_CHAOS_SEED={seed:#x} SYNCCTL_CHAOS_FAULTS={fault_goal} SYNCCTL_CHAOS_SECONDS={seconds})",
-        SHAPES.len()
+        SETUPS.len()
     );
     let cluster = Cluster::start(ClusterOptions {
         conf_lines: vec!["max_connections = 200".into()],
         ..ClusterOptions::default()
     });
-    let share = |n: u64| n.div_ceil(SHAPES.len() as u64).max(1);
-    for (i, shape) in SHAPES.iter().enumerate() {
-        let database = format!("chaos_{}", shape.name.replace('-', "_"));
+    let share = |n: u64| n.div_ceil(SETUPS.len() as u64).max(1);
+    for (i, setup) in SETUPS.iter().enumerate() {
+        let database = format!("chaos_{}", setup.name.replace('-', "_"));
         Client::connect(&cluster.url("postgres"), NoTls)
             .unwrap()
             .batch_execute(&format!("CREATE DATABASE {database}"))
             .unwrap();
         let url = cluster.url(&database);
-        Client::connect(&url, NoTls).unwrap().batch_execute(shape.ddl).unwrap();
-        eprintln!("chaos: table {} ({database})", shape.name);
-        campaign(&cluster, &url, shape, seed.wrapping_add(i as u64), share(fault_goal), share(seconds));
+        Client::connect(&url, NoTls).unwrap().batch_execute(setup.shape.ddl).unwrap();
+        eprintln!("chaos: setup {} (table {}, database {database})", setup.name, setup.shape.name);
+        campaign(&cluster, &url, setup, seed.wrapping_add(i as u64), share(fault_goal), share(seconds));
     }
 }
 
-/// One campaign on one table: the chaos, the end phase, the report, and the verdict.
-fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: u64, seconds: u64) {
+/// One campaign on one setup: the chaos, the end phase, the report, and the verdict.
+fn campaign(cluster: &Cluster, url: &str, setup: &Setup, seed: u64, fault_goal: u64, seconds: u64) {
     let url = url.to_string();
-    let checker = Checker::start(url.clone(), REAP_AFTER, Duration::from_secs(2));
+    let shape = setup.shape;
+    let log_dir = tempfile::tempdir().expect("a directory for the jobs' records");
+    // Under --liveness lock a dead owner's task is released sooner than the heartbeat timeout.
+    let live_for = if setup.lock { LOCK_CONFIRM } else { Duration::from_secs(2) };
+    let checker = Checker::start(url.clone(), REAP_AFTER, live_for);
     let begun = Instant::now();
     let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let liveness = if setup.lock { "lock" } else { "heartbeat" };
     let mut loops: Vec<Looped> = (0..REAPERS)
         .map(|_| Looped {
-            args: strings(&["reap", "--every", REAP_EVERY, "--timeout", TIMEOUT]),
+            args: strings(&["reap", "--every", REAP_EVERY, "--timeout", TIMEOUT, "--liveness", liveness]),
             proc: None,
             due: begun,
             exits: BTreeMap::new(),
@@ -469,9 +601,14 @@ fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: 
     let mut c = Campaign {
         url: url.clone(),
         rng: Rng::new(seed),
+        lock: setup.lock,
+        log_dir: log_dir.path().to_path_buf(),
         users: (0..USERS).map(|i| format!("c4a05000-0000-4000-8000-{i:012}")).collect(),
-        starts: (0..USERS).map(|_| None).collect(),
+        starts: (0..USERS).map(|_| Vec::new()).collect(),
         next_start: vec![begun; USERS],
+        double_click: vec![None; USERS],
+        ended_jobs: Vec::new(),
+        outlived: Vec::new(),
         runs: Vec::new(),
         loops,
         admin: None,
@@ -487,6 +624,7 @@ fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: 
     while done < fault_goal {
         c.tend_starts(true);
         c.tend_loops();
+        c.tend_ended_jobs(false);
         if Instant::now() >= next_fault {
             if c.fault(cluster).is_some() {
                 done += 1;
@@ -508,12 +646,32 @@ fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: 
 
     // The end: no new tasks; every start exits; the reapers release whatever was left running.
     let ending = Instant::now();
-    while c.starts.iter().any(Option::is_some) {
+    while c.starts.iter().any(|s| !s.is_empty()) {
         c.tend_starts(false);
         c.tend_loops();
-        assert!(ending.elapsed() < END_DEADLINE, "some start did not exit");
+        c.tend_ended_jobs(false);
+        if ending.elapsed() > START_EXIT_DEADLINE {
+            for (user, started) in c.starts.iter_mut().enumerate() {
+                for s in started.drain(..) {
+                    checker.violation(
+                        "start never exited",
+                        &format!("{user}/{}", s.proc.pid()),
+                        format!(
+                            "start of user {} (stderr {:?}, job {}, first event {:?}) still runs {START_EXIT_DEADLINE:?} \
+                             after the chaos ended; killed",
+                            c.users[user],
+                            s.stderr,
+                            s.job,
+                            s.proc.first_event()
+                        ),
+                    );
+                }
+            }
+        }
         thread::sleep(Duration::from_millis(20));
     }
+    thread::sleep(JOB_ENDS_WITHIN);
+    c.tend_ended_jobs(true);
     let all_released = loop {
         c.tend_loops();
         if c.running_rows() == Some(0) {
@@ -557,6 +715,12 @@ fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: 
         checker.violation("never released", "end", format!("still running after the end phase: {running:?}"));
     }
     check_runs(&c.runs, &rows, shape, &checker);
+    for (task, pids) in &c.outlived {
+        checker.violation("job outlived its start", task, format!("job of {task} still running as {pids:?}"));
+    }
+    let frozen: HashSet<String> =
+        c.runs.iter().filter(|r| r.frozen).filter_map(|r| r.claimed_task().map(String::from)).collect();
+    let record = jobs::check(log_dir.path(), &frozen, &checker);
     let released_by = |what: &str| rows.values().filter(|r| r.2.as_deref().is_some_and(|e| e.contains(what))).count();
     let (reaped, repaired, taken_over) = (
         released_by("released by syncctl reap"),
@@ -581,14 +745,27 @@ fn campaign(cluster: &Cluster, url: &str, shape: &Shape, seed: u64, fault_goal: 
         *exits.entry(what).or_default() += 1;
     }
     let claimed = c.runs.iter().filter(|r| r.claimed_task().is_some()).count();
+    let mut by_stderr: BTreeMap<String, u64> = BTreeMap::new();
+    for run in &c.runs {
+        *by_stderr.entry(format!("{:?}", run.stderr).to_lowercase()).or_default() += 1;
+    }
     eprintln!(
-        "chaos: table {}, seed {seed:#x}, chaos {:.0}s, whole run {:.0}s",
-        shape.name,
+        "chaos: setup {}, seed {seed:#x}, chaos {:.0}s, whole run {:.0}s",
+        setup.name,
         chaos_time.as_secs_f64(),
         begun.elapsed().as_secs_f64()
     );
     eprintln!("chaos: {total} faults: {} (terminated: {})", by_kind.join(", "), terminated.join(", "));
     eprintln!("chaos: {} start runs, {claimed} tasks claimed; exits: {exits:?}", c.runs.len());
+    eprintln!(
+        "chaos: {} runs of a child job; {} jobs recorded {} mails; {} thawed jobs ran beside the task that \
+         took theirs over (longest {:.0} ms); stderr of the starts: {by_stderr:?}",
+        c.runs.iter().filter(|r| r.job).count(),
+        record.jobs,
+        record.mails,
+        record.thaw_overlaps,
+        record.longest_thaw_overlap_ms
+    );
     eprintln!(
         "chaos: task rows {}: released by reap {reaped}, by repair {repaired}, taken over by start {taken_over}",
         rows.len()

@@ -12,8 +12,9 @@
 //!   timeout + interval + [`ZOMBIE_SLACK`], on a server up for at least as long (both read on
 //!   the database clock, `pg_postmaster_start_time()` for the server's last start);
 //! - a task with a live, heartbeating owner released by another process: a row released by
-//!   reap, repair or a takeover (its note says `released by syncctl …`) less than the heartbeat
-//!   timeout after a heartbeat the checker saw. Both times are the row's own `updated_at` (the
+//!   reap, repair or a takeover (its note says `released by syncctl …`) sooner after a
+//!   heartbeat the checker saw than any release may come (the heartbeat timeout; under
+//!   `--liveness lock`, the time between the two probes that find the owner's lock free). Both times are the row's own `updated_at` (the
 //!   database clock): the release stamps it, and a heartbeat the checker missed would only make
 //!   the row fresher still, so the check never accuses a release that was due.
 
@@ -76,12 +77,12 @@ pub struct Checker {
 
 impl Checker {
     /// Starts sampling the table at `url`; `reap_after` is the reaper's timeout plus interval,
-    /// `timeout` the heartbeat timeout every reaper, repair and start of the campaign uses.
-    pub fn start(url: String, reap_after: Duration, timeout: Duration) -> Checker {
+    /// `live_for` how long after its last heartbeat a task is surely still alive.
+    pub fn start(url: String, reap_after: Duration, live_for: Duration) -> Checker {
         let stop = Arc::new(AtomicBool::new(false));
         let findings = Arc::new(Mutex::new(Findings::default()));
         let (stop_flag, sink) = (Arc::clone(&stop), Arc::clone(&findings));
-        let limits = Limits { zombie: (reap_after + ZOMBIE_SLACK).as_secs_f64(), timeout: timeout.as_secs_f64() };
+        let limits = Limits { zombie: (reap_after + ZOMBIE_SLACK).as_secs_f64(), live_for: live_for.as_secs_f64() };
         let thread = thread::spawn(move || {
             let mut tasks: HashMap<String, Seen> = HashMap::new();
             let mut client: Option<Client> = None;
@@ -141,8 +142,8 @@ pub fn counter(stats: &str) -> i64 {
 struct Limits {
     /// A running row silent for longer survived a reap pass.
     zombie: f64,
-    /// The heartbeat timeout: a row released sooner after a heartbeat was live.
-    timeout: f64,
+    /// A row released sooner after a heartbeat was live.
+    live_for: f64,
 }
 
 /// Checks one sample of the whole table.
@@ -208,15 +209,15 @@ fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, limits: &Lim
                 seen.released = Some(text.clone());
                 let by_another = error.as_deref().is_some_and(|e| e.contains("released by syncctl"));
                 if let (true, Some(heartbeat), Some(released)) = (by_another, seen.heartbeat, stamped)
-                    && released - heartbeat < limits.timeout
+                    && released - heartbeat < limits.live_for
                 {
                     findings.violation(
                         "live task released",
                         &task,
                         format!(
-                            "released {:.2}s after a heartbeat (timeout {:.1}s): {text}",
+                            "released {:.2}s after a heartbeat (alive for {:.1}s after one): {text}",
                             released - heartbeat,
-                            limits.timeout
+                            limits.live_for
                         ),
                     );
                 }
