@@ -42,8 +42,7 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// The lock key of the task `task_id` (as `task_id::text` writes it) in the table with this oid.
 pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {
-    let row = client
-        .query_one(KEY.text, &[&i64::from(table_oid), &vec![task_id]])
+    let row = crate::db::query::query_one(client, KEY.text, &[&i64::from(table_oid), &vec![task_id]])
         .await
         .context("deriving the liveness lock key")?;
     Ok(row.get("key"))
@@ -52,7 +51,8 @@ pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> 
 /// The task ids of running rows whose owner's lock is free: dead (`inspect` and `reap` under
 /// `--liveness lock`). Ask from a session that holds no liveness lock.
 pub async fn dead_tasks(client: &impl GenericClient, table: &Table) -> Result<Vec<String>> {
-    let running = client.query(&table.render(&RUNNING), &[]).await.context("listing running rows")?;
+    let running =
+        crate::db::query::query(client, &table.render(&RUNNING), &[]).await.context("listing running rows")?;
     let tasks: Vec<String> = running.iter().map(|r| r.get("task_id")).collect();
     dead_among(client, table.oid, &tasks).await
 }
@@ -62,8 +62,9 @@ pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[St
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
-    let keyed =
-        client.query(KEY.text, &[&i64::from(table_oid), &tasks]).await.context("deriving the liveness lock keys")?;
+    let keyed = crate::db::query::query(client, KEY.text, &[&i64::from(table_oid), &tasks])
+        .await
+        .context("deriving the liveness lock keys")?;
     let key_of: HashMap<String, i64> = keyed.iter().map(|r| (r.get("task_id"), r.get("key"))).collect();
     let mut free = free(client, &key_of.values().copied().collect::<Vec<_>>()).await?;
     if !free.is_empty() {
@@ -76,13 +77,13 @@ pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[St
 /// Takes the key as a session lock on this connection, without waiting; false when another
 /// session holds it.
 pub async fn hold(client: &impl GenericClient, key: i64) -> Result<bool> {
-    let row = client.query_one(HOLD.text, &[&key]).await.context("taking the liveness lock")?;
+    let row = crate::db::query::query_one(client, HOLD.text, &[&key]).await.context("taking the liveness lock")?;
     Ok(row.get("held"))
 }
 
 /// The keys no session holds at this instant. Ask from a session that holds none of them (a
 /// session's own advisory locks are re-entrant, so they would look free).
 async fn free(client: &impl GenericClient, keys: &[i64]) -> Result<Vec<i64>> {
-    let rows = client.query(PROBE.text, &[&keys]).await.context("probing liveness locks")?;
+    let rows = crate::db::query::query(client, PROBE.text, &[&keys]).await.context("probing liveness locks")?;
     Ok(rows.iter().filter(|r| r.get::<_, bool>("free")).map(|r| r.get("key")).collect())
 }

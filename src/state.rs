@@ -2,6 +2,7 @@
 //! clock decides every one of them; this module names the states, orders them by severity and
 //! binds the classifier's parameters.
 
+use crate::db::query::Param;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,7 +10,6 @@ use std::time::Duration;
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, Row};
 
 use crate::db::param::TextParam;
@@ -186,7 +186,7 @@ impl Classifier {
         if !tasks && !users {
             return Ok(());
         }
-        let rows = client.query(&table.render(&sql::DUPLICATES), &[&tasks, &users]).await?;
+        let rows = crate::db::query::query(client, &table.render(&sql::DUPLICATES), &[&tasks, &users]).await?;
         for row in rows {
             let key: String = row.get("key");
             match row.get::<_, &str>("why") {
@@ -205,7 +205,7 @@ impl Classifier {
     }
 
     /// `$1..$6`, to which a statement appends its own parameters.
-    pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub fn params(&self) -> Vec<&dyn Param> {
         vec![&self.timeout_seconds, &self.repeated_tasks, &self.second_running, &self.user, &self.task, &self.lock_dead]
     }
 

@@ -1,9 +1,10 @@
 //! Introspection of the user's table: which relation `--table` names, its columns and their
 //! types, its primary key, and the three Priority-1 constraints with their validity.
 
+use crate::db::query::Param;
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::Type;
 
 use crate::db::sql::{self, Placeholders, Statement, quote_ident};
 use crate::error::UsageError;
@@ -491,8 +492,7 @@ impl Table {
     pub async fn introspect(client: &impl GenericClient, spec: &str) -> Result<Table> {
         let parts = parse_name(spec)?;
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
-        let found = client
-            .query_opt(sql::TABLE_RESOLVE.text, &[&quoted])
+        let found = crate::db::query::query_opt(client, sql::TABLE_RESOLVE.text, &[&quoted])
             .await
             .context("looking up the table in the catalog")?;
         let Some(row) = found else {
@@ -523,19 +523,20 @@ impl Table {
             .into_iter()
             .flat_map(|role| [role.to_string(), own_index_name(&name, role)])
             .collect();
-        let by_oid: [&(dyn ToSql + Sync); 1] = [&oid];
-        let check_params: [&(dyn ToSql + Sync); 2] = [&oid, &CHECK_NAME];
-        let name_params: [&(dyn ToSql + Sync); 2] = [&oid, &names];
+        let by_oid: [&dyn Param; 1] = [&oid];
+        let check_params: [&dyn Param; 2] = [&oid, &CHECK_NAME];
+        let name_params: [&dyn Param; 2] = [&oid, &names];
         let (columns, key, check, named, partitioning) = tokio::try_join!(
-            client.query(sql::TABLE_COLUMNS.text, &by_oid),
-            client.query(sql::TABLE_PRIMARY_KEY.text, &by_oid),
-            client.query_opt(sql::TABLE_CONSTRAINTS.text, &check_params),
-            client.query(sql::TABLE_INDEX_NAMES.text, &name_params),
-            client.query_opt(sql::TABLE_PARTITION_KEY.text, &by_oid),
+            crate::db::query::query(client, sql::TABLE_COLUMNS.text, &by_oid),
+            crate::db::query::query(client, sql::TABLE_PRIMARY_KEY.text, &by_oid),
+            crate::db::query::query_opt(client, sql::TABLE_CONSTRAINTS.text, &check_params),
+            crate::db::query::query(client, sql::TABLE_INDEX_NAMES.text, &name_params),
+            crate::db::query::query_opt(client, sql::TABLE_PARTITION_KEY.text, &by_oid),
         )
         .context("reading the table's definition from the catalog")?;
-        let identity =
-            client.query_one(sql::TABLE_USER_IDENTITY.text, &by_oid).await.context("reading how user_id compares")?;
+        let identity = crate::db::query::query_one(client, sql::TABLE_USER_IDENTITY.text, &by_oid)
+            .await
+            .context("reading how user_id compares")?;
         let user_hash = match identity.get::<_, Option<String>>("hash_function") {
             Some(function) => format!("{}.{}", quote_ident(identity.get("hash_schema")), quote_ident(&function)),
             // No hash class for the type: its text form stands in (equal values written alike).

@@ -364,7 +364,9 @@ impl Build {
 
 /// The other backends' index builds on `table`, now.
 async fn builds(client: &Client, table: &Table) -> Result<Vec<Build>> {
-    let rows = client.query(BUILDS.text, &[&table.oid]).await.context("reading pg_stat_progress_create_index")?;
+    let rows = crate::db::query::query(client, BUILDS.text, &[&table.oid])
+        .await
+        .context("reading pg_stat_progress_create_index")?;
     Ok(rows
         .iter()
         .map(|r| Build {
@@ -767,7 +769,9 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
 
 /// Sets the session's lock_timeout to the step's bound (a bound parameter, not a spliced value).
 async fn set_lock_timeout(client: &Client, timeout: Duration) -> Result<()> {
-    client.query_one(LOCK_TIMEOUT_SET.text, &[&millis(timeout)]).await.context("setting lock_timeout")?;
+    crate::db::query::query_one(client, LOCK_TIMEOUT_SET.text, &[&millis(timeout)])
+        .await
+        .context("setting lock_timeout")?;
     Ok(())
 }
 

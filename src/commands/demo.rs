@@ -119,7 +119,7 @@ async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
         client.batch_execute(&statement.render(&p)).await.with_context(|| statement.path.to_string())?;
     }
     let users = i32::try_from(users).unwrap_or(i32::MAX);
-    client.execute(&POPULATION.render(&p), &[&users]).await.context(POPULATION.path)?;
+    crate::db::query::execute(&client, &POPULATION.render(&p), &[&users]).await.context(POPULATION.path)?;
     Ok(())
 }
 

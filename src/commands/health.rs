@@ -131,12 +131,12 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
     let classifier = Classifier::new(ctx.global.heartbeat_timeout);
     let (stats_sql, zombies_sql) = (table.render(&sql::HEALTH_STATISTICS), table.render(&sql::HEALTH_ZOMBIES));
     let params = classifier.params();
-    let stats = tx.query_one(&stats_sql, &params).await?;
+    let stats = crate::db::query::query_one(&tx, &stats_sql, &params).await?;
     // The details cost a second scan (without an index on updated_at of running rows): only
     // when there is a zombie to show, so a healthy table is read once.
     let zombies = match stats.get::<_, i64>("zombie_tasks") {
         0 => Vec::new(),
-        _ => tx.query(&zombies_sql, &params).await?,
+        _ => crate::db::query::query(&tx, &zombies_sql, &params).await?,
     };
     tx.commit().await?;
 

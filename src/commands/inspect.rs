@@ -57,8 +57,10 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let (counts_sql, rows_sql) = (table.render(&sql::INSPECT_COUNTS), table.render(&sql::INSPECT_ROWS));
     // One after the other: when the server refuses a --user value, the first error is the one
     // that explains it (a pipelined second statement would only report the aborted transaction).
-    let counts = tx.query_one(&counts_sql, &count_params).await.map_err(|e| classifier.explain_error(e, &table))?;
-    let rows = tx.query(&rows_sql, &row_params).await?;
+    let counts = crate::db::query::query_one(&tx, &counts_sql, &count_params)
+        .await
+        .map_err(|e| classifier.explain_error(e, &table))?;
+    let rows = crate::db::query::query(&tx, &rows_sql, &row_params).await?;
     tx.commit().await?;
 
     let report = Report {

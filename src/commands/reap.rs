@@ -135,8 +135,9 @@ async fn pass(
         Liveness::Heartbeat => Vec::new(),
     };
     if args.dry_run {
-        let rows =
-            client.query(&table.render(&DRY_RUN), &[&timeout, &lock_dead]).await.context("listing the dead rows")?;
+        let rows = crate::db::query::query(client, &table.render(&DRY_RUN), &[&timeout, &lock_dead])
+            .await
+            .context("listing the dead rows")?;
         let rows: Vec<Released> = rows.iter().map(Released::from_row).collect();
         return print(&rows, args, ctx);
     }
@@ -145,7 +146,7 @@ async fn pass(
     let mut released = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
-        let batch = match client.query(&sql, &[&timeout, &limit, &lock_dead]).await {
+        let batch = match crate::db::query::query(client, &sql, &[&timeout, &limit, &lock_dead]).await {
             Ok(rows) => rows.iter().map(Released::from_row).collect::<Vec<_>>(),
             // Cancelled by a signal: that batch rolled back, and the run ends.
             Err(_) if stop.get().is_some() => break,

@@ -14,13 +14,13 @@
 
 mod plan;
 
+use crate::db::query::Param;
 use std::cell::RefCell;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
 use crate::Ctx;
@@ -177,7 +177,7 @@ async fn make_plan(
     let mut params = classifier.params();
     params.push(&tasks);
     params.push(&kinds);
-    let rows = tx.query(&table.render(&PLAN), &params).await.map_err(|e| {
+    let rows = crate::db::query::query(tx, &table.render(&PLAN), &params).await.map_err(|e| {
         let data_exception = e.code().is_some_and(|c| c.code().starts_with("22"));
         if data_exception && !args.tasks.is_empty() {
             let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
@@ -307,17 +307,19 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
                 })
             })
             .collect();
-        let applied = tx.query(&render(table, &APPLY), &[&Value::from(planned)]).await.context("applying the plan")?;
+        let applied = crate::db::query::query(tx, &render(table, &APPLY), &[&Value::from(planned)])
+            .await
+            .context("applying the plan")?;
         rows.extend(applied);
     }
     if !named.is_empty() {
         let planned: Vec<Value> =
             named.iter().map(|(t, c)| json!({"key": t.key, "task_id": t.task_id, "reason": c.note})).collect();
         let tasks: Vec<String> = named.iter().filter_map(|(t, _)| t.task_id.clone()).collect();
-        let params: [&(dyn ToSql + Sync); 3] =
-            [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
-        let released =
-            tx.query(&render(table, &RELEASE_NAMED), &params).await.context("releasing the tasks named with --task")?;
+        let params: [&dyn Param; 3] = [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
+        let released = crate::db::query::query(tx, &render(table, &RELEASE_NAMED), &params)
+            .await
+            .context("releasing the tasks named with --task")?;
         rows.extend(released);
     }
     let broken: Vec<String> =

@@ -167,7 +167,7 @@ pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed
     let limit = i64::from(limit);
     let mut params = classifier.params();
     params.push(&limit);
-    let rows = tx.query(&table.render(&sql::VALIDATE_VIOLATIONS), &params).await?;
+    let rows = crate::db::query::query(&tx, &table.render(&sql::VALIDATE_VIOLATIONS), &params).await?;
     tx.commit().await?;
 
     let outcomes = ValidationCheck::ALL

@@ -2,6 +2,7 @@
 //! connection carries (application_name, timeouts, time zone, jit), and transaction helpers.
 
 pub mod param;
+pub mod query;
 pub mod settings;
 pub mod sql;
 pub mod tls;

@@ -168,14 +168,17 @@ pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) ->
 /// One claim attempt in `tx`; `None` when a dead row changed under it.
 async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> Result<Option<Claim>> {
     let classifier = request.classifier;
-    let lock = tx
-        .query_one(&table.render(&LOCK_USER), &[&(table.oid as i32), &TextParam(request.user.to_string())])
-        .await
-        .map_err(|e| classifier.explain_error(e, table))?;
+    let lock = crate::db::query::query_one(
+        tx,
+        &table.render(&LOCK_USER),
+        &[&(table.oid as i32), &TextParam(request.user.to_string())],
+    )
+    .await
+    .map_err(|e| classifier.explain_error(e, table))?;
     let user_id: String = lock.get("user_id");
     let now_unix: i64 = lock.get("now_unix");
 
-    let rows = tx.query(&table.render(&ROWS), &classifier.params()).await?;
+    let rows = crate::db::query::query(tx, &table.render(&ROWS), &classifier.params()).await?;
     let rows: Vec<RunningRow> = rows.iter().map(RunningRow::from_row).collect();
 
     // Under --liveness lock a task whose lock stays free is gone, however fresh its heartbeat.
@@ -207,8 +210,12 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
         } else {
             "its owner's liveness lock was free".to_string()
         };
-        let released =
-            tx.execute(&table.render(&RELEASE_DEAD), &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid]).await?;
+        let released = crate::db::query::execute(
+            tx,
+            &table.render(&RELEASE_DEAD),
+            &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid],
+        )
+        .await?;
         if released == 0 {
             return Ok(None);
         }
@@ -232,7 +239,7 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             bail!("no liveness lock of its own could be taken for a new task (each key tried was held); try again");
         }
     }
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] = [
+    let params: [&dyn crate::db::query::Param; 4] = [
         &TextParam(user_id.clone()),
         &TextParam(task_id.clone()),
         &TextParam(request.sync_type.name().to_string()),
@@ -240,7 +247,7 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
     ];
     let mut snapshot = Snapshot::initial();
     let updated = match table.one_row_per_user {
-        true => tx.query_opt(&table.render(&UPDATE_TASK), &params).await?,
+        true => crate::db::query::query_opt(tx, &table.render(&UPDATE_TASK), &params).await?,
         false => None,
     };
     match updated {
@@ -251,7 +258,7 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             }
         }
         None => {
-            tx.execute(&table.render(&INSERT_TASK), &params).await?;
+            crate::db::query::execute(tx, &table.render(&INSERT_TASK), &params).await?;
         }
     }
     let begun = tokio::time::Instant::now();
@@ -266,6 +273,6 @@ fn new_task_id(user_id: &str, now_unix: i64) -> String {
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.
 pub async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
-    let rows = client.query(&table.render(&ROWS), &classifier.params()).await?;
+    let rows = crate::db::query::query(client, &table.render(&ROWS), &classifier.params()).await?;
     Ok(rows.first().map(RunningRow::from_row))
 }

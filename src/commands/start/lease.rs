@@ -10,13 +10,13 @@
 //! that succeeded was sent (its `updated_at` is no earlier) and gives itself up [`margin`]
 //! before the timeout, so the work is stopped before any other process may judge the task dead.
 
+use crate::db::query::Param;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout_at};
 use tokio_postgres::Client;
-use tokio_postgres::types::ToSql;
 
 use super::progress::{Reporter, Snapshot};
 use crate::cli::GlobalArgs;
@@ -210,7 +210,7 @@ impl Lease {
         let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
         let (progress, stats) = (i32::from(progress), TextParam(stats.to_string()));
         let client = self.ready(conn).await?;
-        let touched = client.execute(&self.beat_sql, &[&task, &user, &progress, &stats]).await?;
+        let touched = crate::db::query::execute(client, &self.beat_sql, &[&task, &user, &progress, &stats]).await?;
         Ok(touched > 0)
     }
 
@@ -225,11 +225,13 @@ impl Lease {
         loop {
             let attempt = async {
                 let client = self.ready(conn).await?;
-                let params: [&(dyn ToSql + Sync); 5] = [&task, &user, &progress, &stats, &end.error];
-                let touched = client.execute(&self.release_sql, &params).await?;
+                let params: [&dyn Param; 5] = [&task, &user, &progress, &stats, &end.error];
+                let touched = crate::db::query::execute(client, &self.release_sql, &params).await?;
                 if touched == 0 && retried {
                     // The earlier attempt may have committed before its reply was lost.
-                    return anyhow::Ok(client.query_one(&self.released_sql, &params).await?.get("ours"));
+                    return anyhow::Ok(
+                        crate::db::query::query_one(client, &self.released_sql, &params).await?.get("ours"),
+                    );
                 }
                 anyhow::Ok(touched > 0)
             };
