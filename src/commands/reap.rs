@@ -12,7 +12,7 @@ use tokio_postgres::{Client, Row};
 
 use crate::Ctx;
 use crate::cli::{Liveness, ReapArgs};
-use crate::db;
+use crate::db::{self, query};
 use crate::error;
 use crate::exit::ExitStatus;
 use crate::signals::Signals;
@@ -135,7 +135,8 @@ async fn pass(
         Liveness::Heartbeat => Vec::new(),
     };
     if args.dry_run {
-        let rows = crate::db::query::query(client, &table.render(&DRY_RUN), &[&timeout, &lock_dead])
+        let sql = table.render(&DRY_RUN);
+        let rows = db::local(client, async { Ok(query::query(client, &sql, &[&timeout, &lock_dead]).await?) })
             .await
             .context("listing the dead rows")?;
         let rows: Vec<Released> = rows.iter().map(Released::from_row).collect();
@@ -146,12 +147,14 @@ async fn pass(
     let mut released = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
-        let batch = match crate::db::query::query(client, &sql, &[&timeout, &limit, &lock_dead]).await {
+        // Each batch commits on its own, so what was released stays released if a later one fails.
+        let batch = db::local(client, async { Ok(query::query(client, &sql, &[&timeout, &limit, &lock_dead]).await?) });
+        let batch = match batch.await {
             Ok(rows) => rows.iter().map(Released::from_row).collect::<Vec<_>>(),
             // Cancelled by a signal: that batch rolled back, and the run ends.
             Err(_) if stop.get().is_some() => break,
             Err(e) => {
-                failure = Some(anyhow::Error::new(e).context("releasing a batch of dead rows"));
+                failure = Some(e.context("releasing a batch of dead rows"));
                 break;
             }
         };

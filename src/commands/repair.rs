@@ -131,12 +131,8 @@ async fn session(
     ctx: &Ctx,
     document: &Document,
 ) -> Result<ExitStatus> {
-    let tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .start()
-        .await
-        .context("starting the plan's transaction")?;
+    let tx =
+        db::begin(client, IsolationLevel::RepeatableRead, false).await.context("starting the plan's transaction")?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
     crate::commands::naive_note(&table, ctx);
     let plan = make_plan(&tx, &table, args, kinds, ctx).await?;

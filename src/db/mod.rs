@@ -7,69 +7,144 @@ pub mod settings;
 pub mod sql;
 pub mod tls;
 
+use std::sync::OnceLock;
+
 use anyhow::{Context, Result};
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{CancelToken, Client, IsolationLevel, Transaction};
+use tokio_postgres::{CancelToken, Client, GenericClient, IsolationLevel, Transaction};
 
 use crate::cli::GlobalArgs;
 use crate::error::UsageError;
+use query::Param;
 use settings::{ProcessEnv, Session};
 
-/// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`).
+/// syncctl's settings, which every transaction applies first ([`apply`]). The process runs one
+/// command with one set of global options, so they are the process's: fixed by its first
+/// connection.
+#[derive(Debug, Clone)]
+struct Local {
+    lock_timeout: String,
+    statement_timeout: String,
+    time_zone: String,
+    /// `off`, unless the user's own startup options choose jit.
+    jit: Option<String>,
+}
+
+static LOCAL: OnceLock<Local> = OnceLock::new();
+
+impl Local {
+    fn of(global: &GlobalArgs, settings: &settings::Settings) -> Local {
+        let user_jit = settings.config.get_options().is_some_and(|o| o.contains("jit"));
+        Local {
+            lock_timeout: format!("{}ms", global.lock_timeout.as_millis()),
+            statement_timeout: format!("{}ms", global.statement_timeout.as_millis()),
+            time_zone: global.timestamp_zone.clone(),
+            jit: (!user_jit).then(|| "off".to_string()),
+        }
+    }
+}
+
+/// Applies syncctl's settings to the transaction `client` is in (or, outside one, to nothing:
+/// the statement is its own transaction, which is how [`connect`] checks them).
+pub async fn apply(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+    let Some(l) = LOCAL.get() else { return Ok(()) };
+    let params: [&dyn Param; 4] = [&l.lock_timeout, &l.statement_timeout, &l.time_zone, &l.jit];
+    query::query_one(client, sql::SESSION_LOCAL.text, &params).await.map(drop)
+}
+
+/// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`). Only
+/// what a pooler accepts goes into the startup packet (no `options` of syncctl's own); the
+/// settings are checked once here and applied by every transaction.
 pub async fn connect(global: &GlobalArgs, command: &str) -> Result<Client> {
-    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(global, command))?;
+    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
     let tls = tls::connector(&settings.verification)?;
     let (client, connection) = match settings.config.connect(tls).await {
         Ok(pair) => pair,
-        Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => {
+        Err(e)
+            if e.code() == Some(&SqlState::PROTOCOL_VIOLATION)
+                || e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED) =>
+        {
             let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
             return Err(UsageError::with_hint(
-                format!("the server refused a session setting: {message}"),
-                "check --timestamp-zone (a name such as UTC or Asia/Shanghai) and PGOPTIONS",
+                format!("{} refused the connection's startup parameters: {message}", settings.target),
+                "a pooler such as PgBouncer accepts no startup `options`: remove options= from the URL and \
+                 PGOPTIONS (syncctl sets what it needs inside each transaction)",
             ));
+        }
+        Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => {
+            return Err(refused_setting(&e, "check the options= of the URL and PGOPTIONS"));
         }
         Err(e) => return Err(e).with_context(|| format!("cannot connect to {}", settings.target)),
     };
     // The connection task ends when the client is dropped; its errors surface on the next query.
     tokio::spawn(connection);
+    LOCAL.get_or_init(|| Local::of(global, &settings));
+    if let Err(e) = apply(&client).await {
+        if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) {
+            return Err(refused_setting(&e, "check --timestamp-zone (a name such as UTC or Asia/Shanghai)"));
+        }
+        return Err(e).context("applying the session settings");
+    }
     Ok(client)
 }
 
-/// The session settings of a connection for `command`.
-fn session(global: &GlobalArgs, command: &str) -> Session {
-    Session {
-        application_name: format!("syncctl/{command}"),
-        lock_timeout: global.lock_timeout,
-        statement_timeout: global.statement_timeout,
-        time_zone: global.timestamp_zone.clone(),
+/// A setting the server refused (SQLSTATE 22023), as a usage error with `hint`.
+fn refused_setting(e: &tokio_postgres::Error, hint: &str) -> anyhow::Error {
+    let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_else(|| e.to_string());
+    UsageError::with_hint(format!("the server refused a session setting: {message}"), hint)
+}
+
+/// Runs `work` in a transaction of its own that carries syncctl's settings, committed when it
+/// succeeds and rolled back when it fails: for statements that would otherwise run on their
+/// own (heartbeats, reap's batches), where no session setting would hold through a pooler.
+pub async fn local<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
+    // Sent together: one round trip.
+    let (begun, applied) = tokio::join!(client.batch_execute("BEGIN"), apply(client));
+    begun.context("starting a transaction")?;
+    applied.context("applying the session settings")?;
+    match work.await {
+        Ok(value) => {
+            client.batch_execute("COMMIT").await.context("committing")?;
+            Ok(value)
+        }
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
     }
+}
+
+/// The session settings of a connection for `command`.
+fn session(command: &str) -> Session {
+    Session { application_name: format!("syncctl/{command}") }
 }
 
 /// Asks the server to cancel the statement running on `token`'s connection (over a new
 /// connection with the same address and TLS policy). Its transaction then rolls back.
 pub async fn cancel(global: &GlobalArgs, token: &CancelToken) -> Result<()> {
-    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(global, "cancel"))?;
+    let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session("cancel"))?;
     token.cancel_query(tls::connector(&settings.verification)?).await.context("cancelling the running statement")
+}
+
+/// A transaction that carries syncctl's settings; it rolls back unless committed.
+pub async fn begin(client: &mut Client, isolation: IsolationLevel, read_only: bool) -> Result<Transaction<'_>> {
+    let tx = client
+        .build_transaction()
+        .isolation_level(isolation)
+        .read_only(read_only)
+        .start()
+        .await
+        .context("starting a transaction")?;
+    apply(&tx).await.context("applying the session settings")?;
+    Ok(tx)
 }
 
 /// A read-only transaction with one snapshot for all its statements, so counts and rows agree.
 pub async fn read_only(client: &mut Client) -> Result<Transaction<'_>> {
-    client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .await
-        .context("starting a read-only transaction")
+    begin(client, IsolationLevel::RepeatableRead, true).await
 }
 
-/// A read-write transaction (READ COMMITTED). The session's lock_timeout and statement_timeout
-/// apply to every statement in it; it rolls back unless committed.
+/// A read-write transaction (READ COMMITTED).
 pub async fn read_write(client: &mut Client) -> Result<Transaction<'_>> {
-    client
-        .build_transaction()
-        .isolation_level(IsolationLevel::ReadCommitted)
-        .start()
-        .await
-        .context("starting a transaction")
+    begin(client, IsolationLevel::ReadCommitted, false).await
 }

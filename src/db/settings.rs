@@ -86,17 +86,12 @@ impl Env for ProcessEnv {
     }
 }
 
-/// Session settings syncctl adds to every connection.
+/// What syncctl puts in every connection's startup packet: only `application_name`, which
+/// poolers accept; its other settings are applied inside each transaction (`db::apply`).
 #[derive(Debug, Clone)]
 pub struct Session {
     /// `application_name`, e.g. `syncctl/inspect`.
     pub application_name: String,
-    /// `lock_timeout`.
-    pub lock_timeout: Duration,
-    /// `statement_timeout`.
-    pub statement_timeout: Duration,
-    /// `TimeZone`: how `timestamp without time zone` columns are read and written.
-    pub time_zone: String,
 }
 
 /// Builds the settings from an optional URL, the environment and syncctl's session settings.
@@ -153,8 +148,12 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
         config.connect_timeout(Duration::from_secs(secs.max(2)));
     }
 
-    let user_options = config.get_options().map(str::to_string).or_else(|| env.var("PGOPTIONS")).unwrap_or_default();
-    config.options(session_options(&user_options, session));
+    // The user's own startup options, as libpq would send them (a pooler may refuse them).
+    if config.get_options().is_none()
+        && let Some(options) = env.var("PGOPTIONS")
+    {
+        config.options(&options);
+    }
     config.application_name(&session.application_name);
 
     let mode = match url_sslmode.or_else(|| env.var("PGSSLMODE")) {
@@ -202,27 +201,6 @@ pub fn secrets(url: Option<&str>) -> Vec<String> {
         Some(userinfo.split_once(':')?.1.to_string())
     });
     [from_url, raw, ProcessEnv.var("PGPASSWORD")].into_iter().flatten().filter(|s| s.len() >= 3).collect()
-}
-
-/// syncctl's session settings appended to the user's own `options`. `jit` is turned off unless
-/// the user chose it: compiling the classifier's plan costs more than running it.
-fn session_options(user_options: &str, session: &Session) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    if !user_options.trim().is_empty() {
-        parts.push(user_options.trim().to_string());
-    }
-    parts.push(format!("-c lock_timeout={}", session.lock_timeout.as_millis()));
-    parts.push(format!("-c statement_timeout={}", session.statement_timeout.as_millis()));
-    parts.push(format!("-c TimeZone={}", escape_option(&session.time_zone)));
-    if !user_options.contains("jit") {
-        parts.push("-c jit=off".to_string());
-    }
-    parts.join(" ")
-}
-
-/// Escapes a value for the startup `options` string: spaces and backslashes take a backslash.
-fn escape_option(value: &str) -> String {
-    value.replace('\\', "\\\\").replace(' ', "\\ ")
 }
 
 fn add_host(config: &mut tokio_postgres::Config, host: &str) {
@@ -414,12 +392,7 @@ mod tests {
     }
 
     fn session() -> Session {
-        Session {
-            application_name: "syncctl/test".into(),
-            lock_timeout: Duration::from_secs(2),
-            statement_timeout: Duration::from_secs(60),
-            time_zone: "UTC".into(),
-        }
+        Session { application_name: "syncctl/test".into() }
     }
 
     #[test]
@@ -451,17 +424,17 @@ mod tests {
         assert_eq!(s.target, "bob@/tmp/sock:5433/bob");
         assert_eq!(s.config.get_password(), Some(&b"pw"[..]));
         assert_eq!(s.config.get_ssl_mode(), PgSslMode::Disable);
-        let options = s.config.get_options().unwrap();
-        assert!(options.contains("-c jit=off") && options.contains("-c lock_timeout=2000"), "{options}");
+        assert_eq!(s.config.get_options(), None, "no startup options a pooler would refuse");
     }
 
     #[test]
-    fn user_jit_setting_is_respected_and_key_value_strings_work() {
-        let env = FakeEnv(HashMap::new());
+    fn the_users_own_options_are_sent_and_key_value_strings_work() {
+        let env = FakeEnv(HashMap::from([("PGOPTIONS", "-c work_mem=64MB")]));
         let s = build(Some("host=h user=u dbname=d options='-c jit=on' sslmode=require"), &env, &session()).unwrap();
-        let options = s.config.get_options().unwrap();
-        assert!(options.contains("jit=on") && !options.contains("jit=off"), "{options}");
+        assert_eq!(s.config.get_options(), Some("-c jit=on"), "the URL's options win over PGOPTIONS");
         assert_eq!(s.target, "u@h:5432/d");
+        let s = build(Some("host=h user=u dbname=d"), &env, &session()).unwrap();
+        assert_eq!(s.config.get_options(), Some("-c work_mem=64MB"));
     }
 
     #[test]

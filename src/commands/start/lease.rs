@@ -10,7 +10,7 @@
 //! that succeeded was sent (its `updated_at` is no earlier) and gives itself up [`margin`]
 //! before the timeout, so the work is stopped before any other process may judge the task dead.
 
-use crate::db::query::Param;
+use crate::db::query::{self, Param};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -210,7 +210,8 @@ impl Lease {
         let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
         let (progress, stats) = (i32::from(progress), TextParam(stats.to_string()));
         let client = self.ready(conn).await?;
-        let touched = crate::db::query::execute(client, &self.beat_sql, &[&task, &user, &progress, &stats]).await?;
+        let params: [&dyn Param; 4] = [&task, &user, &progress, &stats];
+        let touched = db::local(client, async { Ok(query::execute(client, &self.beat_sql, &params).await?) }).await?;
         Ok(touched > 0)
     }
 
@@ -226,14 +227,15 @@ impl Lease {
             let attempt = async {
                 let client = self.ready(conn).await?;
                 let params: [&dyn Param; 5] = [&task, &user, &progress, &stats, &end.error];
-                let touched = crate::db::query::execute(client, &self.release_sql, &params).await?;
-                if touched == 0 && retried {
-                    // The earlier attempt may have committed before its reply was lost.
-                    return anyhow::Ok(
-                        crate::db::query::query_one(client, &self.released_sql, &params).await?.get("ours"),
-                    );
-                }
-                anyhow::Ok(touched > 0)
+                db::local(client, async {
+                    let touched = query::execute(client, &self.release_sql, &params).await?;
+                    if touched == 0 && retried {
+                        // The earlier attempt may have committed before its reply was lost.
+                        return Ok(query::query_one(client, &self.released_sql, &params).await?.get("ours"));
+                    }
+                    Ok(touched > 0)
+                })
+                .await
             };
             match timeout_at(deadline, attempt).await {
                 Err(_) => return End::Expired,
