@@ -409,8 +409,8 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// The uid and gid of the `postgres` OS user.
-fn postgres_ids() -> Result<(libc::uid_t, libc::gid_t)> {
+/// The uid and gid of the `postgres` OS user (programs that refuse root run as it).
+pub fn postgres_ids() -> Result<(libc::uid_t, libc::gid_t)> {
     let name = CString::new("postgres").context("a literal without NUL")?;
     // SAFETY: `passwd` is plain old data; all-zero is a valid value for getpwnam_r to fill.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };

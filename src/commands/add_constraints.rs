@@ -49,7 +49,7 @@ crate::statements! {
     TASK_INDEX_CREATE = "add_constraints/task_index_create.sql";
     INDEX_DROP = "add_constraints/index_drop.sql";
     STATEMENT_TIMEOUT_LIFT = "add_constraints/statement_timeout_lift.sql";
-    LOCK_TIMEOUT_SET = "add_constraints/lock_timeout_set.sql";
+    STEP_BOUND = "add_constraints/step_bound.sql";
     BUILDS = "add_constraints/builds.sql";
     SCRIPT_HEADER = "add_constraints/script_header.sql";
     SCRIPT_LOCK_WAIT = "add_constraints/script_lock_wait.sql";
@@ -640,9 +640,6 @@ async fn run_steps(
     ctx: &Ctx,
     records: &mut Vec<StepRecord>,
 ) -> Option<Stop> {
-    if let Err(e) = client.batch_execute(STATEMENT_TIMEOUT_LIFT.text).await {
-        return Some(Stop::Other(anyhow::Error::new(e).context("lifting statement_timeout for the rollout")));
-    }
     for (n, step) in plan.iter().enumerate() {
         let bound = step.bound();
         ctx.printer.note(&format!(
@@ -708,7 +705,7 @@ async fn with_retries(
                     // Leave no half-built index behind when giving up (best effort, under the
                     // short lock timeout: the same wait may stop the drop too, and a rerun drops
                     // and rebuilds it then).
-                    if let Err(drop) = drop_if_invalid(client, table, role, bounds).await {
+                    if let Err(drop) = drop_if_invalid(client, table, role, bounds, ctx).await {
                         let why = error::classify(&drop).message;
                         ctx.printer.warn(&format!("{role} is left INVALID ({why}); rerun to drop and rebuild it"));
                     }
@@ -747,7 +744,8 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
     let code = sqlstate(&e);
     let e = e.context(format!("{} on {}", step.label(), table.display()));
     match code {
-        Some(c) if c == SqlState::LOCK_NOT_AVAILABLE => match step.bound() {
+        // 57014: the client cancelled a concurrent step at its bound (run_bounded).
+        Some(c) if c == SqlState::LOCK_NOT_AVAILABLE || c == SqlState::QUERY_CANCELED => match step.bound() {
             Bound::Lock => Stop::Lock(
                 e.context(format!("lock not obtained within --lock-timeout after {attempts} attempts")),
                 "another session holds a conflicting lock (see pg_locks / pg_stat_activity); the table is usable as \
@@ -767,12 +765,30 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
     }
 }
 
-/// Sets the session's lock_timeout to the step's bound (a bound parameter, not a spliced value).
-async fn set_lock_timeout(client: &Client, timeout: Duration) -> Result<()> {
-    crate::db::query::query_one(client, LOCK_TIMEOUT_SET.text, &[&millis(timeout)])
-        .await
-        .context("setting lock_timeout")?;
-    Ok(())
+/// Runs one statement of a step under its bound, setting nothing on the session, so nothing is
+/// left behind on a pooled server connection. A statement that may run in a transaction runs in
+/// one of its own with the bound as lock_timeout (`sql/add_constraints/step_bound.sql`). A
+/// concurrent build or drop may not: the client bounds it, cancelling it at the bound as a lock
+/// timeout would have (SQLSTATE 57014 then, classified like 55P03).
+async fn run_bounded(client: &Client, sql: &str, bound: Duration, concurrently: bool, ctx: &Ctx) -> Result<()> {
+    if !concurrently {
+        return db::local(client, async {
+            crate::db::query::query_one(client, STEP_BOUND.text, &[&millis(bound)]).await?;
+            Ok(client.batch_execute(sql).await?)
+        })
+        .await;
+    }
+    let token = client.cancel_token();
+    let statement = client.batch_execute(sql);
+    tokio::pin!(statement);
+    tokio::select! {
+        done = &mut statement => return Ok(done?),
+        _ = tokio::time::sleep(bound) => {}
+    }
+    if let Err(e) = db::cancel(&ctx.global, &token).await {
+        ctx.printer.warn(&format!("could not cancel the statement at its bound: {e:#}"));
+    }
+    Ok(statement.await?)
 }
 
 /// One attempt of a step. An index step first waits for other sessions' builds on the table and
@@ -788,7 +804,7 @@ async fn attempt_step(
     ctx: &Ctx,
 ) -> Result<Done, StepError> {
     let p = table.placeholders();
-    set_lock_timeout(client, bounds.timeout(step.bound())).await?;
+    let bound = bounds.timeout(step.bound());
     // Every step waits for other sessions' builds on the table in the client rather than on a
     // lock: queued behind a build, a step would hold its own snapshot while the build waits for
     // old snapshots (deadlock detected), and an ACCESS EXCLUSIVE request would hold every
@@ -796,7 +812,7 @@ async fn attempt_step(
     let waited = wait_for_builds(client, table, bounds, ctx).await?;
     let role = match step {
         Step::AddCheck | Step::ValidateCheck | Step::DropCheck => {
-            client.batch_execute(&step.render(&p, &table.schema)).await?;
+            run_bounded(client, &step.render(&p, &table.schema), bound, false, ctx).await?;
             return Ok(Done::Ran);
         }
         Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => *role,
@@ -819,17 +835,17 @@ async fn attempt_step(
             Ok(Done::Skipped(format!("{} is valid now{by_other}: it is kept", status.object)))
         }
         Step::DropIndex { .. } => {
-            drop_index(client, &now, &status.object).await?;
+            drop_index(client, &now, &status.object, bound, ctx).await?;
             Ok(Done::Ran)
         }
         _ if status.valid => Ok(Done::Skipped(format!("{} is valid already{by_other}", status.object))),
         _ => {
             if status.exists {
                 // INVALID and no backend building it (we just waited): what a failed build left.
-                drop_index(client, &now, &status.object).await?;
+                drop_index(client, &now, &status.object, bound, ctx).await?;
             }
             let create = Step::CreateIndex { role, name: status.object.clone() };
-            client.batch_execute(&create.render(&p, &now.schema)).await?;
+            run_bounded(client, &create.render(&p, &now.schema), bound, true, ctx).await?;
             let after = Table::introspect(client, &p.table).await?;
             match after.constraint(role) {
                 Some(c) if c.valid => Ok(Done::Ran),
@@ -855,10 +871,9 @@ async fn attempt_step(
 }
 
 /// `DROP INDEX CONCURRENTLY` of this table's index `name`.
-async fn drop_index(client: &Client, table: &Table, name: &str) -> Result<()> {
+async fn drop_index(client: &Client, table: &Table, name: &str, bound: Duration, ctx: &Ctx) -> Result<()> {
     let drop = Step::DropIndex { role: RUNNING_INDEX, name: name.to_string() };
-    client.batch_execute(&drop.render(&table.placeholders(), &table.schema)).await?;
-    Ok(())
+    run_bounded(client, &drop.render(&table.placeholders(), &table.schema), bound, true, ctx).await
 }
 
 /// Waits while other backends build an index on the table, polling with backoff, at most
@@ -913,13 +928,12 @@ async fn wait_for_builds(client: &Client, table: &Table, bounds: &Bounds, ctx: &
 
 /// Drops this table's index of `role` (concurrently, under the short lock timeout) if it exists
 /// and is not valid and no backend is building it.
-async fn drop_if_invalid(client: &Client, table: &Table, role: &str, bounds: &Bounds) -> Result<()> {
-    set_lock_timeout(client, bounds.lock_timeout).await?;
+async fn drop_if_invalid(client: &Client, table: &Table, role: &str, bounds: &Bounds, ctx: &Ctx) -> Result<()> {
     let now = Table::introspect(client, &table.placeholders().table).await?;
     let Some(c) = now.constraint(role) else { return Ok(()) };
     let building = builds(client, &now).await?.iter().any(|b| b.index_oid.is_none() || b.index_oid == c.oid);
     if c.exists && !c.valid && c.problem.is_none() && !building {
-        drop_index(client, &now, &c.object).await?;
+        drop_index(client, &now, &c.object, bounds.lock_timeout, ctx).await?;
     }
     Ok(())
 }
