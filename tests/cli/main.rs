@@ -21,6 +21,8 @@ mod inspect;
 
 mod messages;
 
+mod pooler;
+
 mod privileges;
 
 mod reap;

@@ -9,6 +9,7 @@
 // Each test file uses only part of the harness; the rest is not dead, just unused there.
 #![allow(dead_code)]
 
+pub mod bouncer;
 pub mod cluster;
 pub mod fixtures;
 mod pgurl;

@@ -46,6 +46,55 @@ pub fn with_database(url: &str, db: &str) -> String {
     join(&parts, parts.userinfo, db)
 }
 
+/// The `host:port` of `url` (the first, for a multi-host URL) and its user and password.
+pub fn address(url: &str) -> (String, u16, String, Option<String>) {
+    let parts = split(url);
+    let first = parts.hosts.split(',').next().unwrap_or("localhost");
+    let (host, port) = match first.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse().unwrap_or_else(|_| panic!("the port of {url:?}"))),
+        None => (first.to_string(), 5432),
+    };
+    let (user, password) = match parts.userinfo {
+        Some(u) => match u.split_once(':') {
+            Some((u, p)) => (decode(u), Some(decode(p))),
+            None => (decode(u), None),
+        },
+        None => ("postgres".to_string(), None),
+    };
+    (host, port, user, password)
+}
+
+/// `url` with its hosts replaced by `host:port`.
+pub fn with_address(url: &str, host: &str, port: u16) -> String {
+    let parts = split(url);
+    let hosts = format!("{host}:{port}");
+    let db = url.split_once("://").and_then(|(_, r)| r.find('/').map(|i| &r[i + 1..])).unwrap_or("");
+    let db = db.split('?').next().unwrap_or("");
+    join(&Parts { hosts: &hosts, ..parts }, parts.userinfo, &decode(db))
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match (
+            bytes[i],
+            bytes.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(std::str::from_utf8(h).ok()?, 16).ok()),
+        ) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// `url` pointing at database `db` as `user` (with `password`, if any) instead.
 pub fn with_user(url: &str, db: &str, user: &str, password: Option<&str>) -> String {
     let parts = split(url);
