@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use serde_json::Value;
 
+use crate::start::poll;
 use crate::support::bouncer::{Bouncer, Pooling};
 use crate::support::fixtures::*;
 use crate::support::{TestDb, admin_url, syncctl_bare, syncctl_process};
 
 const USER: &str = "5b0c1e2a-0000-4000-8000-00000000b0c1";
-const DEADLINE: Duration = Duration::from_secs(90);
 
 /// A database with the reference table and the incident, and a pooler in front of it.
 fn setup(pooling: Pooling) -> (TestDb, Bouncer, String) {
@@ -222,17 +222,6 @@ fn four_reapers_release_300_zombies_exactly_once_through_transaction_pooling() {
                 (length(error_message) - length(replace(error_message, 'released by syncctl reap', ''))) \
                 = length('released by syncctl reap')";
     assert_eq!(db.count(REFERENCE_TABLE, once), 300, "each released once, with one note");
-}
-
-fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let begun = Instant::now();
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(begun.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// `kill -9` of a start behind the pooler: a new start takes the silent task over. With
