@@ -8,8 +8,6 @@
 //! statements, which is the very thing a transaction pooler breaks).
 
 use std::process::{Child, Output, Stdio};
-use std::thread;
-use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use serde_json::Value;
