@@ -21,7 +21,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use tokio_postgres::GenericClient;
+use tokio_postgres::{Client, GenericClient};
+
+use crate::cli::GlobalArgs;
+use crate::db;
+use crate::error::UsageError;
 
 use crate::table::Table;
 
@@ -30,6 +34,7 @@ crate::statements! {
     HOLD = "liveness/hold.sql";
     PROBE = "liveness/probe.sql";
     RUNNING = "liveness/running.sql";
+    BACKEND = "liveness/backend.sql";
 }
 
 /// The time between the two probes that find a lock free: a live start whose connection was
@@ -39,6 +44,36 @@ pub const CONFIRM: Duration = Duration::from_secs(1);
 
 /// How often a running start checks that its connection, and so its lock, is still there.
 pub const WATCH_EVERY: Duration = Duration::from_millis(100);
+
+/// Refuses (a usage error, exit 2) unless `client`'s session keeps its server connection: its
+/// backend must serve its next transaction too and must not serve another connection meanwhile
+/// (`sql/liveness/backend.sql`). A transaction pooler fails one of the two.
+pub async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result<()> {
+    let first = backend(client).await?;
+    let other = db::connect(global, "start").await?;
+    let theirs = backend(&other).await?;
+    let again = backend(client).await?;
+    let what = if theirs == first {
+        format!("its server process {first} served another connection between two of its transactions")
+    } else if again != first {
+        format!("its transactions ran on server process {first}, then on {again}")
+    } else {
+        return Ok(());
+    };
+    Err(UsageError::with_hint(
+        format!(
+            "--liveness lock needs a session that keeps its server connection, and this one does not: {what} \
+             (a transaction-pooling PgBouncer or proxy is in between), so a session lock would be neither \
+             held nor seen; nothing was claimed"
+        ),
+        "connect directly or through session pooling, or leave --liveness at heartbeat",
+    ))
+}
+
+async fn backend(client: &Client) -> Result<i32> {
+    let row = crate::db::query::query_one(client, BACKEND.text, &[]).await.context("asking for the backend's pid")?;
+    Ok(row.get("pid"))
+}
 
 /// The lock key of the task `task_id` (as `task_id::text` writes it) in the table with this oid.
 pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {

@@ -129,6 +129,9 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // Caught from before the claim on, so no signal can leave a claimed row without its release.
     let mut signals = Signals::new()?;
     let mut client = db::connect(&ctx.global, "start").await?;
+    if args.liveness == Liveness::Lock {
+        crate::liveness::require_own_backend(&client, &ctx.global).await?;
+    }
     let table = Table::introspect(&client, &ctx.global.table).await?;
     claim::require_columns(&table)?;
     if !table.holds(TASK_INDEX) && !table.one_row_per_user {

@@ -256,3 +256,19 @@ fn kill_9_takeover_through_transaction_pooling() {
 fn liveness_lock_takeover_through_session_pooling() {
     takeover(Pooling::Session, "lock");
 }
+
+/// Through transaction pooling a session lock is neither held nor seen reliably: `start
+/// --liveness lock` refuses before claiming anything, and says why.
+#[test]
+fn liveness_lock_is_refused_through_transaction_pooling() {
+    let (db, _bouncer, url) = setup(Pooling::Transaction);
+    let before = crate::support::table_digest(&db, REFERENCE_TABLE);
+    let out = run(&url, &["start", "--user", USER, "--liveness", "lock", "--demo"]);
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(
+        message.contains("needs a session that keeps its server connection") && message.contains("session pooling"),
+        "{message}"
+    );
+    assert_eq!(crate::support::table_digest(&db, REFERENCE_TABLE), before, "nothing was claimed");
+}
