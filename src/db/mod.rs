@@ -1,6 +1,7 @@
 //! Connections: settings from the URL and the libpq variables, TLS, the session settings every
 //! connection carries (application_name, timeouts, time zone, jit), and transaction helpers.
 
+mod cancel;
 pub mod param;
 pub mod query;
 pub mod settings;
@@ -123,7 +124,7 @@ fn session(command: &str) -> Session {
 /// connection with the same address and TLS policy). Its transaction then rolls back.
 pub async fn cancel(global: &GlobalArgs, token: &CancelToken) -> Result<()> {
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session("cancel"))?;
-    token.cancel_query(tls::connector(&settings.verification)?).await.context("cancelling the running statement")
+    cancel::send(&settings, token).await.context("cancelling the running statement")
 }
 
 /// A transaction that carries syncctl's settings; it rolls back unless committed.

@@ -272,3 +272,23 @@ fn liveness_lock_is_refused_through_transaction_pooling() {
     );
     assert_eq!(crate::support::table_digest(&db, REFERENCE_TABLE), before, "nothing was claimed");
 }
+
+/// A concurrent index build cannot run in a transaction, so through the pooler syncctl bounds
+/// it itself: held up by an old snapshot past `--build-wait`, it is cancelled (PgBouncer
+/// forwards the cancel request) and the rollout stops with exit 5; once the snapshot is gone a
+/// rerun completes, and nothing is left on the pooled connections.
+#[test]
+fn a_build_held_up_past_build_wait_is_cancelled_through_transaction_pooling() {
+    let (db, _bouncer, url) = setup(Pooling::Transaction);
+    assert_eq!(run(&url, &["repair", "--all", "--yes"]).status.code(), Some(0));
+    let mut holder = db.client();
+    holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1").unwrap();
+    let out = run(&url, &["add-constraints", "--build-wait", "1s"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--build-wait"), "{}", stderr(&out));
+    holder.batch_execute("ROLLBACK").unwrap();
+    let out = run(&url, &["add-constraints"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(json(&run(db.url(), &["validate-constraints", "--json"]))["installed"], true);
+    pooled_sessions_see_the_server_defaults(&db, &url);
+}
