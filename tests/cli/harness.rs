@@ -418,3 +418,15 @@ fn throwaway_cluster_stops_and_restarts() {
     let mut client = Client::connect(&url, NoTls).unwrap();
     assert_eq!(client.query_one("SELECT 1", &[]).unwrap().get::<_, i32>(0), 1);
 }
+
+/// The version matrix of `.ci/run` names the major version it means to test in
+/// `SYNCCTL_TEST_PG_MAJOR`: the server the tests reach must be that one, so a matrix run can
+/// never pass on another version by mistake. Without the variable there is nothing to check.
+#[test]
+fn the_server_is_the_version_the_matrix_names() {
+    let Some(major) = std::env::var("SYNCCTL_TEST_PG_MAJOR").ok().filter(|v| !v.is_empty()) else { return };
+    let version: i32 =
+        admin_client().query_one("SELECT current_setting('server_version_num')::int", &[]).unwrap().get(0);
+    eprintln!("the tests run on PostgreSQL server_version_num {version}");
+    assert_eq!(version / 10000, major.parse::<i32>().unwrap(), "SYNCCTL_TEST_PG_MAJOR={major}, server {version}");
+}
