@@ -69,6 +69,53 @@ impl Cluster {
         Ok(cluster)
     }
 
+    /// Creates and starts a hot standby of `primary` (`pg_basebackup -R` over its Unix socket,
+    /// streaming), on a port of its own.
+    pub fn standby_of(primary: &Cluster) -> Result<Cluster> {
+        let base = tempfile::Builder::new()
+            .prefix("syncctl-pg-standby-")
+            .tempdir()
+            .context("creating a temporary directory for a standby")?;
+        let cluster =
+            Cluster { bin_dir: primary.bin_dir.clone(), password: primary.password.clone(), port: Mutex::new(0), base };
+        if is_root() {
+            chown_to_postgres(cluster.base.path())?;
+        }
+        fs::create_dir(cluster.socket_dir()).context("creating the socket directory")?;
+        if is_root() {
+            chown_to_postgres(&cluster.socket_dir())?;
+        }
+        let (data, sock, port) = (
+            cluster.data_dir().display().to_string(),
+            primary.socket_dir().display().to_string(),
+            primary.port().to_string(),
+        );
+        let args =
+            ["-D", &data, "-R", "-X", "stream", "-c", "fast", "-h", &sock, "-p", &port, "-U", SUPERUSER, "--no-sync"];
+        let out = cluster.run_pg("pg_basebackup", &args)?;
+        ensure!(out.status.success(), "pg_basebackup failed:\n{}", describe(&out));
+        let mut conf = fs::OpenOptions::new()
+            .append(true)
+            .open(cluster.data_dir().join("postgresql.conf"))
+            .context("opening postgresql.conf")?;
+        writeln!(
+            conf,
+            "\n# a standby\nunix_socket_directories = '{}'\nhot_standby = on",
+            cluster.socket_dir().display()
+        )
+        .context("writing postgresql.conf")?;
+        cluster.start_with_free_port()?;
+        Ok(cluster)
+    }
+
+    /// Promotes a standby to primary (`pg_ctl promote`, waiting for it to finish).
+    pub fn promote(&self) -> Result<()> {
+        let timeout = SERVER_DEADLINE.as_secs().to_string();
+        let out = self.pg_ctl(["-w", "-t", &timeout, "promote"])?;
+        ensure!(out.status.success(), "pg_ctl promote failed: {}", describe(&out));
+        Ok(())
+    }
+
     /// The URL of database `db`, as the superuser (with the password when there is one).
     pub fn url(&self, db: &str) -> String {
         let userinfo = match &self.password {

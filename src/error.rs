@@ -31,6 +31,31 @@ impl fmt::Display for UsageError {
 
 impl std::error::Error for UsageError {}
 
+/// A problem with the server reached that no SQLSTATE names (exit 3), e.g. a write command
+/// pointed at a standby.
+#[derive(Debug)]
+pub struct ServerError {
+    /// What happened.
+    pub message: String,
+    /// What to do next.
+    pub hint: String,
+}
+
+impl ServerError {
+    /// A server error with a hint.
+    pub fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(ServerError { message: message.into(), hint: hint.into() })
+    }
+}
+
+impl fmt::Display for ServerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ServerError {}
+
 /// How an error ends the run: its exit status, the message (the context chain), and a hint.
 #[derive(Debug)]
 pub struct Classified {
@@ -63,6 +88,9 @@ pub fn classify(err: &anyhow::Error) -> Classified {
         }
         if let Some(usage) = cause.downcast_ref::<UsageError>() {
             return Classified { status: ExitStatus::Usage, message: render(err), hint: usage.hint.clone() };
+        }
+        if let Some(server) = cause.downcast_ref::<ServerError>() {
+            return Classified { status: ExitStatus::Database, message: render(err), hint: Some(server.hint.clone()) };
         }
         if let Some(pg) = cause.downcast_ref::<tokio_postgres::Error>() {
             let (status, hint) = classify_postgres(pg);

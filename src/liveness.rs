@@ -50,7 +50,7 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// (`sql/liveness/backend.sql`). A transaction pooler fails one of the two.
 pub async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result<()> {
     let first = backend(client).await?;
-    let other = db::connect(global, "start").await?;
+    let other = db::connect(global, "start", db::Access::Write).await?;
     let theirs = backend(&other).await?;
     let again = backend(client).await?;
     let what = if theirs == first {

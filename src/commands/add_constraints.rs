@@ -415,7 +415,7 @@ pub async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ctx.printer.data(&text)?;
         return Ok(ExitStatus::Success);
     }
-    let mut client = db::connect(&ctx.global, "add-constraints").await?;
+    let mut client = db::connect(&ctx.global, "add-constraints", db::access(args.dry_run)).await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     refuse_before_ddl(&table, args.rollback)?;
     let in_progress = builds(&client, &table).await?;

@@ -109,7 +109,7 @@ async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
     let mut global = ctx.global.clone();
     global.database_url = Some(url.to_string());
     global.timestamp_zone = "UTC".into();
-    let client = db::connect(&global, "demo").await?;
+    let client = db::connect(&global, "demo", db::Access::Write).await?;
     let p = Placeholders {
         table: "\"public\".\"user_sync_status\"".into(),
         key: "t.\"id\"::text".into(),

@@ -68,6 +68,8 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Why the report could not be made.
     pub error: Option<String>,
+    /// The server: on a standby, its replay lag goes into the JSON (null when unknown).
+    pub server: Option<crate::db::Server>,
 }
 
 impl Report {
@@ -105,6 +107,7 @@ pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
                 constraints: Vec::new(),
                 warnings: Vec::new(),
                 error: Some(message),
+                server: None,
             }
         }
     };
@@ -122,7 +125,8 @@ pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
 }
 
 async fn gather(ctx: &Ctx) -> Result<Report> {
-    let mut client = db::connect(&ctx.global, "health").await?;
+    let mut client = db::connect(&ctx.global, "health", db::Access::Read).await?;
+    let server = crate::commands::standby_note(&client, ctx).await?;
     let tx = db::read_only(&mut client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
     crate::commands::naive_note(&table, ctx);
@@ -157,6 +161,12 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
             statistics.skewed_tasks
         ));
     }
+    if let Some(lag) = server.replay_lag_seconds.filter(|l| *l > ctx.global.heartbeat_timeout.as_secs_f64() / 2.0) {
+        warnings.push(format!(
+            "this standby's replay lags {}, more than half the heartbeat timeout: live tasks may look silent here",
+            crate::output::human_seconds(lag)
+        ));
+    }
     if statistics.half_released_live_tasks > 0 {
         warnings.push(format!(
             "{} running rows carry an error message (half-released): see `syncctl inspect --state half-released`",
@@ -181,6 +191,7 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
         constraints: table.constraints.clone(),
         warnings,
         error: None,
+        server: Some(server),
     })
 }
 
@@ -243,6 +254,9 @@ pub fn render_json(report: &Report) -> String {
     }
     if let Some(error) = &report.error {
         doc["error"] = json!(error);
+    }
+    if let Some(server) = report.server.filter(|s| s.standby) {
+        doc["replay_lag_seconds"] = json!(server.replay_lag_seconds);
     }
     format!("{doc:#}\n")
 }

@@ -27,12 +27,15 @@ pub struct Report {
     pub rows: Vec<ClassifiedRow>,
     /// Timestamp columns without time zone, and the zone they were read in.
     pub naive_timestamps: Option<(Vec<String>, String)>,
+    /// The server: on a standby, its replay lag goes into the JSON (null when unknown).
+    pub server: Option<crate::db::Server>,
 }
 
 /// Runs `inspect`.
 pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let wanted = wanted_states(&args.states)?;
-    let mut client = db::connect(&ctx.global, "inspect").await?;
+    let mut client = db::connect(&ctx.global, "inspect", db::Access::Read).await?;
+    let server = crate::commands::standby_note(&client, ctx).await?;
     let tx = db::read_only(&mut client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
     let naive = super::naive_note(&table, ctx);
@@ -72,6 +75,7 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
             .collect(),
         rows: rows.iter().map(ClassifiedRow::from_row).collect(),
         naive_timestamps: naive,
+        server: Some(server),
     };
     if report.rows.len() as i64 == limit {
         ctx.printer.note(&format!("showing the first {limit} rows (--limit); the counts cover all of them"));
@@ -126,6 +130,9 @@ pub fn render_json(report: &Report) -> String {
     });
     if let Some((columns, zone)) = &report.naive_timestamps {
         doc["naive_timestamps"] = json!({ "columns": columns, "read_in": zone });
+    }
+    if let Some(server) = report.server.filter(|s| s.standby) {
+        doc["replay_lag_seconds"] = json!(server.replay_lag_seconds);
     }
     format!("{doc:#}\n")
 }

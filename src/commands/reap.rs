@@ -85,7 +85,7 @@ async fn guarded_pass(
 ) -> Result<()> {
     if conn.is_none() {
         let opened = tokio::select! {
-            opened = open(ctx) => opened?,
+            opened = open(ctx, args) => opened?,
             status = signals.next() => {
                 stop.set(Some(status));
                 return Ok(());
@@ -110,8 +110,8 @@ async fn guarded_pass(
     }
 }
 
-async fn open(ctx: &Ctx) -> Result<(Client, Table)> {
-    let client = db::connect(&ctx.global, "reap").await?;
+async fn open(ctx: &Ctx, args: &ReapArgs) -> Result<(Client, Table)> {
+    let client = db::connect(&ctx.global, "reap", db::access(args.dry_run)).await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     crate::commands::naive_note(&table, ctx);
     Ok((client, table))

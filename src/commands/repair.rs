@@ -75,7 +75,7 @@ impl Document {
 
 async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<ExitStatus> {
     let kinds = kinds(&args)?;
-    let mut client = db::connect(&ctx.global, "repair").await?;
+    let mut client = db::connect(&ctx.global, "repair", db::access(args.dry_run)).await?;
     let mut attempt = 1;
     loop {
         // A serialization failure can only come from the plan's lock, before anything is

@@ -128,7 +128,7 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     // Caught from before the claim on, so no signal can leave a claimed row without its release.
     let mut signals = Signals::new()?;
-    let mut client = db::connect(&ctx.global, "start").await?;
+    let mut client = db::connect(&ctx.global, "start", db::Access::Write).await?;
     if args.liveness == Liveness::Lock {
         crate::liveness::require_own_backend(&client, &ctx.global).await?;
     }

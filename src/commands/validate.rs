@@ -145,7 +145,8 @@ impl Report {
 
 /// Runs `validate-constraints`.
 pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let mut client = db::connect(&ctx.global, "validate-constraints").await?;
+    let mut client = db::connect(&ctx.global, "validate-constraints", db::Access::Read).await?;
+    crate::commands::standby_note(&client, ctx).await?;
     let report = check(&mut client, ctx, args.limit, args.require_installed).await?;
     let text = match args.output.format() {
         RowFormat::Table => render_table(&report, ctx),

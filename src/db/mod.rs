@@ -15,7 +15,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{CancelToken, Client, GenericClient, IsolationLevel, Transaction};
 
 use crate::cli::GlobalArgs;
-use crate::error::UsageError;
+use crate::error::{self, UsageError};
 use query::Param;
 use settings::{ProcessEnv, Session};
 
@@ -53,10 +53,42 @@ pub async fn apply(client: &impl GenericClient) -> Result<(), tokio_postgres::Er
     query::query_one(client, sql::SESSION_LOCAL.text, &params).await.map(drop)
 }
 
+/// What a command does with the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Reads only: it may run on a standby, and says so.
+    Read,
+    /// Writes: it stops before any work on a standby.
+    Write,
+}
+
+/// Read for a dry run, else write.
+pub fn access(dry_run: bool) -> Access {
+    if dry_run { Access::Read } else { Access::Write }
+}
+
+/// The server a connection reached (`sql/session/server.sql`).
+#[derive(Debug, Clone, Copy)]
+pub struct Server {
+    /// A hot standby: in recovery, read-only.
+    pub standby: bool,
+    /// How far its replay lags, on a standby that has replayed something.
+    pub replay_lag_seconds: Option<f64>,
+}
+
+/// What the server `client` reached is.
+pub async fn server(client: &Client) -> Result<Server> {
+    let row = query::query_one(client, sql::SESSION_SERVER.text, &[])
+        .await
+        .context("asking whether the server is a standby")?;
+    Ok(Server { standby: row.get("standby"), replay_lag_seconds: row.get("replay_lag_seconds") })
+}
+
 /// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`). Only
 /// what a pooler accepts goes into the startup packet (no `options` of syncctl's own); the
-/// settings are checked once here and applied by every transaction.
-pub async fn connect(global: &GlobalArgs, command: &str) -> Result<Client> {
+/// settings are checked once here and applied by every transaction. For a command that writes,
+/// a standby is refused before any work.
+pub async fn connect(global: &GlobalArgs, command: &str, access: Access) -> Result<Client> {
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
     let tls = tls::connector(&settings.verification)?;
     let (client, connection) = match settings.config.connect(tls).await {
@@ -85,6 +117,16 @@ pub async fn connect(global: &GlobalArgs, command: &str) -> Result<Client> {
             return Err(refused_setting(&e, "check --timestamp-zone (a name such as UTC or Asia/Shanghai)"));
         }
         return Err(e).context("applying the session settings");
+    }
+    if access == Access::Write && server(&client).await?.standby {
+        return Err(error::ServerError::with_hint(
+            format!(
+                "{} is a standby (in recovery, read-only): `syncctl {command}` writes, so nothing was done",
+                settings.target
+            ),
+            "point it at the primary; with several hosts, let libpq find it: \
+             postgres://host1,host2/db?target_session_attrs=read-write",
+        ));
     }
     Ok(client)
 }

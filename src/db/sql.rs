@@ -31,6 +31,7 @@ macro_rules! statements {
 
 crate::statements! {
     SESSION_LOCAL = "session/local.sql";
+    SESSION_SERVER = "session/server.sql";
     TABLE_RESOLVE = "table/resolve.sql";
     TABLE_COLUMNS = "table/columns.sql";
     TABLE_PRIMARY_KEY = "table/primary_key.sql";

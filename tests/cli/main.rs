@@ -31,6 +31,8 @@ mod repair;
 
 mod shapes;
 
+mod standby;
+
 mod start;
 
 mod support;

@@ -15,6 +15,16 @@ impl Cluster {
         Cluster(syncctl::cluster::Cluster::start(opts).unwrap_or_else(|e| panic!("throwaway cluster: {e:#}")))
     }
 
+    /// A hot standby of `primary`, streaming from it; panics with the reason if it cannot.
+    pub fn standby_of(primary: &Cluster) -> Cluster {
+        Cluster(syncctl::cluster::Cluster::standby_of(primary).unwrap_or_else(|e| panic!("standby: {e:#}")))
+    }
+
+    /// Promotes a standby to primary.
+    pub fn promote(&self) {
+        self.0.promote().unwrap_or_else(|e| panic!("promoting the standby: {e:#}\n{}", self.0.log()));
+    }
+
     /// Stops the server abruptly, like a crash.
     pub fn stop_immediate(&self) {
         self.0.stop_immediate().unwrap_or_else(|e| panic!("stopping the throwaway cluster: {e:#}"));

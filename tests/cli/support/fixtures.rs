@@ -143,6 +143,11 @@ pub fn incident(db: &TestDb, table: &str) {
     load(db, INCIDENT_SQL, table);
 }
 
+/// The SQL that loads the incident into `user_sync_status`, for a server without a [`TestDb`].
+pub fn incident_sql() -> String {
+    format!("SET TIME ZONE 'UTC';\n{}", INCIDENT_SQL.replace("{table}", REFERENCE_TABLE))
+}
+
 /// Loads the mixed table into `table` (dropping NOT NULL on `is_syncing` and
 /// `progress_percentage` first). `with_duplicate_user` adds the duplicate-user pair, which a
 /// table keyed by `user_id` (the variant) cannot hold.
