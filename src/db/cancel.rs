@@ -27,7 +27,7 @@ const LINGER: Duration = Duration::from_secs(5);
 pub async fn send(settings: &Settings, token: &CancelToken) -> Result<()> {
     let config = &settings.config;
     let port = config.get_ports().first().copied().unwrap_or(5432);
-    let mut connector = tls::connector(&settings.verification)?;
+    let mut connector = tls::connector(&settings.verification, settings.client_cert.as_ref())?;
     match config.get_hosts().first() {
         Some(Host::Unix(dir)) => {
             let path = dir.join(format!(".s.PGSQL.{port}"));

@@ -90,7 +90,7 @@ pub async fn server(client: &Client) -> Result<Server> {
 /// a standby is refused before any work.
 pub async fn connect(global: &GlobalArgs, command: &str, access: Access) -> Result<Client> {
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
-    let tls = tls::connector(&settings.verification)?;
+    let tls = tls::connector(&settings.verification, settings.client_cert.as_ref())?;
     let (client, connection) = match settings.config.connect(tls).await {
         Ok(pair) => pair,
         Err(e)

@@ -60,6 +60,26 @@ pub enum Verification {
     Full(PathBuf),
 }
 
+/// A client certificate (PEM) and its private key (PEM), for servers that ask for one
+/// (`clientcert=verify-ca` / `verify-full` in pg_hba.conf, or `cert` authentication).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientCert {
+    /// The certificate (chain) file.
+    pub cert: PathBuf,
+    /// The private key file.
+    pub key: PathBuf,
+}
+
+/// The TLS parameters taken out of a URL or key=value string (tokio-postgres knows none of
+/// them but sslmode, and syncctl applies them itself).
+#[derive(Debug, Default)]
+struct TlsParams {
+    mode: Option<String>,
+    root: Option<String>,
+    cert: Option<String>,
+    key: Option<String>,
+}
+
 /// Everything needed to open a connection.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -67,6 +87,8 @@ pub struct Settings {
     pub config: tokio_postgres::Config,
     /// How the certificate is verified when TLS is used.
     pub verification: Verification,
+    /// The client certificate and its key, when one is configured (libpq's sslcert / sslkey).
+    pub client_cert: Option<ClientCert>,
     /// `user@host:port/database`, for messages: never the password.
     pub target: String,
 }
@@ -96,9 +118,9 @@ pub struct Session {
 
 /// Builds the settings from an optional URL, the environment and syncctl's session settings.
 pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Settings> {
-    let (rest, url_sslmode, url_rootcert) = match url {
+    let (rest, tls) = match url {
         Some(url) => split_tls_params(url),
-        None => (String::new(), None, None),
+        None => (String::new(), TlsParams::default()),
     };
     let mut config = if rest.trim().is_empty() {
         tokio_postgres::Config::new()
@@ -156,11 +178,11 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
     }
     config.application_name(&session.application_name);
 
-    let mode = match url_sslmode.or_else(|| env.var("PGSSLMODE")) {
+    let mode = match tls.mode.or_else(|| env.var("PGSSLMODE")) {
         Some(mode) => mode.parse::<SslMode>()?,
         None => SslMode::Prefer,
     };
-    let explicit_root = url_rootcert.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from);
+    let explicit_root = tls.root.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from);
     let default_root = home_dir().map(|h| h.join(".postgresql/root.crt")).filter(|p| p.exists());
     let verification = match mode {
         SslMode::Disable | SslMode::Prefer => Verification::None,
@@ -184,14 +206,15 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
     });
 
     let target = describe(&config);
-    Ok(Settings { config, verification, target })
+    let client_cert = client_cert(tls.cert, tls.key, env)?;
+    Ok(Settings { config, verification, client_cert, target })
 }
 
 /// The passwords that could appear in a message: the URL's and PGPASSWORD. Very short ones are
 /// left out: replacing every "a" in a message would only make it unreadable.
 pub fn secrets(url: Option<&str>) -> Vec<String> {
     let from_url = url.and_then(|u| {
-        let (rest, _, _) = split_tls_params(u);
+        let (rest, _) = split_tls_params(u);
         tokio_postgres::Config::from_str(&rest).ok()?.get_password().map(|p| String::from_utf8_lossy(p).into_owned())
     });
     // The password as written in the URL too (percent-encoded), in case the URL does not parse.
@@ -243,19 +266,18 @@ fn describe(config: &tokio_postgres::Config) -> String {
 }
 
 /// Takes `sslmode` and `sslrootcert` out of a URL's query or a key=value string.
-fn split_tls_params(input: &str) -> (String, Option<String>, Option<String>) {
-    let mut sslmode = None;
-    let mut rootcert = None;
-    let mut take = |key: &str, value: String| match key {
-        "sslmode" => {
-            sslmode = Some(value);
-            true
-        }
-        "sslrootcert" => {
-            rootcert = Some(value);
-            true
-        }
-        _ => false,
+fn split_tls_params(input: &str) -> (String, TlsParams) {
+    let mut tls = TlsParams::default();
+    let mut take = |key: &str, value: String| {
+        let slot = match key {
+            "sslmode" => &mut tls.mode,
+            "sslrootcert" => &mut tls.root,
+            "sslcert" => &mut tls.cert,
+            "sslkey" => &mut tls.key,
+            _ => return false,
+        };
+        *slot = Some(value);
+        true
     };
     let rest = if input.starts_with("postgres://") || input.starts_with("postgresql://") {
         match input.split_once('?') {
@@ -279,7 +301,39 @@ fn split_tls_params(input: &str) -> (String, Option<String>, Option<String>) {
             .collect();
         kept.join(" ")
     };
-    (rest, sslmode, rootcert)
+    (rest, tls)
+}
+
+/// The client certificate, as libpq finds it: sslcert / sslkey, else PGSSLCERT / PGSSLKEY,
+/// else `~/.postgresql/postgresql.crt` and `.key` when that certificate exists. A certificate or
+/// key named explicitly must exist.
+fn client_cert(cert: Option<String>, key: Option<String>, env: &dyn Env) -> Result<Option<ClientCert>> {
+    let default_dir = home_dir().map(|h| h.join(".postgresql"));
+    let named = cert.or_else(|| env.var("PGSSLCERT")).map(PathBuf::from);
+    let key = key.or_else(|| env.var("PGSSLKEY")).map(PathBuf::from);
+    let cert = match named {
+        Some(path) => path,
+        None => match default_dir.as_ref().map(|d| d.join("postgresql.crt")).filter(|p| p.exists()) {
+            Some(path) => path,
+            None if key.is_some() => {
+                return Err(UsageError::with_hint(
+                    "a client key is set (sslkey or PGSSLKEY) but no client certificate",
+                    "set sslcert= in the URL or PGSSLCERT to the certificate that goes with the key",
+                ));
+            }
+            None => return Ok(None),
+        },
+    };
+    let key = key.or_else(|| default_dir.map(|d| d.join("postgresql.key"))).unwrap_or_default();
+    for (what, path, flag) in [("certificate", &cert, "sslcert / PGSSLCERT"), ("key", &key, "sslkey / PGSSLKEY")] {
+        if !path.is_file() {
+            return Err(UsageError::with_hint(
+                format!("the client {what} {} does not exist", path.display()),
+                format!("point {flag} at the PEM file"),
+            ));
+        }
+    }
+    Ok(Some(ClientCert { cert, key }))
 }
 
 /// Splits a libpq key=value string; values may be single-quoted with backslash escapes.

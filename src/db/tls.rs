@@ -1,6 +1,6 @@
 //! TLS for tokio-postgres with rustls, verifying the server certificate the way libpq's
 //! `sslmode` says: not at all (prefer, require), the chain only (verify-ca), or the chain and the
-//! host name (verify-full).
+//! host name (verify-full); and presenting a client certificate when one is configured.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -11,15 +11,16 @@ use anyhow::{Context, Result};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, DigitallySignedStruct, Error as TlsError, RootCertStore, SignatureScheme};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::settings::Verification;
+use super::settings::{ClientCert, Verification};
 use crate::error::UsageError;
 
-/// The connector for the given verification policy.
-pub fn connector(verification: &Verification) -> Result<MakeRustlsConnect> {
+/// The connector for the given verification policy, presenting the client certificate when
+/// there is one.
+pub fn connector(verification: &Verification, client: Option<&ClientCert>) -> Result<MakeRustlsConnect> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match verification {
         Verification::None => Arc::new(Unverified(provider.signature_verification_algorithms)),
@@ -30,9 +31,46 @@ pub fn connector(verification: &Verification) -> Result<MakeRustlsConnect> {
         .with_safe_default_protocol_versions()
         .context("setting up TLS")?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match client {
+        None => config.with_no_client_auth(),
+        Some(client) => {
+            let (certs, key) = client_identity(client)?;
+            config.with_client_auth_cert(certs, key).map_err(|e| {
+                UsageError::with_hint(
+                    format!(
+                        "the client certificate {} and key {} do not go together: {e}",
+                        client.cert.display(),
+                        client.key.display()
+                    ),
+                    "point sslcert / PGSSLCERT and sslkey / PGSSLKEY at a certificate and its own key",
+                )
+            })?
+        }
+    };
     Ok(MakeRustlsConnect::new(config))
+}
+
+/// The client's certificate chain and private key, read from their PEM files.
+fn client_identity(client: &ClientCert) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
+    let unreadable = |what: &str, path: &Path, e: &dyn std::fmt::Display| {
+        UsageError::with_hint(
+            format!("cannot read the client {what} {}: {e}", path.display()),
+            "point sslcert / PGSSLCERT and sslkey / PGSSLKEY at PEM files",
+        )
+    };
+    let file = File::open(&client.cert).map_err(|e| unreadable("certificate", &client.cert, &e))?;
+    let certs: Vec<CertificateDer<'static>> = rustls_pemfile::certs(&mut BufReader::new(file))
+        .collect::<Result<_, _>>()
+        .map_err(|e| unreadable("certificate", &client.cert, &e))?;
+    if certs.is_empty() {
+        return Err(unreadable("certificate", &client.cert, &"no certificate in the file"));
+    }
+    let file = File::open(&client.key).map_err(|e| unreadable("key", &client.key, &e))?;
+    let key = rustls_pemfile::private_key(&mut BufReader::new(file))
+        .map_err(|e| unreadable("key", &client.key, &e))?
+        .ok_or_else(|| unreadable("key", &client.key, &"no private key in the file"))?;
+    Ok((certs, key))
 }
 
 fn webpki(root: &Path, provider: &Arc<CryptoProvider>) -> Result<Arc<WebPkiServerVerifier>> {

@@ -51,6 +51,28 @@ impl Pki {
             "-out",
             "server.crt",
         ]);
+        // A client certificate for the role postgres (its CN), from the same CA.
+        let mut args = vec!["req", "-new", "-subj", "/CN=postgres", "-keyout", "client.key", "-out", "client.csr"];
+        args.extend(ec);
+        run(&args);
+        std::fs::write(dir.path().join("client.cnf"), "extendedKeyUsage=clientAuth\n").unwrap();
+        run(&[
+            "x509",
+            "-req",
+            "-in",
+            "client.csr",
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "client.cnf",
+            "-out",
+            "client.crt",
+        ]);
         Pki { dir }
     }
 
@@ -64,14 +86,26 @@ impl Pki {
 }
 
 fn tls_cluster(pki: &Pki) -> Cluster {
+    tls_cluster_with(pki, &[])
+}
+
+/// [`tls_cluster`] with `hba` lines first, and the CA as the server's `ssl_ca_file`.
+fn tls_cluster_with(pki: &Pki, hba: &[&str]) -> Cluster {
+    let mut hba_lines: Vec<String> = hba.iter().map(|l| l.to_string()).collect();
+    hba_lines.push("hostnossl all all 127.0.0.1/32 reject".into());
     let cluster = Cluster::start(ClusterOptions {
         conf_lines: vec![
             "ssl = on".into(),
             "ssl_cert_file = 'server.crt'".into(),
             "ssl_key_file = 'server.key'".into(),
+            "ssl_ca_file = 'ca.crt'".into(),
         ],
-        hba_lines: vec!["hostnossl all all 127.0.0.1/32 reject".into()],
-        data_files: vec![("server.crt".into(), pki.read("server.crt")), ("server.key".into(), pki.read("server.key"))],
+        hba_lines,
+        data_files: vec![
+            ("server.crt".into(), pki.read("server.crt")),
+            ("server.key".into(), pki.read("server.key")),
+            ("ca.crt".into(), pki.read("ca.crt")),
+        ],
         ..ClusterOptions::default()
     });
     // The table, over the Unix socket (which stays trust and needs no TLS).
@@ -145,4 +179,47 @@ fn sslmodes_verify_what_libpq_verifies() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A server that requires a client certificate (`clientcert=verify-full`: signed by its CA, CN
+/// the role): refused without one; accepted with sslcert / sslkey in the URL, with PGSSLCERT /
+/// PGSSLKEY, and with libpq's default ~/.postgresql/postgresql.crt and .key.
+#[test]
+fn client_certificates_from_the_url_the_environment_and_the_default_files() {
+    let pki = Pki::new();
+    let cluster = tls_cluster_with(&pki, &["hostssl all all 127.0.0.1/32 trust clientcert=verify-full"]);
+    let url = format!("postgres://postgres@localhost:{}/postgres?sslmode=verify-full", cluster.port());
+    let ca = pki.path("ca.crt");
+    let (cert, key) = (pki.path("client.crt"), pki.path("client.key"));
+
+    let out = validate(&url, Some(&ca));
+    assert_eq!(out.status.code(), Some(3), "no client certificate: refused: {}", stderr(&out));
+
+    let with_files = format!("{url}&sslcert={}&sslkey={}", cert.display(), key.display());
+    let out = validate(&with_files, Some(&ca));
+    assert_eq!(out.status.code(), Some(0), "sslcert / sslkey: {}", stderr(&out));
+
+    let home = tempfile::tempdir().unwrap();
+    let run = |home: &Path, envs: &[(&str, &Path)]| {
+        let mut cmd = syncctl_bare();
+        cmd.env("HOME", home).env("DATABASE_URL", &url).env("PGSSLROOTCERT", &ca).arg("validate-constraints");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    let out = run(home.path(), &[("PGSSLCERT", &cert), ("PGSSLKEY", &key)]);
+    assert_eq!(out.status.code(), Some(0), "PGSSLCERT / PGSSLKEY: {}", stderr(&out));
+
+    let dot = home.path().join(".postgresql");
+    std::fs::create_dir(&dot).unwrap();
+    std::fs::copy(&cert, dot.join("postgresql.crt")).unwrap();
+    std::fs::copy(&key, dot.join("postgresql.key")).unwrap();
+    let out = run(home.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "~/.postgresql/postgresql.crt: {}", stderr(&out));
+
+    // A certificate named but missing is a configuration error, said before any connection.
+    let out = run(home.path(), &[("PGSSLCERT", &pki.path("missing.crt"))]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("missing.crt") && stderr(&out).contains("PGSSLCERT"), "{}", stderr(&out));
 }
