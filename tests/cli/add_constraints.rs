@@ -375,29 +375,36 @@ fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_fini
 
 #[test]
 fn four_writers_keep_committing_while_a_200k_row_table_gets_its_constraints() {
-    const ROWS: i64 = 200_000;
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
+    rollout_under_four_writers(&db, 200_000, db.url());
+}
+
+/// Fills `db`'s reference table with `rows` rows, runs four writers (direct connections) and
+/// the rollout over `url` (the database directly, or through a pooler): the rollout completes
+/// and no writer ever waits longer than the lock timeout (plus [`WRITER_MARGIN`]).
+pub fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
     // One row per user: 2 % running (progress 0..98), the rest completed or idle.
     db.execute(&format!(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
          SELECT gen_random_uuid(), 'sync_' || n, n % 50 = 0,
                 CASE WHEN n % 50 = 0 THEN n % 99 WHEN n % 3 = 0 THEN 0 ELSE 100 END,
                 now() - interval '1 hour', now() - interval '10 minutes'
-         FROM generate_series(1, {ROWS}) AS n"
+         FROM generate_series(1, {rows}) AS n"
     ));
     db.execute("VACUUM ANALYZE user_sync_status");
 
     let start: String = db.scalar("SELECT now()::text");
-    let writers: Vec<Writer> = (0..4).map(|_| Writer::start(&db, ROWS)).collect();
-    wait_for_commits(&db, &start);
+    let writers: Vec<Writer> = (0..4).map(|_| Writer::start(db, rows)).collect();
+    wait_for_commits(db, &start);
     let from = Instant::now();
-    let out = syncctl(&db).args(["add-constraints", "--lock-timeout", "500ms"]).output().unwrap();
+    let out =
+        syncctl_bare().env("DATABASE_URL", url).args(["add-constraints", "--lock-timeout", "500ms"]).output().unwrap();
     let to = Instant::now();
     let results: Vec<_> = writers.into_iter().map(Writer::finish).collect();
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));
-    eprintln!("rollout of {ROWS} rows under 4 writers, {:?}:\n{stderr}", to - from);
+    eprintln!("rollout of {rows} rows under 4 writers, {:?}:\n{stderr}", to - from);
 
     for (n, (commits, errors)) in results.iter().enumerate() {
         assert!(errors.is_empty(), "writer {n} failed: {errors:?}");
@@ -410,8 +417,8 @@ fn four_writers_keep_committing_while_a_200k_row_table_gets_its_constraints() {
         let bound = Duration::from_millis(500) + WRITER_MARGIN;
         assert!(gap < bound, "writer {n} was stuck for {gap:?} (lock timeout 500ms + margin)");
     }
-    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
-    require_installed(&db, REFERENCE_TABLE, 0);
+    assert_eq!(valid_objects(db, REFERENCE_TABLE), all_three());
+    require_installed(db, REFERENCE_TABLE, 0);
 }
 
 /// Applies the `--print-sql` script for `table` with psql, as the script's header says.

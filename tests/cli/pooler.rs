@@ -120,22 +120,24 @@ fn every_subcommand_works_through_session_pooling() {
 /// the options are then accepted and silently not applied.
 const IGNORING_OPTIONS: &str = "ignore_startup_parameters = options";
 
-/// `--lock-timeout` holds through a transaction pooler, with or without `options` ignored: a row
+/// `--lock-timeout` holds through the pooler, in both modes and with `options` ignored: a row
 /// lock held by a direct session ends repair with exit 5, not a wait for as long as the lock is
 /// held.
 #[test]
-fn lock_timeout_holds_through_transaction_pooling() {
-    for extra in ["", IGNORING_OPTIONS] {
+fn lock_timeout_holds_through_the_pooler() {
+    for (pooling, extra) in
+        [(Pooling::Transaction, ""), (Pooling::Transaction, IGNORING_OPTIONS), (Pooling::Session, "")]
+    {
         let db = TestDb::new();
         reference_table(&db, REFERENCE_TABLE);
         incident(&db, REFERENCE_TABLE);
-        let bouncer = Bouncer::start_with(&admin_url(), Pooling::Transaction, extra);
+        let bouncer = Bouncer::start_with(&admin_url(), pooling, extra);
         let url = bouncer.url(db.url());
         let mut holder = db.client();
         let mut tx = holder.transaction().unwrap();
         tx.execute("SELECT 1 FROM user_sync_status WHERE task_id = $1 FOR UPDATE", &[&INCIDENT_TASK]).unwrap();
         let out = run(&url, &["--lock-timeout", "300ms", "repair", "--task", INCIDENT_TASK, "--yes"]);
-        assert_eq!(out.status.code(), Some(5), "{extra:?}: {}", stderr(&out));
+        assert_eq!(out.status.code(), Some(5), "{pooling:?} {extra:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("lock timeout"), "{}", stderr(&out));
         tx.rollback().unwrap();
         pooled_sessions_see_the_server_defaults(&db, &url);
@@ -183,8 +185,14 @@ fn first_event(child: &mut Child) -> Value {
 
 /// Twenty starts for one user at once through a pool of two server connections: one task.
 #[test]
-fn twenty_starts_for_one_user_make_one_task_through_transaction_pooling() {
-    let (db, _bouncer, url) = setup(Pooling::Transaction);
+fn twenty_starts_for_one_user_make_one_task_through_the_pooler() {
+    for pooling in [Pooling::Transaction, Pooling::Session] {
+        twenty_starts(pooling);
+    }
+}
+
+fn twenty_starts(pooling: Pooling) {
+    let (db, _bouncer, url) = setup(pooling);
     let args = ["--heartbeat-timeout", "20s", "--lock-timeout", "60s", "--demo", "--demo-items", "30"];
     let mut children: Vec<Child> = (0..20).map(|_| spawn_start(&url, &args)).collect();
     let tasks: Vec<String> =
@@ -199,8 +207,14 @@ fn twenty_starts_for_one_user_make_one_task_through_transaction_pooling() {
 
 /// 300 zombies, four reapers at once through the pooler: each released exactly once.
 #[test]
-fn four_reapers_release_300_zombies_exactly_once_through_transaction_pooling() {
-    let (db, _bouncer, url) = setup(Pooling::Transaction);
+fn four_reapers_release_300_zombies_exactly_once_through_the_pooler() {
+    for pooling in [Pooling::Transaction, Pooling::Session] {
+        four_reapers(pooling);
+    }
+}
+
+fn four_reapers(pooling: Pooling) {
+    let (db, _bouncer, url) = setup(pooling);
     db.execute(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
          SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '1 hour', now() - interval '10 minutes'
@@ -248,8 +262,9 @@ fn takeover(pooling: Pooling, liveness: &str) {
 }
 
 #[test]
-fn kill_9_takeover_through_transaction_pooling() {
+fn kill_9_takeover_through_the_pooler() {
     takeover(Pooling::Transaction, "heartbeat");
+    takeover(Pooling::Session, "heartbeat");
 }
 
 #[test]
@@ -291,4 +306,29 @@ fn a_build_held_up_past_build_wait_is_cancelled_through_transaction_pooling() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(json(&run(db.url(), &["validate-constraints", "--json"]))["installed"], true);
     pooled_sessions_see_the_server_defaults(&db, &url);
+}
+
+/// The rollout through the pooler, in both modes, while four writers commit directly: it
+/// completes and no writer waits longer than the lock timeout.
+#[test]
+fn add_constraints_under_four_writers_through_the_pooler() {
+    for pooling in [Pooling::Transaction, Pooling::Session] {
+        let db = TestDb::new();
+        reference_table(&db, REFERENCE_TABLE);
+        let bouncer = Bouncer::start(&admin_url(), pooling);
+        crate::add_constraints::rollout_under_four_writers(&db, 20_000, &bouncer.url(db.url()));
+    }
+}
+
+/// Startup options the pooler refuses (PGOPTIONS here) get a message that says so and what to
+/// do, not "the server is shutting down".
+#[test]
+fn refused_startup_options_are_said_to_be_refused() {
+    let (_db, _bouncer, url) = setup(Pooling::Transaction);
+    let out =
+        syncctl_bare().env("DATABASE_URL", &url).env("PGOPTIONS", "-c work_mem=64MB").arg("inspect").output().unwrap();
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(message.contains("refused the connection's startup parameters"), "{message}");
+    assert!(message.contains("PGOPTIONS") && !message.contains("shutting down"), "{message}");
 }
