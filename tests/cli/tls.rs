@@ -29,50 +29,37 @@ impl Pki {
             args.extend(["-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
             run(&args);
         }
-        let mut args = vec!["req", "-new", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"];
-        args.extend(ec);
-        run(&args);
-        std::fs::write(dir.path().join("ext.cnf"), "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n")
-            .unwrap();
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "ext.cnf",
-            "-out",
-            "server.crt",
-        ]);
-        // A client certificate for the role postgres (its CN), from the same CA.
-        let mut args = vec!["req", "-new", "-subj", "/CN=postgres", "-keyout", "client.key", "-out", "client.csr"];
-        args.extend(ec);
-        run(&args);
-        std::fs::write(dir.path().join("client.cnf"), "extendedKeyUsage=clientAuth\n").unwrap();
-        run(&[
-            "x509",
-            "-req",
-            "-in",
-            "client.csr",
-            "-CA",
-            "ca.crt",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-days",
-            "2",
-            "-extfile",
-            "client.cnf",
-            "-out",
-            "client.crt",
-        ]);
+        // The server's certificate for the name localhost, and a client certificate for the
+        // role postgres (its CN), both signed by the CA.
+        let leaves = [
+            ("server", "/CN=localhost", "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n"),
+            ("client", "/CN=postgres", "extendedKeyUsage=clientAuth\n"),
+        ];
+        for (name, subject, extensions) in leaves {
+            let (key, csr, crt, ext) =
+                (format!("{name}.key"), format!("{name}.csr"), format!("{name}.crt"), format!("{name}.cnf"));
+            let mut args = vec!["req", "-new", "-subj", subject, "-keyout", &key, "-out", &csr];
+            args.extend(ec);
+            run(&args);
+            std::fs::write(dir.path().join(&ext), extensions).unwrap();
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                &ext,
+                "-out",
+                &crt,
+            ]);
+        }
         Pki { dir }
     }
 
