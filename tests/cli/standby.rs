@@ -66,6 +66,20 @@ fn read_commands_run_on_a_standby_and_write_commands_stop_before_any_work() {
             assert!(json(&p).get("replay_lag_seconds").is_none(), "{args:?}");
         }
     }
+    // A lag past half the heartbeat timeout: a warning, and a WARNING reason of health.
+    let mut standby_client = Client::connect(&on_standby, NoTls).unwrap();
+    let lagging = "SELECT now() - pg_last_xact_replay_timestamp() > interval '1 second'";
+    let begun = Instant::now();
+    while !standby_client.query_one(lagging, &[]).unwrap().get::<_, bool>(0) {
+        assert!(begun.elapsed() < Duration::from_secs(30), "the standby's lag never grew");
+        thread::sleep(Duration::from_millis(100));
+    }
+    let out = run(&on_standby, &["--heartbeat-timeout", "2s", "health", "--json"]);
+    let warned = stderr(&out);
+    assert!(warned.contains("more than half the heartbeat timeout"), "{warned}");
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(doc["warnings"].to_string().contains("replay lags"), "{doc}");
+
     let before = digest(&on_primary);
     let user = INCIDENT_USER;
     for args in [
