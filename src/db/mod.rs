@@ -1,5 +1,7 @@
-//! Connections: settings from the URL and the libpq variables, TLS, the session settings every
-//! connection carries (application_name, timeouts, time zone, jit), and transaction helpers.
+//! Connections: settings from the URL and the libpq variables, TLS, what the server reached is
+//! (a standby refuses write commands), the settings every transaction applies (timeouts, time
+//! zone, jit: never the session's, so they hold through a pooler), transaction helpers, and
+//! cancel requests.
 
 mod cancel;
 pub mod param;
