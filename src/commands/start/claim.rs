@@ -152,10 +152,7 @@ pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) ->
     for _ in 0..ATTEMPTS {
         let begun = tokio::time::Instant::now();
         let tx = db::read_write(client).await?;
-        if let Some(mut claim) = attempt(&tx, table, request).await? {
-            if let Claim::New(claimed) = &mut claim {
-                claimed.begun = begun;
-            }
+        if let Some(claim) = attempt(&tx, table, request, begun).await? {
             tx.commit().await?;
             return Ok(claim);
         }
@@ -165,8 +162,13 @@ pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) ->
     bail!("the user's running row kept changing during the claim; try again")
 }
 
-/// One claim attempt in `tx`; `None` when a dead row changed under it.
-async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> Result<Option<Claim>> {
+/// One claim attempt in `tx`, begun at `begun`; `None` when a dead row changed under it.
+async fn attempt(
+    tx: &Transaction<'_>,
+    table: &Table,
+    request: &Request<'_>,
+    begun: tokio::time::Instant,
+) -> Result<Option<Claim>> {
     let classifier = request.classifier;
     let lock = crate::db::query::query_one(
         tx,
@@ -261,7 +263,6 @@ async fn attempt(tx: &Transaction<'_>, table: &Table, request: &Request<'_>) -> 
             crate::db::query::execute(tx, &table.render(&INSERT_TASK), &params).await?;
         }
     }
-    let begun = tokio::time::Instant::now();
     Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun })))
 }
 

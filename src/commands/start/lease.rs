@@ -10,7 +10,6 @@
 //! that succeeded was sent (its `updated_at` is no earlier) and gives itself up [`margin`]
 //! before the timeout, so the work is stopped before any other process may judge the task dead.
 
-use crate::db::query::{self, Param};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -20,6 +19,7 @@ use tokio_postgres::Client;
 
 use super::progress::{Reporter, Snapshot};
 use crate::cli::GlobalArgs;
+use crate::db::query::{self, Param};
 use crate::db::{self, param::TextParam};
 use crate::error;
 use crate::liveness;
