@@ -518,7 +518,7 @@ _syncctl() {
             fi
             case "${prev}" in
                 --state)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "zombie half-released inconsistent duplicate skewed running failed completed idle all" -- "${cur}"))
                     return 0
                     ;;
                 --user)

@@ -143,9 +143,9 @@ impl RowFormatArgs {
 /// Arguments of `inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Only rows in this state (repeatable): zombie, half-released, inconsistent, duplicate,
-    /// skewed, running, failed, completed, idle, or `all`. Default: the five problem states.
-    #[arg(long = "state", value_name = "STATE")]
+    /// Only rows in this state (repeatable, or comma-separated), or `all`. Default: the five
+    /// problem states.
+    #[arg(long = "state", value_name = "STATE", value_parser = crate::state::StateValues)]
     pub states: Vec<String>,
 
     /// Only this user's rows (compared with the user_id column's own type).

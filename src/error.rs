@@ -5,6 +5,8 @@ use std::fmt;
 
 use tokio_postgres::error::SqlState;
 
+use crate::commands::{Privileges, Spec};
+
 use crate::exit::ExitStatus;
 
 /// A usage or configuration problem (exit 2): bad value, missing table or column.
@@ -102,22 +104,22 @@ pub fn classify(err: &anyhow::Error) -> Classified {
 
 /// [`classify`], with a privilege error (42501) saying what `command` needs on `table` (written
 /// as on the command line) and the GRANT that gives it, as the README's "Least privilege" lists.
-pub fn classify_for(err: &anyhow::Error, command: &str, table: &str) -> Classified {
+pub fn classify_for(err: &anyhow::Error, command: &Spec, table: &str) -> Classified {
     let mut classified = classify(err);
     let denied = err
         .chain()
         .filter_map(|cause| cause.downcast_ref::<tokio_postgres::Error>())
         .any(|pg| pg.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE));
-    if let (true, Some((needs, hint))) = (denied, needed_privileges(command, table)) {
-        classified.message = format!("{}: {command} needs {needs}", classified.message);
+    if let (true, Some((needs, hint))) = (denied, needed_privileges(command.privileges, table)) {
+        classified.message = format!("{}: {} needs {needs}", classified.message, command.name);
         classified.hint = Some(hint);
     }
     classified
 }
 
-/// What `command` needs beyond CONNECT on the database and USAGE on the table's schema, and the
-/// statement a DBA runs to give it.
-fn needed_privileges(command: &str, table: &str) -> Option<(String, String)> {
+/// What a command needing `privileges` needs beyond CONNECT on the database and USAGE on the
+/// table's schema, and the statement a DBA runs to give it.
+fn needed_privileges(privileges: Privileges, table: &str) -> Option<(String, String)> {
     let usage = "CONNECT on the database, USAGE on the table's schema";
     let see = "see the README, \"Least privilege\"";
     let grant = |privileges: &str| {
@@ -126,15 +128,13 @@ fn needed_privileges(command: &str, table: &str) -> Option<(String, String)> {
              GRANT {privileges} ON {table} TO <role>; {see}"
         )
     };
-    match command {
-        "inspect" | "health" | "validate-constraints" => {
-            Some((format!("{usage} and SELECT on the table"), grant("SELECT")))
-        }
-        "repair" | "reap" => Some((
+    match privileges {
+        Privileges::Select => Some((format!("{usage} and SELECT on the table"), grant("SELECT"))),
+        Privileges::SelectUpdate => Some((
             format!("{usage}, SELECT and UPDATE on the table (locking rows FOR UPDATE needs UPDATE)"),
             grant("SELECT, UPDATE"),
         )),
-        "add-constraints" => Some((
+        Privileges::Owner => Some((
             "to own the table (ALTER TABLE and CREATE INDEX are the owner's alone) and CREATE on its schema \
              (CREATE INDEX checks it)"
                 .into(),
@@ -143,8 +143,10 @@ fn needed_privileges(command: &str, table: &str) -> Option<(String, String)> {
                  GRANT CREATE ON SCHEMA <schema> TO <owner>; {see}"
             ),
         )),
-        "start" => Some((format!("{usage}, SELECT, INSERT and UPDATE on the table"), grant("SELECT, INSERT, UPDATE"))),
-        _ => None,
+        Privileges::SelectInsertUpdate => {
+            Some((format!("{usage}, SELECT, INSERT and UPDATE on the table"), grant("SELECT, INSERT, UPDATE")))
+        }
+        Privileges::None => None,
     }
 }
 

@@ -5,15 +5,15 @@
 
 pub mod cli;
 pub mod cluster;
-pub mod commands;
-pub mod db;
-pub mod error;
+pub(crate) mod commands;
+pub(crate) mod db;
+pub(crate) mod error;
 pub mod exit;
-pub mod liveness;
-pub mod output;
-pub mod signals;
-pub mod state;
-pub mod table;
+pub(crate) mod liveness;
+pub(crate) mod output;
+pub(crate) mod signals;
+pub(crate) mod state;
+pub(crate) mod table;
 
 use cli::{Cli, Command, GlobalArgs};
 use exit::ExitStatus;
@@ -41,7 +41,7 @@ pub fn run(cli: Cli) -> ExitStatus {
 fn run_command(cli: Cli) -> ExitStatus {
     let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
     let ctx = Ctx { global: cli.global, printer };
-    let command = command_name(&cli.command);
+    let command = spec(&cli.command);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -76,19 +76,20 @@ fn run_command(cli: Cli) -> ExitStatus {
     }
 }
 
-/// The subcommand's name as typed, for messages.
-fn command_name(command: &Command) -> &'static str {
+/// The subcommand's entry in the table of subcommands.
+fn spec(command: &Command) -> &'static commands::Spec {
+    use commands::spec;
     match command {
-        Command::Inspect(_) => "inspect",
-        Command::Health(_) => "health",
-        Command::ValidateConstraints(_) => "validate-constraints",
-        Command::Repair(_) => "repair",
-        Command::Reap(_) => "reap",
-        Command::AddConstraints(_) => "add-constraints",
-        Command::Start(_) => "start",
-        Command::Demo(_) => "demo",
-        Command::Completions(_) => "completions",
-        Command::Man => "man",
+        Command::Inspect(_) => &spec::INSPECT,
+        Command::Health(_) => &spec::HEALTH,
+        Command::ValidateConstraints(_) => &spec::VALIDATE,
+        Command::Repair(_) => &spec::REPAIR,
+        Command::Reap(_) => &spec::REAP,
+        Command::AddConstraints(_) => &spec::ADD_CONSTRAINTS,
+        Command::Start(_) => &spec::START,
+        Command::Demo(_) => &spec::DEMO,
+        Command::Completions(_) => &spec::COMPLETIONS,
+        Command::Man => &spec::MAN,
     }
 }
 

@@ -29,13 +29,11 @@ use crate::error::UsageError;
 
 use crate::table::Table;
 
-crate::statements! {
-    KEY = "liveness/key.sql";
-    HOLD = "liveness/hold.sql";
-    PROBE = "liveness/probe.sql";
-    RUNNING = "liveness/running.sql";
-    BACKEND = "liveness/backend.sql";
-}
+pub(crate) use crate::db::queries::LIVENESS_BACKEND as BACKEND;
+pub(crate) use crate::db::queries::LIVENESS_HOLD as HOLD;
+pub(crate) use crate::db::queries::LIVENESS_KEY as KEY;
+pub(crate) use crate::db::queries::LIVENESS_PROBE as PROBE;
+pub(crate) use crate::db::queries::LIVENESS_RUNNING as RUNNING;
 
 /// The time between the two probes that find a lock free: a live start whose connection was
 /// cut reconnects and holds its lock again well within it (it watches its connection every
@@ -50,7 +48,7 @@ pub const WATCH_EVERY: Duration = Duration::from_millis(100);
 /// (`sql/liveness/backend.sql`). A transaction pooler fails one of the two.
 pub async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result<()> {
     let first = backend(client).await?;
-    let other = db::connect(global, "start", db::Access::Write).await?;
+    let other = db::connect(global, &crate::commands::spec::START, db::Access::Write).await?;
     let theirs = backend(&other).await?;
     let again = backend(client).await?;
     let what = if theirs == first {

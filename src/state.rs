@@ -1,90 +1,122 @@
 //! The row-state classifier. The rules live in SQL (`sql/state/classify.sql`) so the database
-//! clock decides every one of them; this module names the states, orders them by severity and
-//! binds the classifier's parameters.
+//! clock decides every one of them; this module names the states (the one list of their names,
+//! order and help, from which the SQL's state lists are generated), and holds the classifier's
+//! parameters.
 
-use crate::db::query::Param;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
+use clap::builder::PossibleValue;
 use serde::Serialize;
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::GenericClient;
 
 use crate::db::param::TextParam;
-use crate::db::sql;
+use crate::db::query::Param;
 use crate::error::UsageError;
 use crate::table::{RUNNING_INDEX, TASK_INDEX, Table};
 
-/// A row state (DESIGN.md, "Row states"), in severity order: worst first. `sql/inspect/rows.sql`
-/// sorts by the same order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum State {
+/// Declares [`State`] from one list: variant, name, boolean column of `sql/state/classify.sql`,
+/// whether it is a problem, and its help (the doc comment).
+macro_rules! states {
+    ($($(#[doc = $doc:literal])+ $variant:ident = $name:literal, $column:literal, $problem:literal;)*) => {
+        /// A row state, in severity order: worst first. Listed once, here: `--state`, the help,
+        /// the JSON and CSV names and the SQL that counts, lists and sorts states come from it.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum State {
+            $($(#[doc = $doc])+ $variant,)*
+        }
+
+        impl State {
+            /// Every state, worst first.
+            pub const ALL: &[State] = &[$(State::$variant),*];
+
+            /// Its name on the command line and in output.
+            pub fn name(self) -> &'static str {
+                match self { $(State::$variant => $name,)* }
+            }
+
+            /// Its boolean column in `sql/state/classify.sql`.
+            pub(crate) fn column(self) -> &'static str {
+                match self { $(State::$variant => $column,)* }
+            }
+
+            /// Whether the state is a problem to report.
+            pub fn is_problem(self) -> bool {
+                match self { $(State::$variant => $problem,)* }
+            }
+
+            /// Its help line.
+            pub fn help(self) -> &'static str {
+                match self { $(State::$variant => concat!($($doc),+).trim_ascii().trim_end_matches('.'),)* }
+            }
+        }
+    };
+}
+
+states! {
     /// Syncing, and the heartbeat is older than the timeout (or missing).
-    Zombie,
+    Zombie = "zombie", "zombie", true;
     /// Syncing, with an error message: someone released half of it.
-    HalfReleased,
-    /// Violates the Priority-1 CHECK predicate, or its state is NULL.
-    Inconsistent,
+    HalfReleased = "half-released", "half_released", true;
+    /// Violates the CHECK predicate (syncing at 0-99 %, or stopped at 0 or 100 %), or NULL.
+    Inconsistent = "inconsistent", "inconsistent", true;
     /// A second running row of a user, or a repeated task id.
-    Duplicate,
+    Duplicate = "duplicate", "duplicate", true;
     /// A timestamp more than a minute in the future: a clock or time-zone bug.
-    Skewed,
+    Skewed = "skewed", "skewed", true;
     /// Syncing with a fresh heartbeat.
-    Running,
+    Running = "running", "running", false;
     /// Stopped at 0 % with an error.
-    Failed,
+    Failed = "failed", "failed", false;
     /// Stopped at 100 %.
-    Completed,
+    Completed = "completed", "completed", false;
     /// Stopped at 0 % without an error.
-    Idle,
+    Idle = "idle", "idle", false;
 }
 
 impl State {
-    /// Every state, worst first.
-    pub const ALL: [State; 9] = [
-        State::Zombie,
-        State::HalfReleased,
-        State::Inconsistent,
-        State::Duplicate,
-        State::Skewed,
-        State::Running,
-        State::Failed,
-        State::Completed,
-        State::Idle,
-    ];
-
     /// The states `inspect` shows by default.
-    pub const PROBLEMS: [State; 5] =
-        [State::Zombie, State::HalfReleased, State::Inconsistent, State::Duplicate, State::Skewed];
-
-    /// Its name on the command line and in output.
-    pub fn name(self) -> &'static str {
-        match self {
-            State::Zombie => "zombie",
-            State::HalfReleased => "half-released",
-            State::Inconsistent => "inconsistent",
-            State::Duplicate => "duplicate",
-            State::Skewed => "skewed",
-            State::Running => "running",
-            State::Failed => "failed",
-            State::Completed => "completed",
-            State::Idle => "idle",
-        }
+    pub fn problems() -> Vec<State> {
+        State::ALL.iter().copied().filter(|s| s.is_problem()).collect()
     }
 
-    /// Its boolean column in `sql/state/classify.sql`.
-    fn column(self) -> &'static str {
-        match self {
-            State::HalfReleased => "half_released",
-            other => other.name(),
-        }
+    /// `{state_names}`: the names of a classified row's states as a text[], worst first.
+    pub(crate) fn names_sql() -> String {
+        let cases: Vec<String> =
+            State::ALL.iter().map(|s| format!("CASE WHEN {} THEN '{}' END", s.column(), s.name())).collect();
+        format!("array_remove(ARRAY[{}]::text[], NULL)", cases.join(", "))
     }
 
-    /// Whether the state is a problem to report.
-    pub fn is_problem(self) -> bool {
-        State::PROBLEMS.contains(&self)
+    /// `{state_counts}`: a count per state, named after its column.
+    pub(crate) fn counts_sql() -> String {
+        let counts: Vec<String> =
+            State::ALL.iter().map(|s| format!("count(*) FILTER (WHERE {0}) AS {0}", s.column())).collect();
+        counts.join(",\n       ")
+    }
+
+    /// `{state_filter}`: true for a row in any of `states` (false for none).
+    pub(crate) fn filter_sql(states: &[State]) -> String {
+        if states.is_empty() {
+            return "false".to_string();
+        }
+        format!("({})", states.iter().map(|s| s.column()).collect::<Vec<_>>().join(" OR "))
+    }
+
+    /// `{state_order}`: worst first.
+    pub(crate) fn order_sql() -> String {
+        State::ALL.iter().map(|s| format!("{} DESC", s.column())).collect::<Vec<_>>().join(", ")
+    }
+}
+
+impl clap::ValueEnum for State {
+    fn value_variants<'a>() -> &'a [Self] {
+        State::ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()).help(self.help()))
     }
 }
 
@@ -98,7 +130,7 @@ impl FromStr for State {
     type Err = anyhow::Error;
 
     fn from_str(s: &str) -> Result<Self> {
-        State::ALL.into_iter().find(|st| st.name() == s).ok_or_else(|| {
+        State::ALL.iter().copied().find(|st| st.name() == s).ok_or_else(|| {
             let names: Vec<&str> = State::ALL.iter().map(|s| s.name()).collect();
             UsageError::with_hint(format!("unknown state '{s}'"), format!("use one of: {}, or all", names.join(", ")))
         })
@@ -111,20 +143,52 @@ impl Serialize for State {
     }
 }
 
+/// The values `--state` takes: the states and `all`, offered by the help and the completions.
+/// Any text is accepted here and checked by [`State::from_str`], so a list (`zombie,idle`) and
+/// a wrong name get syncctl's own message.
+#[derive(Debug, Clone, Copy)]
+pub struct StateValues;
+
+impl clap::builder::TypedValueParser for StateValues {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        _arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> std::result::Result<String, clap::Error> {
+        Ok(value.to_string_lossy().into_owned())
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let states = State::ALL.iter().filter_map(clap::ValueEnum::to_possible_value);
+        Some(Box::new(states.chain([PossibleValue::new("all").help("Every state")])))
+    }
+}
+
 /// A `progress_percentage` as stored, integer or numeric, never rounded into another state
 /// (99.7 is not 100). Shown and serialised as an integer when it is whole.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
 pub struct Progress(pub f64);
 
 impl Progress {
-    /// Reads a nullable float8 column (`progress_percentage::float8`).
-    pub fn from_column(row: &Row, column: &str) -> Option<Progress> {
-        row.get::<_, Option<f64>>(column).map(Progress)
-    }
-
     fn whole(self) -> Option<i64> {
         // Beyond 2^53 a float8 has no fraction to lose; percentages never get there.
         (self.0.fract() == 0.0 && self.0.abs() < 9.0e15).then_some(self.0 as i64)
+    }
+}
+
+impl<'a> postgres_types::FromSql<'a> for Progress {
+    fn from_sql(
+        ty: &postgres_types::Type,
+        raw: &'a [u8],
+    ) -> Result<Progress, Box<dyn std::error::Error + Sync + Send>> {
+        f64::from_sql(ty, raw).map(Progress)
+    }
+
+    fn accepts(ty: &postgres_types::Type) -> bool {
+        <f64 as postgres_types::FromSql>::accepts(ty)
     }
 }
 
@@ -146,7 +210,9 @@ impl Serialize for Progress {
     }
 }
 
-/// The classifier's parameters `$1..$6` (see `sql/state/classify.sql`).
+/// The classifier's parameters (`$1..$6` of `sql/state/classify.sql`), bound once by
+/// [`Classifier::bind`]; a statement that extends the classifier appends its own, named, after
+/// them.
 #[derive(Debug)]
 pub struct Classifier {
     timeout_seconds: f64,
@@ -186,14 +252,9 @@ impl Classifier {
         if !tasks && !users {
             return Ok(());
         }
-        let rows = crate::db::query::query(client, &table.render(&sql::DUPLICATES), &[&tasks, &users]).await?;
-        for row in rows {
-            let key: String = row.get("key");
-            match row.get::<_, &str>("why") {
-                "task" => self.repeated_tasks.push(key),
-                _ => self.second_running.push(key),
-            }
-        }
+        let found = crate::db::queries::state::duplicates(client, table, tasks, users).await?;
+        self.repeated_tasks = found.repeated_tasks;
+        self.second_running = found.second_running;
         Ok(())
     }
 
@@ -204,8 +265,8 @@ impl Classifier {
         Ok(())
     }
 
-    /// `$1..$6`, to which a statement appends its own parameters.
-    pub fn params(&self) -> Vec<&dyn Param> {
+    /// `$1..$6`, in order, to which a statement appends its own parameters.
+    pub(crate) fn bind(&self) -> Vec<&dyn Param> {
         vec![&self.timeout_seconds, &self.repeated_tasks, &self.second_running, &self.user, &self.task, &self.lock_dead]
     }
 
@@ -231,49 +292,6 @@ impl Classifier {
     }
 }
 
-/// A classified row as `inspect` shows it.
-#[derive(Debug, Clone)]
-pub struct ClassifiedRow {
-    /// The primary key as text.
-    pub key: String,
-    /// user_id as text.
-    pub user_id: Option<String>,
-    /// task_id as text.
-    pub task_id: Option<String>,
-    /// Its states, worst first.
-    pub states: Vec<State>,
-    /// is_syncing.
-    pub is_syncing: Option<bool>,
-    /// progress_percentage.
-    pub progress_percentage: Option<Progress>,
-    /// now() - updated_at, in seconds.
-    pub silent_seconds: Option<f64>,
-    /// started_at.
-    pub started_at: Option<DateTime<Utc>>,
-    /// updated_at.
-    pub updated_at: Option<DateTime<Utc>>,
-    /// error_message.
-    pub error_message: Option<String>,
-}
-
-impl ClassifiedRow {
-    /// Reads a row of a statement that selects the classifier's columns.
-    pub fn from_row(row: &Row) -> ClassifiedRow {
-        ClassifiedRow {
-            key: row.get("key"),
-            user_id: row.get("user_id"),
-            task_id: row.get("task_id"),
-            states: State::ALL.into_iter().filter(|s| row.get::<_, bool>(s.column())).collect(),
-            is_syncing: row.get("is_syncing"),
-            progress_percentage: Progress::from_column(row, "progress_percentage"),
-            silent_seconds: row.get("silent_seconds"),
-            started_at: row.get("started_at"),
-            updated_at: row.get("updated_at"),
-            error_message: row.get("error_message"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +303,20 @@ mod tests {
         assert_eq!(Progress(0.3).to_string(), "0.3");
         assert_eq!(serde_json::to_string(&Progress(100.0)).unwrap(), "100");
         assert_eq!(serde_json::to_string(&Progress(99.7)).unwrap(), "99.7");
+    }
+
+    /// The generated lists name every state once, worst first.
+    #[test]
+    fn state_lists_follow_the_enum() {
+        let names = State::names_sql();
+        let order = State::order_sql();
+        let mut last = (0, 0);
+        for state in State::ALL {
+            let at = (names.find(&format!("'{}'", state.name())).unwrap(), order.find(state.column()).unwrap());
+            assert!(at.0 >= last.0 && at.1 >= last.1, "{state} out of order");
+            last = at;
+        }
+        assert_eq!(State::problems().len(), 5);
+        assert_eq!(State::HalfReleased.help(), "Syncing, with an error message: someone released half of it");
     }
 }

@@ -1,12 +1,13 @@
 //! Introspection of the user's table: which relation `--table` names, its columns and their
 //! types, its primary key, and the three Priority-1 constraints with their validity.
 
-use crate::db::query::Param;
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
-use crate::db::sql::{self, Placeholders, Statement, quote_ident};
+pub(crate) use crate::db::queries::table::Column;
+use crate::db::queries::table::{CheckRow, NamedRelation, Partitioning};
+use crate::db::queries::{self, Fill, Statement, quote_ident};
 use crate::error::UsageError;
 
 /// The CHECK constraint of the rollout.
@@ -37,17 +38,6 @@ const READ_COLUMNS: &[Need] = &[
     Need { name: "started_at", types: &[Type::TIMESTAMPTZ, Type::TIMESTAMP], what: "a timestamp" },
     Need { name: "updated_at", types: &[Type::TIMESTAMPTZ, Type::TIMESTAMP], what: "a timestamp" },
 ];
-
-/// A column of the table.
-#[derive(Debug, Clone)]
-pub struct Column {
-    /// Its name.
-    pub name: String,
-    /// Its type as PostgreSQL writes it (`timestamp without time zone`).
-    pub type_name: String,
-    /// The base type's oid (a domain counts as its base type).
-    pub base_type: u32,
-}
 
 /// The Priority-1 predicate as `add-constraints` writes it, for messages.
 pub const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
@@ -262,45 +252,7 @@ pub fn expected_check_definitions(progress: u32, progress_domain: bool, syncing_
     out
 }
 
-/// A row of `sql/table/index_names.sql`: a relation of the table's schema with one of the names.
-#[derive(Debug, Clone, Default)]
-struct NamedRelation {
-    oid: u32,
-    name: String,
-    kind: String,
-    qualified: String,
-    on_table: bool,
-    owner: Option<String>,
-    is_unique: bool,
-    is_valid: bool,
-    is_immediate: bool,
-    key_columns: Vec<String>,
-    predicate: Option<String>,
-    nulls_not_distinct: bool,
-    other_collation: bool,
-    definition: Option<String>,
-}
-
 impl NamedRelation {
-    fn from_row(r: &tokio_postgres::Row) -> NamedRelation {
-        NamedRelation {
-            oid: r.get("oid"),
-            name: r.get("name"),
-            kind: r.get("kind"),
-            qualified: r.get("qualified"),
-            on_table: r.get("on_table"),
-            owner: r.get("owner"),
-            is_unique: r.get("is_unique"),
-            is_valid: r.get("is_valid"),
-            is_immediate: r.get("is_immediate"),
-            key_columns: r.get("key_columns"),
-            predicate: r.get("predicate"),
-            nulls_not_distinct: r.get("nulls_not_distinct"),
-            other_collation: r.get("other_collation"),
-            definition: r.get("definition"),
-        }
-    }
-
     /// Whose the name is, for a message: `index public.uniq_task_id of table public.other`.
     fn whose(&self) -> String {
         match (self.kind.as_str(), &self.owner) {
@@ -350,29 +302,20 @@ impl NamedRelation {
     }
 }
 
-/// A row of `sql/table/partition_key.sql`.
-#[derive(Debug, Clone)]
-struct Partitioning {
-    strategy: String,
-    columns: Vec<String>,
-}
-
 /// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
 /// against the Priority-1 predicate for the type of progress_percentage (`progress`, an oid).
-fn check_status(row: Option<&tokio_postgres::Row>, progress: u32) -> ConstraintStatus {
+fn check_status(row: Option<&CheckRow>, progress: u32) -> ConstraintStatus {
     let mut status = ConstraintStatus::missing(CHECK_NAME, "check");
     let Some(row) = row else { return status };
-    let contype: String = row.get("contype");
-    let definition: String = row.get("definition");
     status.exists = true;
-    status.definition = Some(definition.clone());
+    status.definition = Some(row.definition.clone());
     status.problem = check_mismatch(
-        &contype,
-        &definition,
-        &expected_check_definitions(progress, row.get("progress_is_domain"), row.get("syncing_is_domain")),
+        &row.contype,
+        &row.definition,
+        &expected_check_definitions(progress, row.progress_is_domain, row.syncing_is_domain),
     )
     .map(Problem::WrongDefinition);
-    status.valid = status.problem.is_none() && row.get::<_, bool>("validated");
+    status.valid = status.problem.is_none() && row.validated;
     status
 }
 
@@ -492,10 +435,8 @@ impl Table {
     pub async fn introspect(client: &impl GenericClient, spec: &str) -> Result<Table> {
         let parts = parse_name(spec)?;
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
-        let found = crate::db::query::query_opt(client, sql::TABLE_RESOLVE.text, &[&quoted])
-            .await
-            .context("looking up the table in the catalog")?;
-        let Some(row) = found else {
+        let found = queries::table::resolve(client, &quoted).await.context("looking up the table in the catalog")?;
+        let Some(found) = found else {
             return Err(UsageError::with_hint(
                 format!("table {spec} does not exist (looked for {quoted})"),
                 "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
@@ -503,12 +444,8 @@ impl Table {
                  table is invisible)",
             ));
         };
-        let oid: u32 = row.get("oid");
-        let kind: String = row.get("kind");
-        let schema: String = row.get("schema");
-        let name: String = row.get("name");
-        if kind != "r" && kind != "p" {
-            let what = match kind.as_str() {
+        if found.kind != "r" && found.kind != "p" {
+            let what = match found.kind.as_str() {
                 "v" => "a view",
                 "m" => "a materialized view",
                 "f" => "a foreign table",
@@ -521,48 +458,32 @@ impl Table {
         }
         let names: Vec<String> = [RUNNING_INDEX, TASK_INDEX]
             .into_iter()
-            .flat_map(|role| [role.to_string(), own_index_name(&name, role)])
+            .flat_map(|role| [role.to_string(), own_index_name(&found.name, role)])
             .collect();
-        let by_oid: [&dyn Param; 1] = [&oid];
-        let check_params: [&dyn Param; 2] = [&oid, &CHECK_NAME];
-        let name_params: [&dyn Param; 2] = [&oid, &names];
-        let (columns, key, check, named, partitioning) = tokio::try_join!(
-            crate::db::query::query(client, sql::TABLE_COLUMNS.text, &by_oid),
-            crate::db::query::query(client, sql::TABLE_PRIMARY_KEY.text, &by_oid),
-            crate::db::query::query_opt(client, sql::TABLE_CONSTRAINTS.text, &check_params),
-            crate::db::query::query(client, sql::TABLE_INDEX_NAMES.text, &name_params),
-            crate::db::query::query_opt(client, sql::TABLE_PARTITION_KEY.text, &by_oid),
-        )
-        .context("reading the table's definition from the catalog")?;
-        let identity = crate::db::query::query_one(client, sql::TABLE_USER_IDENTITY.text, &by_oid)
+        let definition = queries::table::definition(client, found.oid, CHECK_NAME, &names)
             .await
-            .context("reading how user_id compares")?;
-        let user_hash = match identity.get::<_, Option<String>>("hash_function") {
-            Some(function) => format!("{}.{}", quote_ident(identity.get("hash_schema")), quote_ident(&function)),
+            .context("reading the table's definition from the catalog")?;
+        let identity =
+            queries::table::user_identity(client, found.oid).await.context("reading how user_id compares")?;
+        let user_hash = match (identity.hash_function, identity.hash_schema) {
+            (Some(function), Some(schema)) => format!("{}.{}", quote_ident(&schema), quote_ident(&function)),
             // No hash class for the type: its text form stands in (equal values written alike).
-            None => "pg_catalog.hashtext".to_string(),
+            _ => "pg_catalog.hashtext".to_string(),
         };
-
-        let columns: Vec<Column> = columns
-            .iter()
-            .map(|r| Column { name: r.get("name"), type_name: r.get("type_name"), base_type: r.get("base_type") })
-            .collect();
-        let progress = columns.iter().find(|c| c.name == "progress_percentage").map_or(0, |c| c.base_type);
-        let named: Vec<NamedRelation> = named.iter().map(NamedRelation::from_row).collect();
-        let partitioning =
-            partitioning.map(|r| Partitioning { strategy: r.get("strategy"), columns: r.get("columns") });
+        let progress = definition.columns.iter().find(|c| c.name == "progress_percentage").map_or(0, |c| c.base_type);
+        let partitioning = definition.partitioning.as_ref();
         let constraints = vec![
-            check_status(check.as_ref(), progress),
-            index_status(&RUNNING_SPEC, &name, &named, partitioning.as_ref()),
-            index_status(&TASK_SPEC, &name, &named, partitioning.as_ref()),
+            check_status(definition.check.as_ref(), progress),
+            index_status(&RUNNING_SPEC, &found.name, &definition.named, partitioning),
+            index_status(&TASK_SPEC, &found.name, &definition.named, partitioning),
         ];
         let table = Table {
-            schema,
-            name,
-            oid,
-            columns,
-            key: key.iter().map(|r| r.get("name")).collect(),
-            one_row_per_user: identity.get("one_row_per_user"),
+            schema: found.schema,
+            name: found.name,
+            oid: found.oid,
+            columns: definition.columns,
+            key: definition.key.into_iter().map(|k| k.name).collect(),
+            one_row_per_user: identity.one_row_per_user,
             user_hash,
             constraints,
         };
@@ -599,10 +520,10 @@ impl Table {
         format!("{}.{}", self.schema, self.name)
     }
 
-    /// The placeholders of this table's SQL. `{key}` names a row: its primary key, or without
-    /// one its partition and ctid (`user_sync_status_p1:(0,1)`), since a ctid alone is the same
-    /// in every partition of a partitioned table.
-    pub fn placeholders(&self) -> Placeholders {
+    /// The fill of this table's SQL. `{key}` names a row: its primary key, or without one its
+    /// partition and ctid (`user_sync_status_p1:(0,1)`), since a ctid alone is the same in every
+    /// partition of a partitioned table.
+    pub(crate) fn fill(&self) -> Fill {
         let key = match self.key.as_slice() {
             [] => "(t.tableoid::regclass::text || ':' || t.ctid::text)".to_string(),
             [one] => format!("t.{}::text", quote_ident(one)),
@@ -611,16 +532,17 @@ impl Table {
                 format!("ROW({})::text", cols.join(", "))
             }
         };
-        Placeholders {
-            table: format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name)),
-            key,
-            user_hash: self.user_hash.clone(),
-        }
+        Fill::table(&self.quoted(), &key, &self.user_hash)
+    }
+
+    /// The table, quoted and schema-qualified.
+    pub(crate) fn quoted(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
     }
 
     /// A statement rendered for this table.
-    pub fn render(&self, statement: &Statement) -> String {
-        statement.render(&self.placeholders())
+    pub(crate) fn render(&self, statement: &Statement) -> String {
+        statement.render(&self.fill())
     }
 
     /// Whether the named object (by its role: chk_sync_state_consistency, uniq_user_running_sync,

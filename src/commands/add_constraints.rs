@@ -34,29 +34,27 @@ use tokio_postgres::error::SqlState;
 use crate::Ctx;
 use crate::cli::{AddConstraintsArgs, RepairArgs};
 use crate::commands::{repair, validate};
-use crate::db::sql::{Placeholders, Statement, quote_ident};
+use crate::db::queries::{Fill, Statement, quote_ident};
 use crate::db::{self};
 use crate::error::{self, UsageError};
 use crate::exit::ExitStatus;
 use crate::output::{self, style};
 use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, Table};
 
-crate::statements! {
-    CHECK_ADD = "add_constraints/check_add.sql";
-    CHECK_VALIDATE = "add_constraints/check_validate.sql";
-    CHECK_DROP = "add_constraints/check_drop.sql";
-    RUNNING_INDEX_CREATE = "add_constraints/running_index_create.sql";
-    TASK_INDEX_CREATE = "add_constraints/task_index_create.sql";
-    INDEX_DROP = "add_constraints/index_drop.sql";
-    STATEMENT_TIMEOUT_LIFT = "add_constraints/statement_timeout_lift.sql";
-    STEP_BOUND = "add_constraints/step_bound.sql";
-    BUILDS = "add_constraints/builds.sql";
-    SCRIPT_HEADER = "add_constraints/script_header.sql";
-    SCRIPT_LOCK_WAIT = "add_constraints/script_lock_wait.sql";
-    SCRIPT_BUILD_WAIT = "add_constraints/script_build_wait.sql";
-    SCRIPT_CHECK_GUARD = "add_constraints/script_check_guard.sql";
-    SCRIPT_INDEX_GUARD = "add_constraints/script_index_guard.sql";
-}
+pub(crate) use crate::db::queries::ADD_BUILDS as BUILDS;
+pub(crate) use crate::db::queries::ADD_CHECK_ADD as CHECK_ADD;
+pub(crate) use crate::db::queries::ADD_CHECK_DROP as CHECK_DROP;
+pub(crate) use crate::db::queries::ADD_CHECK_VALIDATE as CHECK_VALIDATE;
+pub(crate) use crate::db::queries::ADD_INDEX_DROP as INDEX_DROP;
+pub(crate) use crate::db::queries::ADD_RUNNING_INDEX_CREATE as RUNNING_INDEX_CREATE;
+pub(crate) use crate::db::queries::ADD_SCRIPT_BUILD_WAIT as SCRIPT_BUILD_WAIT;
+pub(crate) use crate::db::queries::ADD_SCRIPT_CHECK_GUARD as SCRIPT_CHECK_GUARD;
+pub(crate) use crate::db::queries::ADD_SCRIPT_HEADER as SCRIPT_HEADER;
+pub(crate) use crate::db::queries::ADD_SCRIPT_INDEX_GUARD as SCRIPT_INDEX_GUARD;
+pub(crate) use crate::db::queries::ADD_SCRIPT_LOCK_WAIT as SCRIPT_LOCK_WAIT;
+pub(crate) use crate::db::queries::ADD_STATEMENT_TIMEOUT_LIFT as STATEMENT_TIMEOUT_LIFT;
+pub(crate) use crate::db::queries::ADD_STEP_BOUND as STEP_BOUND;
+pub(crate) use crate::db::queries::ADD_TASK_INDEX_CREATE as TASK_INDEX_CREATE;
 
 /// Sample rows per failing check when the data is refused.
 const SAMPLE_LIMIT: u32 = 20;
@@ -197,13 +195,13 @@ impl Step {
 
     /// The statement as it runs on `table` (quoted, schema-qualified) in `schema`: a build names
     /// its index (quoted), a drop the index in the schema (quoted, qualified).
-    fn render(&self, p: &Placeholders, schema: &str) -> String {
+    fn render(&self, fill: &Fill, schema: &str) -> String {
         let index = match self {
             Step::CreateIndex { name, .. } => quote_ident(name),
             Step::DropIndex { name, .. } => qualified(schema, name),
             _ => String::new(),
         };
-        self.statement().render(p).replace("{index}", &index)
+        self.statement().render(&fill.clone().with("index", index))
     }
 }
 
@@ -268,7 +266,7 @@ fn refuse_before_ddl(table: &Table, rollback: bool) -> Result<()> {
                 if c.name == CHECK_NAME {
                     objects.push(format!("    it should be CHECK ({CHECK_PREDICATE})"));
                 }
-                let t = table.placeholders().table;
+                let t = table.quoted();
                 if c.name == CHECK_NAME {
                     statements.push(format!(
                         "ALTER TABLE {t} RENAME CONSTRAINT {} TO {};  or  ALTER TABLE {t} DROP CONSTRAINT {};",
@@ -415,7 +413,8 @@ pub async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ctx.printer.data(&text)?;
         return Ok(ExitStatus::Success);
     }
-    let mut client = db::connect(&ctx.global, "add-constraints", db::access(args.dry_run)).await?;
+    let mut client =
+        db::connect(&ctx.global, &crate::commands::spec::ADD_CONSTRAINTS, db::access(args.dry_run)).await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     refuse_before_ddl(&table, args.rollback)?;
     let in_progress = builds(&client, &table).await?;
@@ -803,7 +802,7 @@ async fn attempt_step(
     bounds: &Bounds,
     ctx: &Ctx,
 ) -> Result<Done, StepError> {
-    let p = table.placeholders();
+    let p = table.fill();
     let bound = bounds.timeout(step.bound());
     // Every step waits for other sessions' builds on the table in the client rather than on a
     // lock: queued behind a build, a step would hold its own snapshot while the build waits for
@@ -817,7 +816,7 @@ async fn attempt_step(
         }
         Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => *role,
     };
-    let now = Table::introspect(client, &p.table).await?;
+    let now = Table::introspect(client, &table.quoted()).await?;
     let Some(status) = now.constraint(role).cloned() else {
         return Err(StepError::Sql(anyhow::anyhow!("{role} is not one of the rollout's objects")));
     };
@@ -846,7 +845,7 @@ async fn attempt_step(
             }
             let create = Step::CreateIndex { role, name: status.object.clone() };
             run_bounded(client, &create.render(&p, &now.schema), bound, true, ctx).await?;
-            let after = Table::introspect(client, &p.table).await?;
+            let after = Table::introspect(client, &table.quoted()).await?;
             match after.constraint(role) {
                 Some(c) if c.valid => Ok(Done::Ran),
                 Some(c) if !c.exists => Err(StepError::Stop(Stop::Other(UsageError::with_hint(
@@ -873,7 +872,7 @@ async fn attempt_step(
 /// `DROP INDEX CONCURRENTLY` of this table's index `name`.
 async fn drop_index(client: &Client, table: &Table, name: &str, bound: Duration, ctx: &Ctx) -> Result<()> {
     let drop = Step::DropIndex { role: RUNNING_INDEX, name: name.to_string() };
-    run_bounded(client, &drop.render(&table.placeholders(), &table.schema), bound, true, ctx).await
+    run_bounded(client, &drop.render(&table.fill(), &table.schema), bound, true, ctx).await
 }
 
 /// Waits while other backends build an index on the table, polling with backoff, at most
@@ -929,7 +928,7 @@ async fn wait_for_builds(client: &Client, table: &Table, bounds: &Bounds, ctx: &
 /// Drops this table's index of `role` (concurrently, under the short lock timeout) if it exists
 /// and is not valid and no backend is building it.
 async fn drop_if_invalid(client: &Client, table: &Table, role: &str, bounds: &Bounds, ctx: &Ctx) -> Result<()> {
-    let now = Table::introspect(client, &table.placeholders().table).await?;
+    let now = Table::introspect(client, &table.quoted()).await?;
     let Some(c) = now.constraint(role) else { return Ok(()) };
     let building = builds(client, &now).await?.iter().any(|b| b.index_oid.is_none() || b.index_oid == c.oid);
     if c.exists && !c.valid && c.problem.is_none() && !building {
@@ -987,7 +986,7 @@ fn dry_run_sql(table: &Table, plan: &[Step], args: &AddConstraintsArgs, bounds: 
         bounds.retries,
         human(bounds.build_wait),
     ));
-    let p = table.placeholders();
+    let p = table.fill();
     out.push_str(&format!("\n{};\n", STATEMENT_TIMEOUT_LIFT.text.trim_end()));
     let mut current = None;
     for step in plan {
@@ -1004,8 +1003,8 @@ fn dry_run_sql(table: &Table, plan: &[Step], args: &AddConstraintsArgs, bounds: 
 /// The `SET lock_timeout` of a bound, with its comment, as the script and `--dry-run` show it.
 pub fn lock_timeout_sql(bound: Bound, bounds: &Bounds) -> String {
     match bound {
-        Bound::Lock => SCRIPT_LOCK_WAIT.text.replace("{lock_timeout}", &millis(bounds.lock_timeout)),
-        Bound::Build => SCRIPT_BUILD_WAIT.text.replace("{build_wait}", &millis(bounds.build_wait)),
+        Bound::Lock => SCRIPT_LOCK_WAIT.render(&Fill::default().with("lock_timeout", millis(bounds.lock_timeout))),
+        Bound::Build => SCRIPT_BUILD_WAIT.render(&Fill::default().with("build_wait", millis(bounds.build_wait))),
     }
 }
 
@@ -1021,7 +1020,7 @@ fn bound_json(step: &Step, bounds: &Bounds) -> Value {
 
 /// `--dry-run --json`: the planned steps with their statements.
 fn dry_run_json(table: &Table, plan: &[Step], bounds: &Bounds, builds: &[Build]) -> Value {
-    let p = table.placeholders();
+    let p = table.fill();
     let steps: Vec<Value> = plan
         .iter()
         .map(|step| {
@@ -1242,7 +1241,7 @@ mod tests {
 
     #[test]
     fn steps_render_quoted_names() {
-        let p = Placeholders { table: "\"Sync Ops\".\"user_sync_status\"".into(), ..Placeholders::default() };
+        let p = Fill::default().with("table", "\"Sync Ops\".\"user_sync_status\"");
         let sql = drop(TASK_INDEX).render(&p, "Sync Ops");
         assert!(sql.ends_with("DROP INDEX CONCURRENTLY IF EXISTS \"Sync Ops\".\"uniq_task_id\"\n"), "{sql}");
         let sql = Step::CreateIndex { role: RUNNING_INDEX, name: "t\"x".into() }.render(&p, "Sync Ops");

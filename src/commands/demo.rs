@@ -9,16 +9,14 @@ use anyhow::{Context, Result};
 use crate::Ctx;
 use crate::cli::DemoArgs;
 use crate::cluster::{Cluster, ClusterOptions};
-use crate::db::{self, sql::Placeholders};
+use crate::db::{self, queries::Fill};
 use crate::exit::ExitStatus;
 use crate::output::style;
 use crate::signals::Signals;
 
-crate::statements! {
-    SCHEMA = "schema.sql";
-    INCIDENT = "fixtures/incident.sql";
-    POPULATION = "demo/population.sql";
-}
+pub(crate) use crate::db::queries::DEMO_POPULATION as POPULATION;
+pub(crate) use crate::db::queries::FIXTURES_INCIDENT as INCIDENT;
+pub(crate) use crate::db::queries::SCHEMA;
 
 /// The incident's user (BRIEF.md): the one whose "Sync now" was stuck.
 const INCIDENT_USER: &str = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38";
@@ -109,12 +107,8 @@ async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
     let mut global = ctx.global.clone();
     global.database_url = Some(url.to_string());
     global.timestamp_zone = "UTC".into();
-    let client = db::connect(&global, "demo", db::Access::Write).await?;
-    let p = Placeholders {
-        table: "\"public\".\"user_sync_status\"".into(),
-        key: "t.\"id\"::text".into(),
-        ..Placeholders::default()
-    };
+    let client = db::connect(&global, &crate::commands::spec::DEMO, db::Access::Write).await?;
+    let p = Fill::default().with("table", "\"public\".\"user_sync_status\"").with("key", "t.\"id\"::text");
     for statement in [SCHEMA, INCIDENT] {
         client.batch_execute(&statement.render(&p)).await.with_context(|| statement.path.to_string())?;
     }

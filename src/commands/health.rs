@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::Ctx;
 use crate::cli::{HealthArgs, HealthFormat};
-use crate::db::{self, sql};
+use crate::db;
 use crate::error;
 use crate::exit::{ExitStatus, Level};
 use crate::output::{self, style};
@@ -95,7 +95,7 @@ pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let report = match gather(ctx).await {
         Ok(report) => report,
         Err(err) => {
-            let classified = error::classify_for(&err, "health", &ctx.global.table);
+            let classified = error::classify_for(&err, &crate::commands::spec::HEALTH, &ctx.global.table);
             let message = crate::redact(&classified.message, &ctx.global);
             ctx.printer.error(&message, classified.hint.as_deref());
             Report {
@@ -125,7 +125,7 @@ pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
 }
 
 async fn gather(ctx: &Ctx) -> Result<Report> {
-    let mut client = db::connect(&ctx.global, "health", db::Access::Read).await?;
+    let mut client = db::connect(&ctx.global, &crate::commands::spec::HEALTH, db::Access::Read).await?;
     let server = crate::commands::standby_note(&client, ctx).await?;
     let tx = db::read_only(&mut client).await?;
     let table = Table::introspect(&tx, &ctx.global.table).await?;
@@ -133,8 +133,9 @@ async fn gather(ctx: &Ctx) -> Result<Report> {
     // Duplicates are not part of the seed's figures, and finding them costs an aggregate over
     // every task_id; the unique indexes' status (a warning when missing) covers them.
     let classifier = Classifier::new(ctx.global.heartbeat_timeout);
-    let (stats_sql, zombies_sql) = (table.render(&sql::HEALTH_STATISTICS), table.render(&sql::HEALTH_ZOMBIES));
-    let params = classifier.params();
+    let (stats_sql, zombies_sql) =
+        (table.render(&crate::db::queries::HEALTH_STATISTICS), table.render(&crate::db::queries::HEALTH_ZOMBIES));
+    let params = classifier.bind();
     let stats = crate::db::query::query_one(&tx, &stats_sql, &params).await?;
     // The details cost a second scan (without an index on updated_at of running rows): only
     // when there is a zombie to show, so a healthy table is read once.

@@ -3,42 +3,49 @@
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
+use super::{NaiveTimestamps, Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{InspectArgs, Liveness, RowFormat};
-use crate::db::{self, sql};
+use crate::db::Access;
+use crate::db::queries::inspect::{self as queries, ClassifiedRow, RowsParams};
 use crate::exit::ExitStatus;
-use crate::output::{self, style};
-use crate::state::{ClassifiedRow, Classifier, State};
-use crate::table::Table;
+use crate::output::{self, serde_time};
+use crate::state::{Classifier, State};
 
-/// What `inspect` found.
-#[derive(Debug)]
-pub struct Report {
+/// What `inspect` found: its JSON document as it is.
+#[derive(Debug, Serialize)]
+pub(crate) struct InspectReport {
     /// The database's clock.
-    pub now: DateTime<Utc>,
+    #[serde(with = "serde_time")]
+    pub(crate) now: DateTime<Utc>,
     /// The heartbeat timeout in effect.
-    pub heartbeat_timeout_seconds: f64,
+    pub(crate) heartbeat_timeout_seconds: f64,
     /// Rows per state over the rows --user / --task select, every state present.
     /// (`None` for `duplicate` when it was not searched: `--state` did not ask for it).
-    pub counts: Vec<(State, Option<i64>)>,
+    #[serde(serialize_with = "counts")]
+    pub(crate) counts: Vec<(State, Option<i64>)>,
     /// The rows shown, worst first.
-    pub rows: Vec<ClassifiedRow>,
+    pub(crate) rows: Vec<ClassifiedRow>,
     /// Timestamp columns without time zone, and the zone they were read in.
-    pub naive_timestamps: Option<(Vec<String>, String)>,
-    /// The server: on a standby, its replay lag goes into the JSON (null when unknown).
-    pub server: Option<crate::db::Server>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) naive_timestamps: Option<NaiveTimestamps>,
+    /// On a standby, its replay lag (null when unknown); absent on a primary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) replay_lag_seconds: Option<Option<f64>>,
+}
+
+/// The counts as one JSON object, state names as keys.
+fn counts<S: serde::Serializer>(counts: &[(State, Option<i64>)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(counts.iter().map(|(state, n)| (state.name(), n)))
 }
 
 /// Runs `inspect`.
 pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let wanted = wanted_states(&args.states)?;
-    let mut client = db::connect(&ctx.global, "inspect", db::Access::Read).await?;
-    let server = crate::commands::standby_note(&client, ctx).await?;
-    let tx = db::read_only(&mut client).await?;
-    let table = Table::introspect(&tx, &ctx.global.table).await?;
-    let naive = super::naive_note(&table, ctx);
+    let session = Session::open(ctx, &spec::INSPECT, Access::Read, Snapshot::ReadOnly).await?;
+    let (client, table) = (&session.client, &session.table);
 
     let mut classifier =
         Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), args.task.as_deref());
@@ -46,44 +53,37 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     // uniq_task_id): done only when duplicates are to be shown.
     let duplicates = wanted.contains(&State::Duplicate);
     if duplicates {
-        classifier.find_duplicates(&tx, &table).await?;
+        classifier.find_duplicates(client, table).await?;
     }
     if args.liveness == Liveness::Lock {
-        classifier.find_lock_dead(&tx, &table).await?;
+        classifier.find_lock_dead(client, table).await?;
     }
-    let names: Vec<&str> = wanted.iter().map(|s| s.name()).collect();
     let limit = i64::from(args.limit);
-    let count_params = classifier.params();
-    let mut row_params = classifier.params();
-    row_params.push(&names);
-    row_params.push(&limit);
-    let (counts_sql, rows_sql) = (table.render(&sql::INSPECT_COUNTS), table.render(&sql::INSPECT_ROWS));
     // One after the other: when the server refuses a --user value, the first error is the one
     // that explains it (a pipelined second statement would only report the aborted transaction).
-    let counts = crate::db::query::query_one(&tx, &counts_sql, &count_params)
-        .await
-        .map_err(|e| classifier.explain_error(e, &table))?;
-    let rows = crate::db::query::query(&tx, &rows_sql, &row_params).await?;
-    tx.commit().await?;
+    let counts = queries::counts(client, table, &classifier).await.map_err(|e| classifier.explain_error(e, table))?;
+    let rows = queries::classified_rows(client, table, &classifier, &RowsParams { states: &wanted, limit }).await?;
+    session.finish().await?;
 
-    let report = Report {
-        now: counts.get("now"),
+    let report = InspectReport {
+        now: counts.now,
         heartbeat_timeout_seconds: ctx.global.heartbeat_timeout.as_secs_f64(),
-        counts: State::ALL
+        counts: counts
+            .per_state
             .into_iter()
-            .map(|s| (s, (s != State::Duplicate || duplicates).then(|| counts.get::<_, i64>(s.name()))))
+            .map(|(s, n)| (s, (s != State::Duplicate || duplicates).then_some(n)))
             .collect(),
-        rows: rows.iter().map(ClassifiedRow::from_row).collect(),
-        naive_timestamps: naive,
-        server: Some(server),
+        rows,
+        naive_timestamps: session.naive,
+        replay_lag_seconds: session.server.standby.then_some(session.server.replay_lag_seconds),
     };
     if report.rows.len() as i64 == limit {
         ctx.printer.note(&format!("showing the first {limit} rows (--limit); the counts cover all of them"));
     }
     let text = match args.output.format() {
-        RowFormat::Table => render_table(&report, ctx),
-        RowFormat::Json => render_json(&report),
-        RowFormat::Csv => render_csv(&report),
+        RowFormat::Table => output::inspect::table(&report, ctx.printer.style()),
+        RowFormat::Json => output::json(&report),
+        RowFormat::Csv => output::inspect::csv(&report),
     };
     ctx.printer.data(&text)?;
     let problems = report.rows.iter().any(|r| r.states.iter().any(|s| s.is_problem()));
@@ -93,112 +93,10 @@ pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
 /// `--state` values, `all`, or the problem states by default.
 fn wanted_states(args: &[String]) -> Result<Vec<State>> {
     if args.is_empty() {
-        return Ok(State::PROBLEMS.to_vec());
+        return Ok(State::problems());
     }
     if args.iter().any(|a| a == "all") {
         return Ok(State::ALL.to_vec());
     }
     args.iter().flat_map(|a| a.split(',')).map(|a| a.trim().parse()).collect()
-}
-
-/// The JSON document: `{now, heartbeat_timeout_seconds, counts, rows}`.
-pub fn render_json(report: &Report) -> String {
-    let counts: Map<String, Value> = report.counts.iter().map(|(s, n)| (s.name().to_string(), json!(n))).collect();
-    let rows: Vec<Value> = report
-        .rows
-        .iter()
-        .map(|r| {
-            json!({
-                "key": r.key,
-                "user_id": r.user_id,
-                "task_id": r.task_id,
-                "states": r.states,
-                "is_syncing": r.is_syncing,
-                "progress_percentage": r.progress_percentage,
-                "silent_seconds": r.silent_seconds,
-                "started_at": output::timestamp_json(&r.started_at),
-                "updated_at": output::timestamp_json(&r.updated_at),
-                "error_message": r.error_message,
-            })
-        })
-        .collect();
-    let mut doc = json!({
-        "now": output::timestamp(&report.now),
-        "heartbeat_timeout_seconds": report.heartbeat_timeout_seconds,
-        "counts": counts,
-        "rows": rows,
-    });
-    if let Some((columns, zone)) = &report.naive_timestamps {
-        doc["naive_timestamps"] = json!({ "columns": columns, "read_in": zone });
-    }
-    if let Some(server) = report.server.filter(|s| s.standby) {
-        doc["replay_lag_seconds"] = json!(server.replay_lag_seconds);
-    }
-    format!("{doc:#}\n")
-}
-
-/// CSV: a header, then one line per row; states separated by `;`.
-pub fn render_csv(report: &Report) -> String {
-    let mut out = output::csv_line(&[
-        "key",
-        "user_id",
-        "task_id",
-        "states",
-        "is_syncing",
-        "progress_percentage",
-        "silent_seconds",
-        "started_at",
-        "updated_at",
-        "error_message",
-    ]);
-    let text = |v: Option<String>| v.unwrap_or_default();
-    for r in &report.rows {
-        out.push_str(&output::csv_line(&[
-            r.key.clone(),
-            text(r.user_id.clone()),
-            text(r.task_id.clone()),
-            r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(";"),
-            text(r.is_syncing.map(|b| b.to_string())),
-            text(r.progress_percentage.map(|p| p.to_string())),
-            text(r.silent_seconds.map(|s| format!("{s:.3}"))),
-            text(r.started_at.as_ref().map(output::timestamp)),
-            text(r.updated_at.as_ref().map(output::timestamp)),
-            text(r.error_message.clone()),
-        ]));
-    }
-    out
-}
-
-/// The human table, then the count per state.
-pub fn render_table(report: &Report, ctx: &Ctx) -> String {
-    let mut out = String::new();
-    if !report.rows.is_empty() {
-        let mut table = output::table(&["user", "task", "state", "progress", "silent for", "started", "error"]);
-        for r in &report.rows {
-            let states = r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
-            let worst = r.states.first().copied();
-            let painted = match worst {
-                Some(s) if s.is_problem() => ctx.printer.paint(style::BAD, &states),
-                _ => states,
-            };
-            table.add_row(vec![
-                r.user_id.clone().unwrap_or_else(|| "NULL".into()),
-                r.task_id.clone().unwrap_or_else(|| "NULL".into()),
-                painted,
-                r.progress_percentage.map_or("NULL".into(), |p| format!("{p}%")),
-                r.silent_seconds.map_or("-".into(), output::human_seconds),
-                r.started_at.as_ref().map_or("-".into(), output::timestamp_short),
-                output::cut(r.error_message.as_deref().unwrap_or(""), 40),
-            ]);
-        }
-        out.push_str(&table.to_string());
-        out.push('\n');
-    }
-    let counts: Vec<String> = report
-        .counts
-        .iter()
-        .map(|(s, n)| format!("{} {}", s.name(), n.map_or("not searched".to_string(), |n| n.to_string())))
-        .collect();
-    out.push_str(&format!("counts: {}\n", counts.join(", ")));
-    out
 }

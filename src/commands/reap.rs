@@ -18,10 +18,8 @@ use crate::exit::ExitStatus;
 use crate::signals::Signals;
 use crate::table::Table;
 
-crate::statements! {
-    BATCH = "reap/batch.sql";
-    DRY_RUN = "reap/dry_run.sql";
-}
+pub(crate) use crate::db::queries::REAP_BATCH as BATCH;
+pub(crate) use crate::db::queries::REAP_DRY_RUN as DRY_RUN;
 
 /// A released (or, with `--dry-run`, releasable) row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,7 +109,7 @@ async fn guarded_pass(
 }
 
 async fn open(ctx: &Ctx, args: &ReapArgs) -> Result<(Client, Table)> {
-    let client = db::connect(&ctx.global, "reap", db::access(args.dry_run)).await?;
+    let client = db::connect(&ctx.global, &crate::commands::spec::REAP, db::access(args.dry_run)).await?;
     let table = Table::introspect(&client, &ctx.global.table).await?;
     crate::commands::naive_note(&table, ctx);
     Ok((client, table))

@@ -32,12 +32,10 @@ use crate::state::{Classifier, State};
 use crate::table::Table;
 use plan::{Applied, Outcome, Planned, Target};
 
-crate::statements! {
-    PLAN = "repair/plan.sql";
-    APPLY = "repair/apply.sql";
-    RELEASE_NAMED = "repair/release_named.sql";
-    RETURNING = "repair/returning.sql";
-}
+pub(crate) use crate::db::queries::REPAIR_APPLY as APPLY;
+pub(crate) use crate::db::queries::REPAIR_PLAN as PLAN;
+pub(crate) use crate::db::queries::REPAIR_RELEASE_NAMED as RELEASE_NAMED;
+pub(crate) use crate::db::queries::REPAIR_RETURNING as RETURNING;
 
 /// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
 const PLAN_ATTEMPTS: u32 = 3;
@@ -75,7 +73,7 @@ impl Document {
 
 async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<ExitStatus> {
     let kinds = kinds(&args)?;
-    let mut client = db::connect(&ctx.global, "repair", db::access(args.dry_run)).await?;
+    let mut client = db::connect(&ctx.global, &crate::commands::spec::REPAIR, db::access(args.dry_run)).await?;
     let mut attempt = 1;
     loop {
         // A serialization failure can only come from the plan's lock, before anything is
@@ -99,7 +97,7 @@ fn is_serialization_failure(err: &anyhow::Error) -> bool {
 /// The row kinds the selectors ask for (names of `sql/repair/plan.sql`'s $7). `--user` alone
 /// means every problem kind of that user; `--task` alone only the named tasks.
 fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
-    let problems = || State::PROBLEMS.iter().map(|s| s.name()).collect::<Vec<_>>();
+    let problems = || State::problems().into_iter().map(|s| s.name()).collect::<Vec<_>>();
     if args.all {
         return Ok(problems());
     }
@@ -170,7 +168,7 @@ async fn make_plan(
     }
     let tasks = TextParam(array_literal(&args.tasks));
     let kinds = kinds.to_vec();
-    let mut params = classifier.params();
+    let mut params = classifier.bind();
     params.push(&tasks);
     params.push(&kinds);
     let rows = crate::db::query::query(tx, &table.render(&PLAN), &params).await.map_err(|e| {
@@ -343,8 +341,8 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
 }
 
 /// An apply statement for `table`, with the RETURNING clause both share.
-fn render(table: &Table, statement: &crate::db::sql::Statement) -> String {
-    table.render(statement).replace("{returning}", RETURNING.text.trim_end())
+fn render(table: &Table, statement: &crate::db::queries::Statement) -> String {
+    statement.render(&table.fill().with("returning", RETURNING.text.trim_end()))
 }
 
 /// A running task named with `--task` whose change is a plain release: it is released as long

@@ -33,16 +33,14 @@ use claim::{Claim, Claimed, Request, RunningRow};
 use lease::{End, Lease, Release};
 use progress::{Ending, Reporter, Snapshot};
 
-crate::statements! {
-    LOCK_USER = "start/lock_user.sql";
-    ROWS = "start/rows.sql";
-    RELEASE_DEAD = "start/release_dead.sql";
-    INSERT_TASK = "start/insert_task.sql";
-    UPDATE_TASK = "start/update_task.sql";
-    BEAT = "start/beat.sql";
-    RELEASE = "start/release.sql";
-    RELEASED = "start/released.sql";
-}
+pub(crate) use crate::db::queries::START_BEAT as BEAT;
+pub(crate) use crate::db::queries::START_INSERT_TASK as INSERT_TASK;
+pub(crate) use crate::db::queries::START_LOCK_USER as LOCK_USER;
+pub(crate) use crate::db::queries::START_RELEASE as RELEASE;
+pub(crate) use crate::db::queries::START_RELEASE_DEAD as RELEASE_DEAD;
+pub(crate) use crate::db::queries::START_RELEASED as RELEASED;
+pub(crate) use crate::db::queries::START_ROWS as ROWS;
+pub(crate) use crate::db::queries::START_UPDATE_TASK as UPDATE_TASK;
 
 /// `full` or `incremental`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +126,7 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     // Caught from before the claim on, so no signal can leave a claimed row without its release.
     let mut signals = Signals::new()?;
-    let mut client = db::connect(&ctx.global, "start", db::Access::Write).await?;
+    let mut client = db::connect(&ctx.global, &crate::commands::spec::START, db::Access::Write).await?;
     if args.liveness == Liveness::Lock {
         crate::liveness::require_own_backend(&client, &ctx.global).await?;
     }

@@ -7,7 +7,7 @@ use tokio_postgres::Client;
 
 use crate::Ctx;
 use crate::cli::{RowFormat, ValidateArgs};
-use crate::db::{self, sql};
+use crate::db;
 use crate::exit::ExitStatus;
 use crate::output::{self, style};
 use crate::state::Classifier;
@@ -145,7 +145,7 @@ impl Report {
 
 /// Runs `validate-constraints`.
 pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let mut client = db::connect(&ctx.global, "validate-constraints", db::Access::Read).await?;
+    let mut client = db::connect(&ctx.global, &crate::commands::spec::VALIDATE, db::Access::Read).await?;
     crate::commands::standby_note(&client, ctx).await?;
     let report = check(&mut client, ctx, args.limit, args.require_installed).await?;
     let text = match args.output.format() {
@@ -166,9 +166,9 @@ pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed
     let mut classifier = Classifier::new(ctx.global.heartbeat_timeout);
     classifier.find_duplicates(&tx, &table).await?;
     let limit = i64::from(limit);
-    let mut params = classifier.params();
+    let mut params = classifier.bind();
     params.push(&limit);
-    let rows = crate::db::query::query(&tx, &table.render(&sql::VALIDATE_VIOLATIONS), &params).await?;
+    let rows = crate::db::query::query(&tx, &table.render(&crate::db::queries::VALIDATE_VIOLATIONS), &params).await?;
     tx.commit().await?;
 
     let outcomes = ValidationCheck::ALL
@@ -185,7 +185,7 @@ pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed
                         user_id: r.get("user_id"),
                         task_id: r.get("task_id"),
                         is_syncing: r.get("is_syncing"),
-                        progress_percentage: crate::state::Progress::from_column(r, "progress_percentage"),
+                        progress_percentage: r.get::<_, Option<f64>>("progress_percentage").map(crate::state::Progress),
                     })
                     .collect(),
                 guaranteed_by: check

@@ -5,9 +5,9 @@
 
 mod cancel;
 pub mod param;
+pub mod queries;
 pub mod query;
 pub mod settings;
-pub mod sql;
 pub mod tls;
 
 use std::sync::OnceLock;
@@ -17,42 +17,33 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{CancelToken, Client, GenericClient, IsolationLevel, Transaction};
 
 use crate::cli::GlobalArgs;
+use crate::commands::Spec;
 use crate::error::{self, UsageError};
-use query::Param;
+use queries::session::Local;
+pub(crate) use queries::session::Server;
 use settings::{ProcessEnv, Session};
 
 /// syncctl's settings, which every transaction applies first ([`apply`]). The process runs one
 /// command with one set of global options, so they are the process's: fixed by its first
 /// connection.
-#[derive(Debug, Clone)]
-struct Local {
-    lock_timeout: String,
-    statement_timeout: String,
-    time_zone: String,
-    /// `off`, unless the user's own startup options choose jit.
-    jit: Option<String>,
-}
-
 static LOCAL: OnceLock<Local> = OnceLock::new();
 
-impl Local {
-    fn of(global: &GlobalArgs, settings: &settings::Settings) -> Local {
-        let user_jit = settings.config.get_options().is_some_and(|o| o.contains("jit"));
-        Local {
-            lock_timeout: format!("{}ms", global.lock_timeout.as_millis()),
-            statement_timeout: format!("{}ms", global.statement_timeout.as_millis()),
-            time_zone: global.timestamp_zone.clone(),
-            jit: (!user_jit).then(|| "off".to_string()),
-        }
+/// The settings of `global`; jit is `off` unless the user's own startup options choose it.
+fn local_of(global: &GlobalArgs, settings: &settings::Settings) -> Local {
+    let user_jit = settings.config.get_options().is_some_and(|o| o.contains("jit"));
+    Local {
+        lock_timeout: format!("{}ms", global.lock_timeout.as_millis()),
+        statement_timeout: format!("{}ms", global.statement_timeout.as_millis()),
+        time_zone: global.timestamp_zone.clone(),
+        jit: (!user_jit).then(|| "off".to_string()),
     }
 }
 
 /// Applies syncctl's settings to the transaction `client` is in (or, outside one, to nothing:
 /// the statement is its own transaction, which is how [`connect`] checks them).
 pub async fn apply(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-    let Some(l) = LOCAL.get() else { return Ok(()) };
-    let params: [&dyn Param; 4] = [&l.lock_timeout, &l.statement_timeout, &l.time_zone, &l.jit];
-    query::query_one(client, sql::SESSION_LOCAL.text, &params).await.map(drop)
+    let Some(local) = LOCAL.get() else { return Ok(()) };
+    queries::session::apply(client, local).await
 }
 
 /// What a command does with the database.
@@ -69,28 +60,17 @@ pub fn access(dry_run: bool) -> Access {
     if dry_run { Access::Read } else { Access::Write }
 }
 
-/// The server a connection reached (`sql/session/server.sql`).
-#[derive(Debug, Clone, Copy)]
-pub struct Server {
-    /// A hot standby: in recovery, read-only.
-    pub standby: bool,
-    /// How far its replay lags, on a standby that has replayed something.
-    pub replay_lag_seconds: Option<f64>,
-}
-
 /// What the server `client` reached is.
 pub async fn server(client: &Client) -> Result<Server> {
-    let row = query::query_one(client, sql::SESSION_SERVER.text, &[])
-        .await
-        .context("asking whether the server is a standby")?;
-    Ok(Server { standby: row.get("standby"), replay_lag_seconds: row.get("replay_lag_seconds") })
+    queries::session::server(client).await.context("asking whether the server is a standby")
 }
 
 /// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`). Only
 /// what a pooler accepts goes into the startup packet (no `options` of syncctl's own); the
 /// settings are checked once here and applied by every transaction. For a command that writes,
 /// a standby is refused before any work.
-pub async fn connect(global: &GlobalArgs, command: &str, access: Access) -> Result<Client> {
+pub async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Client> {
+    let command = spec.name;
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
     let tls = tls::connector(&settings.verification, settings.client_cert.as_ref())?;
     let (client, connection) = match settings.config.connect(tls).await {
@@ -113,7 +93,7 @@ pub async fn connect(global: &GlobalArgs, command: &str, access: Access) -> Resu
     };
     // The connection task ends when the client is dropped; its errors surface on the next query.
     tokio::spawn(connection);
-    LOCAL.get_or_init(|| Local::of(global, &settings));
+    LOCAL.get_or_init(|| local_of(global, &settings));
     if let Err(e) = apply(&client).await {
         if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) {
             return Err(refused_setting(&e, "check --timestamp-zone (a name such as UTC or Asia/Shanghai)"));
@@ -182,6 +162,15 @@ pub async fn begin(client: &mut Client, isolation: IsolationLevel, read_only: bo
         .context("starting a transaction")?;
     apply(&tx).await.context("applying the session settings")?;
     Ok(tx)
+}
+
+/// Begins, on `client` itself, a read-only transaction with one snapshot for all the statements
+/// that follow, so counts and rows agree; the caller commits it.
+pub async fn begin_read_only(client: &Client) -> Result<()> {
+    let (begun, applied) =
+        tokio::join!(client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), apply(client));
+    begun.context("starting a transaction")?;
+    applied.context("applying the session settings")
 }
 
 /// A read-only transaction with one snapshot for all its statements, so counts and rows agree.

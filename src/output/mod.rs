@@ -2,12 +2,19 @@
 //! `NO_COLOR`) and the small formatting pieces every renderer shares. Diagnostics go through
 //! [`stream`], so a stderr nobody reads never blocks a command.
 
+pub(crate) mod add_constraints;
+pub(crate) mod health;
+pub(crate) mod inspect;
+pub(crate) mod reap;
+pub(crate) mod repair;
+pub(crate) mod start;
 pub mod stream;
+pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
-use anstyle::{AnsiColor, Style};
+use anstyle::AnsiColor;
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 
@@ -16,6 +23,7 @@ use crate::cli::ColorChoice;
 /// Styles used across the output.
 pub mod style {
     use super::*;
+    use anstyle::Style;
     /// Problems and errors.
     pub const BAD: Style = AnsiColor::Red.on_default().bold();
     /// Warnings.
@@ -24,6 +32,44 @@ pub mod style {
     pub const GOOD: Style = AnsiColor::Green.on_default().bold();
     /// Secondary text.
     pub const DIM: Style = Style::new().dimmed();
+}
+
+/// What a renderer needs to know of the terminal: whether to paint. Renderers take this, not
+/// the command's context, so a snapshot test renders them with or without colour.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Style {
+    /// Paint with ANSI colours.
+    pub(crate) color: bool,
+}
+
+impl Style {
+    /// `text` in `style`, when painting.
+    pub(crate) fn paint(self, style: anstyle::Style, text: &str) -> String {
+        paint(self.color, style, text)
+    }
+}
+
+/// Serialises timestamps as RFC 3339 with an offset, to the microsecond ([`timestamp`]).
+pub(crate) mod serde_time {
+    use chrono::{DateTime, Utc};
+
+    /// A timestamp.
+    pub(crate) fn serialize<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::timestamp(t))
+    }
+
+    /// A timestamp or null.
+    pub(crate) mod optional {
+        use chrono::{DateTime, Utc};
+
+        /// A timestamp or null.
+        pub(crate) fn serialize<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+    }
 }
 
 /// Where output goes, and whether it is coloured.
@@ -60,8 +106,13 @@ impl Printer {
     }
 
     /// Paints text for stdout.
-    pub fn paint(&self, style: Style, text: &str) -> String {
+    pub fn paint(&self, style: anstyle::Style, text: &str) -> String {
         paint(self.color_out, style, text)
+    }
+
+    /// How renderers paint for stdout.
+    pub(crate) fn style(&self) -> Style {
+        Style { color: self.color_out }
     }
 
     /// A note on stderr, unless `-q`.
@@ -94,8 +145,16 @@ impl Printer {
     }
 }
 
-fn paint(on: bool, style: Style, text: &str) -> String {
+fn paint(on: bool, style: anstyle::Style, text: &str) -> String {
     if on { format!("{}{text}{}", style.render(), style.render_reset()) } else { text.to_string() }
+}
+
+/// A report as its JSON document, pretty-printed, newline-terminated.
+pub(crate) fn json(report: &impl serde::Serialize) -> String {
+    // A report is plain data: serialising it cannot fail.
+    let mut text = serde_json::to_string_pretty(report).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// An empty human table with these headers.

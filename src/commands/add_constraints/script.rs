@@ -16,7 +16,7 @@ use super::{
     Bound, Bounds, CHECK_ADD, CHECK_VALIDATE, SCRIPT_CHECK_GUARD, SCRIPT_HEADER, SCRIPT_INDEX_GUARD,
     STATEMENT_TIMEOUT_LIFT, Step, lock_timeout_sql,
 };
-use crate::db::sql::{Placeholders, quote_ident};
+use crate::db::queries::{Fill, quote_ident};
 use crate::error::UsageError;
 use crate::table::{CHECK_PREDICATE, RUNNING_INDEX, TASK_INDEX, index_spec, own_index_name, parse_name};
 
@@ -41,16 +41,17 @@ pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Resul
     // The table's own name is known without a connection: its last part, as PostgreSQL folds it.
     let relname = parts.last().map(String::as_str).unwrap_or_default();
     let bounds = Bounds { lock_timeout, retries: 1, build_wait };
-    let p = Placeholders { table: table.clone(), ..Placeholders::default() };
+    let p = Fill::default().with("table", table.clone());
     let table_literal = literal(&table);
     let mut out = vec![
         SCRIPT_HEADER.render(&p),
         terminated(&lock_timeout_sql(Bound::Lock, &bounds)),
-        SCRIPT_CHECK_GUARD
-            .render(&p)
-            .replace("{table_literal}", &table_literal)
-            .replace("{predicate_literal}", &literal(&format!("CHECK ({CHECK_PREDICATE})")))
-            .replace("{statement}", CHECK_ADD.render(&p).trim_end()),
+        SCRIPT_CHECK_GUARD.render(
+            &p.clone()
+                .with("table_literal", table_literal.clone())
+                .with("predicate_literal", literal(&format!("CHECK ({CHECK_PREDICATE})")))
+                .with("statement", CHECK_ADD.render(&p).trim_end()),
+        ),
         terminated(STATEMENT_TIMEOUT_LIFT.text),
         terminated(&lock_timeout_sql(Bound::Build, &bounds)),
         terminated(&CHECK_VALIDATE.render(&p)),
@@ -59,21 +60,22 @@ pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Resul
         let rules = index_spec(role);
         let predicates: Vec<String> = rules.predicates.iter().map(|p| literal(p)).collect();
         let drop =
-            Step::DropIndex { role, name: String::new() }.statement().render(&p).replace("{index}", INDEX_VARIABLE);
+            Step::DropIndex { role, name: String::new() }.statement().render(&p.clone().with("index", INDEX_VARIABLE));
         out.push(
-            SCRIPT_INDEX_GUARD
-                .render(&p)
-                .replace("{table_literal}", &table_literal)
-                .replace("{index_literal}", &literal(role))
-                .replace("{own_literal}", &literal(&own_index_name(relname, role)))
-                .replace("{key_literal}", &literal(rules.key))
-                .replace("{predicates}", &format!("ARRAY[{}]::text[]", predicates.join(", ")))
-                .replace("{total}", if rules.total { "true" } else { "false" })
-                .replace("{expected_literal}", &literal(rules.expected))
-                .replace("{drop}", drop.trim_end()),
+            SCRIPT_INDEX_GUARD.render(
+                &p.clone()
+                    .with("table_literal", table_literal.clone())
+                    .with("index_literal", literal(role))
+                    .with("own_literal", literal(&own_index_name(relname, role)))
+                    .with("key_literal", literal(rules.key))
+                    .with("predicates", format!("ARRAY[{}]::text[]", predicates.join(", ")))
+                    .with("total", if rules.total { "true" } else { "false" })
+                    .with("expected_literal", literal(rules.expected))
+                    .with("drop", drop.trim_end()),
+            ),
         );
         let create =
-            Step::CreateIndex { role, name: String::new() }.statement().render(&p).replace("{index}", NAME_VARIABLE);
+            Step::CreateIndex { role, name: String::new() }.statement().render(&p.clone().with("index", NAME_VARIABLE));
         out.push(terminated(&create));
     }
     Ok(out.iter().map(|s| s.trim_end()).collect::<Vec<_>>().join("\n\n") + "\n")

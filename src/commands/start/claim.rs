@@ -180,7 +180,7 @@ async fn attempt(
     let user_id: String = lock.get("user_id");
     let now_unix: i64 = lock.get("now_unix");
 
-    let rows = crate::db::query::query(tx, &table.render(&ROWS), &classifier.params()).await?;
+    let rows = crate::db::query::query(tx, &table.render(&ROWS), &classifier.bind()).await?;
     let rows: Vec<RunningRow> = rows.iter().map(RunningRow::from_row).collect();
 
     // Under --liveness lock a task whose lock stays free is gone, however fresh its heartbeat.
@@ -274,6 +274,6 @@ fn new_task_id(user_id: &str, now_unix: i64) -> String {
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.
 pub async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
-    let rows = crate::db::query::query(client, &table.render(&ROWS), &classifier.params()).await?;
+    let rows = crate::db::query::query(client, &table.render(&ROWS), &classifier.bind()).await?;
     Ok(rows.first().map(RunningRow::from_row))
 }

@@ -171,7 +171,9 @@ impl Lease {
         if conn.client.as_ref().is_none_or(Client::is_closed) {
             conn.client = None;
             conn.held = false;
-            let client = db::connect(&self.global, "start", db::Access::Write).await.context("reconnecting")?;
+            let client = db::connect(&self.global, &crate::commands::spec::START, db::Access::Write)
+                .await
+                .context("reconnecting")?;
             self.reporter.note(&format!("reconnected; task {} goes on", self.task_id));
             conn.client = Some(client);
         }

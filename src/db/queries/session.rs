@@ -1,0 +1,42 @@
+//! `session/`: the settings every transaction applies, and what the server is.
+
+use tokio_postgres::{Error, GenericClient};
+
+use super::{FromRow, row};
+use crate::db::query::query_one;
+
+/// `session/local.sql`'s parameters: syncctl's settings for one transaction.
+#[derive(Debug, Clone)]
+pub(crate) struct Local {
+    /// lock_timeout, with its unit.
+    pub(crate) lock_timeout: String,
+    /// statement_timeout, with its unit.
+    pub(crate) statement_timeout: String,
+    /// TimeZone (--timestamp-zone).
+    pub(crate) time_zone: String,
+    /// jit, unless the user's own startup options choose it.
+    pub(crate) jit: Option<String>,
+}
+
+/// Applies `local` to the transaction `client` is in.
+pub(crate) async fn apply(client: &impl GenericClient, local: &Local) -> Result<(), Error> {
+    let params: [&dyn crate::db::query::Param; 4] =
+        [&local.lock_timeout, &local.statement_timeout, &local.time_zone, &local.jit];
+    query_one(client, super::SESSION_LOCAL.text, &params).await.map(drop)
+}
+
+row! {
+    /// `session/server.sql`: the server a connection reached.
+    #[derive(Copy)]
+    Server {
+        /// A hot standby: in recovery, read-only.
+        standby: bool,
+        /// How far its replay lags, on a standby that has replayed something.
+        replay_lag_seconds: Option<f64>,
+    }
+}
+
+/// What the server is.
+pub(crate) async fn server(client: &impl GenericClient) -> Result<Server, Error> {
+    Server::from_row(&query_one(client, super::SESSION_SERVER.text, &[]).await?)
+}

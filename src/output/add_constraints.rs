@@ -1,0 +1,1 @@
+//! How add_constraints's report is shown.

@@ -1,0 +1,1 @@
+//! How health's report is shown.

@@ -1,0 +1,130 @@
+//! `inspect`'s report as a table for people, and as CSV.
+
+use super::{Style, csv_line, cut, human_seconds, style, table as new_table, timestamp, timestamp_short};
+use crate::commands::inspect::InspectReport;
+
+/// The human table, then the count per state.
+pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
+    let mut out = String::new();
+    if !report.rows.is_empty() {
+        let mut table = new_table(&["user", "task", "state", "progress", "silent for", "started", "error"]);
+        for r in &report.rows {
+            let states = r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+            let painted = match r.states.first() {
+                Some(s) if s.is_problem() => paint.paint(style::BAD, &states),
+                _ => states,
+            };
+            table.add_row(vec![
+                r.user_id.clone().unwrap_or_else(|| "NULL".into()),
+                r.task_id.clone().unwrap_or_else(|| "NULL".into()),
+                painted,
+                r.progress_percentage.map_or("NULL".into(), |p| format!("{p}%")),
+                r.silent_seconds.map_or("-".into(), human_seconds),
+                r.started_at.as_ref().map_or("-".into(), timestamp_short),
+                cut(r.error_message.as_deref().unwrap_or(""), 40),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    let counts: Vec<String> = report
+        .counts
+        .iter()
+        .map(|(s, n)| format!("{} {}", s.name(), n.map_or("not searched".to_string(), |n| n.to_string())))
+        .collect();
+    out.push_str(&format!("counts: {}\n", counts.join(", ")));
+    out
+}
+
+/// CSV: a header, then one line per row; states separated by `;`.
+pub(crate) fn csv(report: &InspectReport) -> String {
+    let mut out = csv_line(&[
+        "key",
+        "user_id",
+        "task_id",
+        "states",
+        "is_syncing",
+        "progress_percentage",
+        "silent_seconds",
+        "started_at",
+        "updated_at",
+        "error_message",
+    ]);
+    let text = |v: Option<String>| v.unwrap_or_default();
+    for r in &report.rows {
+        out.push_str(&csv_line(&[
+            r.key.clone(),
+            text(r.user_id.clone()),
+            text(r.task_id.clone()),
+            r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(";"),
+            text(r.is_syncing.map(|b| b.to_string())),
+            text(r.progress_percentage.map(|p| p.to_string())),
+            text(r.silent_seconds.map(|s| format!("{s:.3}"))),
+            text(r.started_at.as_ref().map(timestamp)),
+            text(r.updated_at.as_ref().map(timestamp)),
+            text(r.error_message.clone()),
+        ]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::db::queries::inspect::ClassifiedRow;
+    use crate::state::{Progress, State};
+
+    /// A report with the incident's row, a healthy one and a numeric progress, on a standby.
+    fn report() -> InspectReport {
+        let at = |s| Utc.timestamp_opt(s, 0).unwrap();
+        let row = |key: &str, states: Vec<State>, progress: f64, silent: f64, error: Option<&str>| ClassifiedRow {
+            key: key.into(),
+            user_id: Some(format!("user-{key}")),
+            task_id: Some(format!("sync_user-{key}_1753133270")),
+            states,
+            is_syncing: Some(true),
+            progress_percentage: Some(Progress(progress)),
+            silent_seconds: Some(silent),
+            started_at: Some(at(1_753_133_270)),
+            updated_at: Some(at(1_753_162_070)),
+            error_message: error.map(str::to_string),
+        };
+        InspectReport {
+            now: at(1_796_000_000),
+            heartbeat_timeout_seconds: 600.0,
+            counts: State::ALL.iter().map(|&s| (s, (s != State::Duplicate).then_some(1))).collect(),
+            rows: vec![
+                row(
+                    "1",
+                    vec![State::Zombie, State::HalfReleased],
+                    0.0,
+                    42_837_930.5,
+                    Some("任务被管理员手动清理（修复后）"),
+                ),
+                row("2", vec![State::Running], 99.7, 12.25, None),
+            ],
+            naive_timestamps: None,
+            replay_lag_seconds: Some(Some(1.5)),
+        }
+    }
+
+    #[test]
+    fn the_table_paints_problems_only_when_asked() {
+        insta::assert_snapshot!(table(&report(), Style::default()));
+        let painted = table(&report(), Style { color: true });
+        assert!(painted.contains("\u{1b}[1m\u{1b}[31mzombie, half-released"), "{painted}");
+        assert!(!painted.contains("\u{1b}[1m\u{1b}[31mrunning"), "{painted}");
+    }
+
+    #[test]
+    fn csv_has_a_header_and_a_line_per_row() {
+        insta::assert_snapshot!(csv(&report()));
+    }
+
+    #[test]
+    fn json_is_the_documented_document() {
+        insta::assert_snapshot!(crate::output::json(&report()));
+    }
+}

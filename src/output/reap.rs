@@ -1,0 +1,1 @@
+//! How reap's report is shown.

@@ -1,0 +1,1 @@
+//! How repair's report is shown.

@@ -1,0 +1,1 @@
+//! How start's report is shown.

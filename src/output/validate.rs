@@ -1,0 +1,1 @@
+//! How validate's report is shown.
