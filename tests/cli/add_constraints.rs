@@ -4,51 +4,16 @@
 //! under four writers, the `--print-sql` script applied with psql, and `--rollback`.
 
 use std::process::Command as Process;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use postgres::{Client, NoTls};
+use postgres::Client;
 
-use crate::start::poll;
+use crate::support::constraints::{CHECK, RUNNING, TASK, all_three, end_state, require_installed, valid_objects};
 use crate::support::fixtures::*;
-use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare};
-
-const CHECK: &str = "chk_sync_state_consistency";
-const RUNNING: &str = "uniq_user_running_sync";
-const TASK: &str = "uniq_task_id";
-
-/// The three objects on `table` as the catalog shows them: (name, definition, valid), sorted.
-/// Equal end states have equal lists.
-fn end_state(db: &TestDb, table: &str) -> Vec<(String, String, bool)> {
-    let rows = db.query(
-        "SELECT conname::text, pg_get_constraintdef(oid), convalidated
-           FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'c'
-         UNION ALL
-         SELECT c.relname::text, pg_get_indexdef(i.indexrelid), i.indisvalid AND i.indisready
-           FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-          WHERE i.indrelid = $1::text::regclass AND NOT i.indisprimary
-         ORDER BY 1",
-        &[&table],
-    );
-    rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect()
-}
-
-/// The names of the three objects that exist and are valid on `table`.
-fn valid_objects(db: &TestDb, table: &str) -> Vec<String> {
-    end_state(db, table).into_iter().filter(|(_, _, valid)| *valid).map(|(name, _, _)| name).collect()
-}
-
-fn all_three() -> Vec<String> {
-    let mut names = vec![CHECK.to_string(), TASK.to_string(), RUNNING.to_string()];
-    names.sort();
-    names
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::support::wait::{exit_within, poll};
+use crate::support::writers::{WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits};
+use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, text};
 
 /// Runs `add-constraints` with `args`; asserts the exit code and returns (stdout, stderr).
 fn add_constraints(db: &TestDb, args: &[&str], code: i32) -> (String, String) {
@@ -61,11 +26,6 @@ fn add_constraints_with(db: &TestDb, global: &[&str], args: &[&str], code: i32) 
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(code), "add-constraints {args:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
     (stdout, stderr)
-}
-
-fn require_installed(db: &TestDb, table: &str, code: i32) {
-    let out = syncctl(db).args(["--table", table, "validate-constraints", "--require-installed"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(code), "{}", text(&out.stdout));
 }
 
 #[test]
@@ -237,71 +197,6 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_and_rebuilt() {
     require_installed(&db, REFERENCE_TABLE, 0);
 }
 
-/// A writer session updating random rows of the reference table in a loop, one autocommit
-/// statement at a time, recording when each commit returned and any error.
-struct Writer {
-    stop: Arc<AtomicBool>,
-    handle: thread::JoinHandle<(Vec<Instant>, Vec<String>)>,
-}
-
-impl Writer {
-    fn start(db: &TestDb, rows: i64) -> Writer {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut client = Client::connect(db.url(), NoTls).unwrap();
-        let flag = stop.clone();
-        let handle = thread::spawn(move || {
-            let statement = client
-                .prepare(
-                    // Consistent updates only: a heartbeat, and progress kept within the CHECK.
-                    "UPDATE user_sync_status
-                        SET updated_at = now(),
-                            progress_percentage = CASE WHEN is_syncing THEN (random() * 99)::int
-                                                       ELSE progress_percentage END
-                      WHERE id = $1",
-                )
-                .unwrap();
-            let (mut commits, mut errors) = (Vec::new(), Vec::new());
-            while !flag.load(Ordering::Relaxed) {
-                let id = 1 + (uuid::Uuid::new_v4().as_u128() % rows as u128) as i64;
-                match client.execute(&statement, &[&id]) {
-                    Ok(_) => commits.push(Instant::now()),
-                    Err(e) => errors.push(describe_sql_error(&e)),
-                }
-            }
-            (commits, errors)
-        });
-        Writer { stop, handle }
-    }
-
-    /// Stops the writer; returns its commit times and errors.
-    fn finish(self) -> (Vec<Instant>, Vec<String>) {
-        self.stop.store(true, Ordering::Relaxed);
-        self.handle.join().unwrap()
-    }
-}
-
-/// The longest time between two commits (or the window's edges) inside [from, to].
-fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration {
-    let mut times: Vec<Instant> = commits.iter().copied().filter(|t| *t >= from && *t <= to).collect();
-    times.insert(0, from);
-    times.push(to);
-    times.windows(2).map(|w| w[1] - w[0]).max().unwrap()
-}
-
-/// What a writer's longest gap between commits may exceed the lock timeout by: its own cycle
-/// and the scheduling noise of a loaded 2-core machine, never a lock wait (those end at the
-/// lock timeout).
-const WRITER_MARGIN: Duration = Duration::from_secs(2);
-
-/// Waits (generously) until the writer has committed at least once, so it is in its loop.
-fn wait_for_commits(db: &TestDb, before: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while db.count(REFERENCE_TABLE, &format!("updated_at > '{before}'::timestamptz")) == 0 {
-        assert!(Instant::now() < deadline, "the writers never committed");
-        thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn a_lock_held_longer_than_the_retries_ends_in_exit_5_while_a_writer_keeps_committing() {
     let db = TestDb::new();
@@ -378,47 +273,6 @@ fn four_writers_keep_committing_while_a_200k_row_table_gets_its_constraints() {
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     rollout_under_four_writers(&db, 200_000, db.url());
-}
-
-/// Fills `db`'s reference table with `rows` rows, runs four writers (direct connections) and
-/// the rollout over `url` (the database directly, or through a pooler): the rollout completes
-/// and no writer ever waits longer than the lock timeout (plus [`WRITER_MARGIN`]).
-pub fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
-    // One row per user: 2 % running (progress 0..98), the rest completed or idle.
-    db.execute(&format!(
-        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
-         SELECT gen_random_uuid(), 'sync_' || n, n % 50 = 0,
-                CASE WHEN n % 50 = 0 THEN n % 99 WHEN n % 3 = 0 THEN 0 ELSE 100 END,
-                now() - interval '1 hour', now() - interval '10 minutes'
-         FROM generate_series(1, {rows}) AS n"
-    ));
-    db.execute("VACUUM ANALYZE user_sync_status");
-
-    let start: String = db.scalar("SELECT now()::text");
-    let writers: Vec<Writer> = (0..4).map(|_| Writer::start(db, rows)).collect();
-    wait_for_commits(db, &start);
-    let from = Instant::now();
-    let out =
-        syncctl_bare().env("DATABASE_URL", url).args(["add-constraints", "--lock-timeout", "500ms"]).output().unwrap();
-    let to = Instant::now();
-    let results: Vec<_> = writers.into_iter().map(Writer::finish).collect();
-    let stderr = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));
-    eprintln!("rollout of {rows} rows under 4 writers, {:?}:\n{stderr}", to - from);
-
-    for (n, (commits, errors)) in results.iter().enumerate() {
-        assert!(errors.is_empty(), "writer {n} failed: {errors:?}");
-        let during = commits.iter().filter(|t| **t >= from && **t <= to).count();
-        let gap = longest_gap(commits, from, to);
-        eprintln!("writer {n}: {during} commits during the rollout, longest gap {gap:?}");
-        assert!(during > 0, "writer {n} did not commit during the rollout");
-        // The only lock a writer can queue behind is ADD CONSTRAINT's, bounded by
-        // --lock-timeout (500 ms).
-        let bound = Duration::from_millis(500) + WRITER_MARGIN;
-        assert!(gap < bound, "writer {n} was stuck for {gap:?} (lock timeout 500ms + margin)");
-    }
-    assert_eq!(valid_objects(db, REFERENCE_TABLE), all_three());
-    require_installed(db, REFERENCE_TABLE, 0);
 }
 
 /// Applies the `--print-sql` script for `table` with psql, as the script's header says.
@@ -605,17 +459,8 @@ impl Background {
 
     /// Waits for the exit; returns the exit code, stdout and all of stderr.
     fn finish(mut self) -> (Option<i32>, String, String) {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                panic!("syncctl did not exit within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n"));
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+        let status = exit_within(&mut self.child, DEADLINE)
+            .unwrap_or_else(|| panic!("syncctl did not exit within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n")));
         let stdout = self.stdout.join().unwrap();
         self.stderr_seen.extend(self.stderr_lines.iter());
         (status.code(), stdout, self.stderr_seen.join("\n"))

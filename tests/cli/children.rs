@@ -9,16 +9,10 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use crate::support::fixtures::*;
+use crate::support::wait::wait_exit;
 use crate::support::{TestDb, syncctl, syncctl_process, table_digest};
 
 const USER: &str = "7b1f5c2e-0000-4000-8000-00000000c41d";
-
-fn db() -> TestDb {
-    let db = TestDb::new();
-    reference_table(&db, REFERENCE_TABLE);
-    incident(&db, REFERENCE_TABLE);
-    db
-}
 
 /// Writes an executable shell script into `dir`.
 fn script(dir: &tempfile::TempDir, name: &str, body: &str) -> PathBuf {
@@ -40,7 +34,7 @@ fn last_task(db: &TestDb) -> (bool, i32, Option<String>) {
 
 #[test]
 fn a_missing_or_not_executable_command_is_refused_before_any_claim() {
-    let db = db();
+    let db = incident_db();
     let dir = tempfile::tempdir().unwrap();
     let not_executable = dir.path().join("job.sh");
     std::fs::write(&not_executable, "#!/bin/sh\nexit 0\n").unwrap();
@@ -62,7 +56,7 @@ fn a_missing_or_not_executable_command_is_refused_before_any_claim() {
 
 #[test]
 fn flooding_closing_stdout_and_waiting_on_stdin_do_not_break_the_task() {
-    let db = db();
+    let db = incident_db();
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         // 200,000 log lines, then a report.
@@ -82,7 +76,7 @@ fn flooding_closing_stdout_and_waiting_on_stdin_do_not_break_the_task() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let status = crate::reap::wait_exit(&mut child);
+        let status = wait_exit(&mut child);
         let mut stderr = String::new();
         let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
         assert_eq!(status.code(), Some(0), "{name}: {stderr}");
@@ -92,7 +86,7 @@ fn flooding_closing_stdout_and_waiting_on_stdin_do_not_break_the_task() {
 
 #[test]
 fn a_grandchild_left_behind_is_stopped_when_the_task_ends() {
-    let db = db();
+    let db = incident_db();
     let dir = tempfile::tempdir().unwrap();
     let pidfile = dir.path().join("grandchild.pid");
     let body = format!("sleep 300 &\necho $! > {}\necho '{{\"progress\": 50}}'\nexit 0", pidfile.display());
@@ -109,7 +103,7 @@ fn a_grandchild_left_behind_is_stopped_when_the_task_ends() {
 /// goes away after the first line; every later write of either gets EPIPE.
 #[test]
 fn start_with_its_stdout_and_stderr_closed_after_the_task_id_still_completes() {
-    let db = db();
+    let db = incident_db();
     let line = format!(
         "'{}' start --user {USER} --json --demo --demo-items 40 --demo-rate 100 2>&1 | head -1; exit ${{PIPESTATUS[0]}}",
         assert_cmd::cargo::cargo_bin!("syncctl").display()

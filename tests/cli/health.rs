@@ -1,22 +1,9 @@
 //! `health`: the seed's report with monitoring exit codes, in JSON, as a table and as
 //! Prometheus text, and its answer when it cannot ask.
 
-use serde_json::Value;
-
+use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl, syncctl_bare};
-
-/// The three Priority-1 objects, exactly as the brief writes them.
-pub const PLAIN_CONSTRAINTS: &str = "
-    ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
-        (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
-     OR (is_syncing = FALSE AND progress_percentage IN (0, 100)));
-    CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status(user_id) WHERE is_syncing = TRUE;
-    CREATE UNIQUE INDEX uniq_task_id ON user_sync_status(task_id);";
-
-fn json(output: &[u8]) -> Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
+use crate::support::{TestDb, json, syncctl, syncctl_bare};
 
 #[test]
 fn the_incident_is_critical_with_its_task_among_the_zombies() {

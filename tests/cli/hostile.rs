@@ -7,9 +7,9 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::Stdio;
 
-use crate::reap::{process, wait_exit};
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl, table_digest};
+use crate::support::wait::wait_exit;
+use crate::support::{TestDb, syncctl, syncctl_process, table_digest};
 
 /// The password every database URL of these tests carries; it must never be printed.
 const PASSWORD: &str = "Hostile-Pa55word-7Q";
@@ -66,14 +66,6 @@ fn check(db: &TestDb, tables: &[&str], cases: &[Case]) {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
-}
-
-/// The reference table with the incident in it: something repair and reap would change.
-fn incident_db() -> TestDb {
-    let db = TestDb::new();
-    reference_table(&db, REFERENCE_TABLE);
-    incident(&db, REFERENCE_TABLE);
-    db
 }
 
 #[test]
@@ -352,7 +344,7 @@ fn bad_formats_limits_states_zones_and_colours_are_usage_errors() {
 /// Spawns syncctl with stdout piped, reads one line, closes the pipe and waits: the run must
 /// end with exit 0 and nothing on stderr about a panic or a broken pipe.
 fn read_one_line_then_close(db: &TestDb, args: &[&str]) {
-    let mut child = process(db).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = syncctl_process(db.url()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut first = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut first).unwrap();
     assert!(!first.is_empty(), "{args:?}: no first line");

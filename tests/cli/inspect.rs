@@ -6,11 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use crate::support::fixtures::*;
-use crate::support::{Cluster, ClusterOptions, TestDb, readonly_role, syncctl, syncctl_bare};
-
-fn json(output: &[u8]) -> Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
+use crate::support::{Cluster, ClusterOptions, TestDb, json, readonly_role, syncctl, syncctl_bare};
 
 /// (task_id, user_id) -> states, for every row of the table.
 fn states_by_row(db: &TestDb, table: &str) -> BTreeMap<(String, String), Vec<String>> {

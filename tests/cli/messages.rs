@@ -16,13 +16,6 @@ fn says(stderr: &str, what: &str, next: &str) {
     assert!(hint.contains(next), "what to do next: {next:?} in the hint of\n{stderr}");
 }
 
-fn incident_db() -> TestDb {
-    let db = TestDb::new();
-    reference_table(&db, REFERENCE_TABLE);
-    incident(&db, REFERENCE_TABLE);
-    db
-}
-
 #[test]
 fn cannot_connect() {
     let (code, stderr) = fails(syncctl_bare().args(["-d", "postgres://postgres@127.0.0.1:1/postgres", "inspect"]));

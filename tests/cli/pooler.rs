@@ -7,15 +7,16 @@
 //! the pooler use the simple protocol (the `postgres` crate's `query` would prepare named
 //! statements, which is the very thing a transaction pooler breaks).
 
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 
 use postgres::{Client, NoTls, SimpleQueryMessage};
 use serde_json::Value;
 
-use crate::start::poll;
 use crate::support::bouncer::{Bouncer, Pooling};
 use crate::support::fixtures::*;
-use crate::support::{TestDb, admin_url, syncctl_bare, syncctl_process};
+use crate::support::wait::poll;
+use crate::support::writers::rollout_under_four_writers;
+use crate::support::{TestDb, admin_url, json, run_at, stderr, syncctl_bare, syncctl_process};
 
 const USER: &str = "5b0c1e2a-0000-4000-8000-00000000b0c1";
 
@@ -27,19 +28,6 @@ fn setup(pooling: Pooling) -> (TestDb, Bouncer, String) {
     let bouncer = Bouncer::start(&admin_url(), pooling);
     let url = bouncer.url(db.url());
     (db, bouncer, url)
-}
-
-fn run(url: &str, args: &[&str]) -> Output {
-    syncctl_bare().env("DATABASE_URL", url).args(args).output().unwrap()
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 /// The first column of each row of `sql`, sent with the simple protocol.
@@ -80,29 +68,29 @@ fn every_subcommand(pooling: Pooling) {
     let (db, _bouncer, url) = setup(pooling);
     // The read commands agree with a direct connection.
     for args in [&["inspect", "--json"][..], &["health", "--json"], &["validate-constraints", "--json"]] {
-        let (direct, pooled) = (run(db.url(), args), run(&url, args));
+        let (direct, pooled) = (run_at(db.url(), args), run_at(&url, args));
         assert_eq!(pooled.status.code(), direct.status.code(), "{args:?}: {}", stderr(&pooled));
-        let (d, p) = (json(&direct), json(&pooled));
+        let (d, p) = (json(&direct.stdout), json(&pooled.stdout));
         for key in ["counts", "ok", "data_ok", "installed", "status"] {
             assert_eq!(p.get(key), d.get(key), "{args:?}: {key}");
         }
     }
     // The incident found and repaired.
-    let inspect = json(&run(&url, &["inspect", "--json"]));
+    let inspect = json(&run_at(&url, &["inspect", "--json"]).stdout);
     assert_eq!(inspect["counts"]["zombie"], 1, "{inspect}");
-    let repaired = run(&url, &["repair", "--all", "--yes"]);
+    let repaired = run_at(&url, &["repair", "--all", "--yes"]);
     assert_eq!(repaired.status.code(), Some(0), "{}", stderr(&repaired));
-    assert_eq!(run(db.url(), &["validate-constraints"]).status.code(), Some(0));
+    assert_eq!(run_at(db.url(), &["validate-constraints"]).status.code(), Some(0));
     // The rollout, then a sync and a reap under it.
-    let rollout = run(&url, &["add-constraints"]);
+    let rollout = run_at(&url, &["add-constraints"]);
     assert_eq!(rollout.status.code(), Some(0), "{}", stderr(&rollout));
-    let validate = json(&run(db.url(), &["validate-constraints", "--json"]));
+    let validate = json(&run_at(db.url(), &["validate-constraints", "--json"]).stdout);
     assert_eq!(validate["installed"], true, "{validate}");
     let started =
-        run(&url, &["start", "--user", USER, "--heartbeat", "200ms", "--json", "--demo", "--demo-items", "20"]);
+        run_at(&url, &["start", "--user", USER, "--heartbeat", "200ms", "--json", "--demo", "--demo-items", "20"]);
     assert_eq!(started.status.code(), Some(0), "{}", stderr(&started));
     assert_eq!(db.count(REFERENCE_TABLE, &format!("user_id = '{USER}' AND progress_percentage = 100")), 1);
-    assert_eq!(run(&url, &["reap"]).status.code(), Some(0));
+    assert_eq!(run_at(&url, &["reap"]).status.code(), Some(0));
     pooled_sessions_see_the_server_defaults(&db, &url);
 }
 
@@ -136,7 +124,7 @@ fn lock_timeout_holds_through_the_pooler() {
         let mut holder = db.client();
         let mut tx = holder.transaction().unwrap();
         tx.execute("SELECT 1 FROM user_sync_status WHERE task_id = $1 FOR UPDATE", &[&INCIDENT_TASK]).unwrap();
-        let out = run(&url, &["--lock-timeout", "300ms", "repair", "--task", INCIDENT_TASK, "--yes"]);
+        let out = run_at(&url, &["--lock-timeout", "300ms", "repair", "--task", INCIDENT_TASK, "--yes"]);
         assert_eq!(out.status.code(), Some(5), "{pooling:?} {extra:?}: {}", stderr(&out));
         assert!(stderr(&out).contains("lock timeout"), "{}", stderr(&out));
         tx.rollback().unwrap();
@@ -165,7 +153,7 @@ fn concurrent_runs_never_collide_on_prepared_statements() {
             .collect();
     for (args, child) in runs {
         let out = child.wait_with_output().unwrap();
-        let direct = run(db.url(), args);
+        let direct = run_at(db.url(), args);
         assert_eq!(out.status.code(), direct.status.code(), "{args:?} as directly: {}", stderr(&out));
     }
 }
@@ -278,7 +266,7 @@ fn liveness_lock_takeover_through_session_pooling() {
 fn liveness_lock_is_refused_through_transaction_pooling() {
     let (db, _bouncer, url) = setup(Pooling::Transaction);
     let before = crate::support::table_digest(&db, REFERENCE_TABLE);
-    let out = run(&url, &["start", "--user", USER, "--liveness", "lock", "--demo"]);
+    let out = run_at(&url, &["start", "--user", USER, "--liveness", "lock", "--demo"]);
     let message = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{message}");
     assert!(
@@ -295,16 +283,16 @@ fn liveness_lock_is_refused_through_transaction_pooling() {
 #[test]
 fn a_build_held_up_past_build_wait_is_cancelled_through_transaction_pooling() {
     let (db, _bouncer, url) = setup(Pooling::Transaction);
-    assert_eq!(run(&url, &["repair", "--all", "--yes"]).status.code(), Some(0));
+    assert_eq!(run_at(&url, &["repair", "--all", "--yes"]).status.code(), Some(0));
     let mut holder = db.client();
     holder.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT 1").unwrap();
-    let out = run(&url, &["add-constraints", "--build-wait", "1s"]);
+    let out = run_at(&url, &["add-constraints", "--build-wait", "1s"]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("--build-wait"), "{}", stderr(&out));
     holder.batch_execute("ROLLBACK").unwrap();
-    let out = run(&url, &["add-constraints"]);
+    let out = run_at(&url, &["add-constraints"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(json(&run(db.url(), &["validate-constraints", "--json"]))["installed"], true);
+    assert_eq!(json(&run_at(db.url(), &["validate-constraints", "--json"]).stdout)["installed"], true);
     pooled_sessions_see_the_server_defaults(&db, &url);
 }
 
@@ -316,7 +304,7 @@ fn add_constraints_under_four_writers_through_the_pooler() {
         let db = TestDb::new();
         reference_table(&db, REFERENCE_TABLE);
         let bouncer = Bouncer::start(&admin_url(), pooling);
-        crate::add_constraints::rollout_under_four_writers(&db, 20_000, &bouncer.url(db.url()));
+        rollout_under_four_writers(&db, 20_000, &bouncer.url(db.url()));
     }
 }
 

@@ -1,51 +1,14 @@
 //! `reap`: many reapers at once release each zombie exactly once, live rows are never touched
 //! whatever their age, nothing to do prints nothing, and `--every` stops cleanly on SIGTERM.
 
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl, table_digest};
-
-/// How long a test waits for something that should take a moment.
-pub const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The built binary as a plain process (for tests that run several at once, or signal them),
-/// with a clean environment and `DATABASE_URL` set to `db`'s URL.
-pub fn process(db: &TestDb) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_syncctl"));
-    cmd.env_clear().env("DATABASE_URL", db.url());
-    if let Some(path) = std::env::var_os("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd
-}
-
-/// Polls `done` every 50 ms until it holds; panics with `what` after [`DEADLINE`].
-pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !done() {
-        assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Waits for `child` to exit, killing it and failing after [`DEADLINE`].
-pub fn wait_exit(child: &mut Child) -> std::process::ExitStatus {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if start.elapsed() > DEADLINE {
-            let _ = child.kill();
-            panic!("the process did not exit within {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
+use crate::support::wait::{wait_exit, wait_for};
+use crate::support::{TestDb, syncctl, syncctl_process, table_digest};
 
 /// How many times `error_message` carries the reap note.
 const REAP_NOTES: &str = "(length(error_message) - length(replace(error_message, 'released by syncctl reap', ''))) \
@@ -78,8 +41,9 @@ fn four_reapers_release_ten_thousand_zombies_exactly_once() {
     live_rows(&db, 50);
     let live_before = live_digest(&db);
 
-    let children: Vec<Child> =
-        (0..4).map(|_| process(&db).args(["reap", "--limit", "300"]).stdout(Stdio::piped()).spawn().unwrap()).collect();
+    let children: Vec<Child> = (0..4)
+        .map(|_| syncctl_process(db.url()).args(["reap", "--limit", "300"]).stdout(Stdio::piped()).spawn().unwrap())
+        .collect();
     let mut total = 0;
     for child in children {
         let out = child.wait_with_output().unwrap();
@@ -154,7 +118,8 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     incident(&db, REFERENCE_TABLE);
-    let mut child = process(&db).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child =
+        syncctl_process(db.url()).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap();
     wait_for("the first pass to release the incident", || {
         db.count("user_sync_status", &format!("task_id = '{INCIDENT_TASK}' AND NOT is_syncing")) == 1
     });
@@ -222,7 +187,11 @@ fn heartbeating_rows_are_never_reaped_by_racing_reapers() {
     };
     let mut reapers: Vec<Child> = (0..4)
         .map(|_| {
-            process(&db).args(["reap", "--every", "100ms", "--timeout", "2s"]).stdout(Stdio::null()).spawn().unwrap()
+            syncctl_process(db.url())
+                .args(["reap", "--every", "100ms", "--timeout", "2s"])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
         })
         .collect();
     wait_for("the zombies and the rows that stopped beating to be released", || {

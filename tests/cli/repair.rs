@@ -7,16 +7,10 @@ use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
-
-use crate::health::PLAIN_CONSTRAINTS;
-use crate::reap::{wait_exit, wait_for};
+use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl, table_digest};
-
-fn json(output: &[u8]) -> Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
+use crate::support::wait::{wait_exit, wait_for};
+use crate::support::{TestDb, json, syncctl, table_digest};
 
 /// (is_syncing, progress_percentage, error_message) of the row with this task id.
 fn state(db: &TestDb, task: &str) -> (Option<bool>, Option<i32>, Option<String>) {

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::reap::{wait_exit, wait_for};
-use crate::support::{TestDb, syncctl, syncctl_process};
+use crate::support::wait::{wait_exit, wait_for};
+use crate::support::{TestDb, syncctl, syncctl_process, text};
 
 /// The columns every shape shares after its user_id and key columns.
 const STATE_COLUMNS: &str = "
@@ -113,7 +113,6 @@ impl Drop for Heartbeat {
 
 fn run(db: &TestDb, args: &[&str]) -> (Option<i32>, String, String) {
     let out = syncctl(db).args(args).output().unwrap();
-    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 

@@ -3,24 +3,15 @@
 //! any work with exit 3, naming the standby and the way to the primary; and a multi-host URL
 //! with `target_session_attrs=read-write` reaches the primary whichever host comes first.
 
-use std::process::Output;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use postgres::{Client, NoTls};
 
 use crate::support::fixtures::*;
-use crate::support::{Cluster, ClusterOptions, syncctl_bare};
+use crate::support::{Cluster, ClusterOptions, json, run_at, stderr};
 
 const DB: &str = "standby_test";
-
-fn run(url: &str, args: &[&str]) -> Output {
-    syncctl_bare().env("DATABASE_URL", url).args(args).output().unwrap()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// The table's whole text, for "nothing changed".
 fn digest(url: &str) -> String {
@@ -55,15 +46,14 @@ fn read_commands_run_on_a_standby_and_write_commands_stop_before_any_work() {
     let (primary, standby) = pair();
     let (on_primary, on_standby) = (primary.url(DB), standby.url(DB));
     for args in [&["inspect", "--json"][..], &["health", "--json"], &["validate-constraints", "--json"]] {
-        let (p, s) = (run(&on_primary, args), run(&on_standby, args));
+        let (p, s) = (run_at(&on_primary, args), run_at(&on_standby, args));
         assert_eq!(s.status.code(), p.status.code(), "{args:?}: {}", stderr(&s));
-        let json = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
-        assert_eq!(json(&s)["counts"], json(&p)["counts"], "{args:?}");
+        assert_eq!(json(&s.stdout)["counts"], json(&p.stdout)["counts"], "{args:?}");
         assert!(stderr(&s).contains("this server is a standby"), "{args:?}: {}", stderr(&s));
         assert!(!stderr(&p).contains("standby"), "{args:?}: {}", stderr(&p));
         if args[0] != "validate-constraints" {
-            assert!(json(&s)["replay_lag_seconds"].is_number(), "{args:?}: {}", json(&s));
-            assert!(json(&p).get("replay_lag_seconds").is_none(), "{args:?}");
+            assert!(json(&s.stdout)["replay_lag_seconds"].is_number(), "{args:?}: {}", json(&s.stdout));
+            assert!(json(&p.stdout).get("replay_lag_seconds").is_none(), "{args:?}");
         }
     }
     // A lag past half the heartbeat timeout: a warning, and a WARNING reason of health.
@@ -74,7 +64,7 @@ fn read_commands_run_on_a_standby_and_write_commands_stop_before_any_work() {
         assert!(begun.elapsed() < Duration::from_secs(30), "the standby's lag never grew");
         thread::sleep(Duration::from_millis(100));
     }
-    let out = run(&on_standby, &["--heartbeat-timeout", "2s", "health", "--json"]);
+    let out = run_at(&on_standby, &["--heartbeat-timeout", "2s", "health", "--json"]);
     let warned = stderr(&out);
     assert!(warned.contains("more than half the heartbeat timeout"), "{warned}");
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -88,14 +78,14 @@ fn read_commands_run_on_a_standby_and_write_commands_stop_before_any_work() {
         &["add-constraints"],
         &["start", "--user", user, "--demo", "--demo-items", "5"],
     ] {
-        let out = run(&on_standby, args);
+        let out = run_at(&on_standby, args);
         let message = stderr(&out);
         assert_eq!(out.status.code(), Some(3), "{args:?}: {message}");
         assert!(message.contains("is a standby") && message.contains(&standby.port().to_string()), "{message}");
         assert!(message.contains("target_session_attrs=read-write"), "{message}");
     }
     // Dry runs only read.
-    assert_eq!(run(&on_standby, &["reap", "--dry-run"]).status.code(), Some(0));
+    assert_eq!(run_at(&on_standby, &["reap", "--dry-run"]).status.code(), Some(0));
     assert_eq!(digest(&on_primary), before, "nothing changed");
 
     // Several hosts, the standby first: libpq's target_session_attrs finds the primary.
@@ -104,7 +94,7 @@ fn read_commands_run_on_a_standby_and_write_commands_stop_before_any_work() {
         standby.port(),
         primary.port()
     );
-    let out = run(&both, &["repair", "--all", "--yes"]);
+    let out = run_at(&both, &["repair", "--all", "--yes"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_ne!(digest(&on_primary), before, "the repair reached the primary");
 }

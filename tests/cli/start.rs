@@ -12,12 +12,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::health::PLAIN_CONSTRAINTS;
 use crate::support::cluster::process_alive;
+use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
+use crate::support::wait::{exit_within, poll};
 use crate::support::{Cluster, ClusterOptions, TestDb, syncctl, syncctl_process};
 
-/// How long any wait may take before the test fails: generous, the machine may be loaded.
+/// How long a `start` may take to exit before the test fails: generous, the machine may be
+/// loaded. (The other waits poll with [`crate::support::wait::POLL_DEADLINE`], as long.)
 const DEADLINE: Duration = Duration::from_secs(90);
 /// Short heartbeats, so the tests see several in a second, and a short timeout unless a test
 /// sets its own.
@@ -46,17 +48,8 @@ impl Started {
 
     /// Waits for the exit; returns the status, the rest of stdout and all of stderr.
     fn wait(mut self) -> (ExitStatus, String, String) {
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > DEADLINE {
-                let _ = self.child.kill();
-                panic!("syncctl start did not exit within {DEADLINE:?}");
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+        let status = exit_within(&mut self.child, DEADLINE)
+            .unwrap_or_else(|| panic!("syncctl start did not exit within {DEADLINE:?}"));
         (status, self.stdout.join().unwrap(), self.stderr.join().unwrap())
     }
 }
@@ -95,18 +88,6 @@ fn start(db: &TestDb, user: &str, args: &[&str]) -> Started {
     }
     all.extend(args);
     spawn(db, &all)
-}
-
-/// Polls `check` until it returns Some, failing after [`DEADLINE`].
-pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
-    let started = Instant::now();
-    loop {
-        if let Some(value) = check() {
-            return value;
-        }
-        assert!(started.elapsed() < DEADLINE, "timed out waiting for {what}");
-        thread::sleep(Duration::from_millis(25));
-    }
 }
 
 /// The task's row: (is_syncing, progress, current_stats, error_message, updated_at as text).

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::{Cluster, ClusterOptions, syncctl_bare};
+use crate::support::{Cluster, ClusterOptions, stderr, syncctl_bare};
 
 /// A CA and a server certificate for the name `localhost` only (not 127.0.0.1).
 struct Pki {
@@ -117,10 +117,6 @@ fn validate(url: &str, root_cert: Option<&Path>) -> std::process::Output {
         cmd.env("PGSSLROOTCERT", root);
     }
     cmd.output().unwrap()
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

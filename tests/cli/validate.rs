@@ -3,13 +3,9 @@
 
 use serde_json::Value;
 
-use crate::health::PLAIN_CONSTRAINTS;
+use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{TestDb, syncctl};
-
-fn json(output: &[u8]) -> Value {
-    serde_json::from_slice(output).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(output)))
-}
+use crate::support::{TestDb, json, syncctl};
 
 fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()

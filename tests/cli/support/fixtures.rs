@@ -148,6 +148,15 @@ pub fn incident_sql() -> String {
     format!("SET TIME ZONE 'UTC';\n{}", INCIDENT_SQL.replace("{table}", REFERENCE_TABLE))
 }
 
+/// A fresh database with the reference table and the incident in it: something repair and
+/// reap would change.
+pub fn incident_db() -> TestDb {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db
+}
+
 /// Loads the mixed table into `table` (dropping NOT NULL on `is_syncing` and
 /// `progress_percentage` first). `with_duplicate_user` adds the duplicate-user pair, which a
 /// table keyed by `user_id` (the variant) cannot hold.

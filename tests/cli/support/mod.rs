@@ -1,5 +1,8 @@
 //! The harness of the CLI tests: a PostgreSQL server, a fresh database per test ([`TestDb`]),
-//! the built `syncctl` binary with a clean environment ([`syncctl`]), and the fixtures.
+//! the built `syncctl` binary with a clean environment ([`syncctl`]), and the fixtures. Every
+//! helper more than one test file uses lives here or in a module of its own below (waits in
+//! [`wait`], the three constraints in [`constraints`], writers under a rollout in [`writers`]);
+//! a test file never imports from another.
 //!
 //! The server is the one `SYNCCTL_TEST_DATABASE_URL` names (a role that may CREATE DATABASE and
 //! CREATE ROLE); without it, the first test that needs a server starts one shared throwaway
@@ -11,18 +14,22 @@
 
 pub mod bouncer;
 pub mod cluster;
+pub mod constraints;
 pub mod fixtures;
 mod pgurl;
+pub mod wait;
+pub mod writers;
 
 use std::env;
 use std::fmt::Write as _;
-use std::process;
+use std::process::{self, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use postgres::types::{FromSqlOwned, ToSql};
 use postgres::{Client, NoTls, Row};
+use serde_json::Value;
 
 pub use cluster::{Cluster, ClusterOptions};
 
@@ -325,4 +332,25 @@ pub fn syncctl_process(url: &str) -> std::process::Command {
         .env("DATABASE_URL", url)
         .stdin(std::process::Stdio::null());
     cmd
+}
+
+/// The built `syncctl` binary run to its end with `args`, against the database at `url` (a
+/// server other than the test server's, a pooler, several hosts), with a clean environment.
+pub fn run_at(url: &str, args: &[&str]) -> Output {
+    syncctl_bare().env("DATABASE_URL", url).args(args).output().unwrap()
+}
+
+/// The JSON document `bytes` holds (a run's stdout); panics with the text when it is not JSON.
+pub fn json(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
+}
+
+/// `bytes` (a run's stdout or stderr) as text, invalid UTF-8 replaced.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A run's stderr as text, for assertions and their messages.
+pub fn stderr(out: &Output) -> String {
+    text(&out.stderr)
 }

@@ -1,0 +1,121 @@
+//! Writer sessions that keep committing to the reference table while `add-constraints` runs,
+//! and the rollout under four of them, directly or through a pooler: a writer must never wait
+//! longer than the lock timeout.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, NoTls};
+
+use super::constraints::{all_three, require_installed, valid_objects};
+use super::fixtures::REFERENCE_TABLE;
+use super::{TestDb, describe_sql_error, syncctl_bare, text};
+
+/// A writer session updating random rows of the reference table in a loop, one autocommit
+/// statement at a time, recording when each commit returned and any error.
+pub struct Writer {
+    stop: Arc<AtomicBool>,
+    handle: thread::JoinHandle<(Vec<Instant>, Vec<String>)>,
+}
+
+impl Writer {
+    /// Starts a writer on `db`'s reference table, whose ids run from 1 to `rows`.
+    pub fn start(db: &TestDb, rows: i64) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut client = Client::connect(db.url(), NoTls).unwrap();
+        let flag = stop.clone();
+        let handle = thread::spawn(move || {
+            let statement = client
+                .prepare(
+                    // Consistent updates only: a heartbeat, and progress kept within the CHECK.
+                    "UPDATE user_sync_status
+                        SET updated_at = now(),
+                            progress_percentage = CASE WHEN is_syncing THEN (random() * 99)::int
+                                                       ELSE progress_percentage END
+                      WHERE id = $1",
+                )
+                .unwrap();
+            let (mut commits, mut errors) = (Vec::new(), Vec::new());
+            while !flag.load(Ordering::Relaxed) {
+                let id = 1 + (uuid::Uuid::new_v4().as_u128() % rows as u128) as i64;
+                match client.execute(&statement, &[&id]) {
+                    Ok(_) => commits.push(Instant::now()),
+                    Err(e) => errors.push(describe_sql_error(&e)),
+                }
+            }
+            (commits, errors)
+        });
+        Writer { stop, handle }
+    }
+
+    /// Stops the writer; returns its commit times and errors.
+    pub fn finish(self) -> (Vec<Instant>, Vec<String>) {
+        self.stop.store(true, Ordering::Relaxed);
+        self.handle.join().unwrap()
+    }
+}
+
+/// The longest time between two commits (or the window's edges) inside [from, to].
+pub fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration {
+    let mut times: Vec<Instant> = commits.iter().copied().filter(|t| *t >= from && *t <= to).collect();
+    times.insert(0, from);
+    times.push(to);
+    times.windows(2).map(|w| w[1] - w[0]).max().unwrap()
+}
+
+/// What a writer's longest gap between commits may exceed the lock timeout by: its own cycle
+/// and the scheduling noise of a loaded 2-core machine, never a lock wait (those end at the
+/// lock timeout).
+pub const WRITER_MARGIN: Duration = Duration::from_secs(2);
+
+/// Waits (generously) until the writer has committed at least once, so it is in its loop.
+pub fn wait_for_commits(db: &TestDb, before: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while db.count(REFERENCE_TABLE, &format!("updated_at > '{before}'::timestamptz")) == 0 {
+        assert!(Instant::now() < deadline, "the writers never committed");
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Fills `db`'s reference table with `rows` rows, runs four writers (direct connections) and
+/// the rollout over `url` (the database directly, or through a pooler): the rollout completes
+/// and no writer ever waits longer than the lock timeout (plus [`WRITER_MARGIN`]).
+pub fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
+    // One row per user: 2 % running (progress 0..98), the rest completed or idle.
+    db.execute(&format!(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT gen_random_uuid(), 'sync_' || n, n % 50 = 0,
+                CASE WHEN n % 50 = 0 THEN n % 99 WHEN n % 3 = 0 THEN 0 ELSE 100 END,
+                now() - interval '1 hour', now() - interval '10 minutes'
+         FROM generate_series(1, {rows}) AS n"
+    ));
+    db.execute("VACUUM ANALYZE user_sync_status");
+
+    let start: String = db.scalar("SELECT now()::text");
+    let writers: Vec<Writer> = (0..4).map(|_| Writer::start(db, rows)).collect();
+    wait_for_commits(db, &start);
+    let from = Instant::now();
+    let out =
+        syncctl_bare().env("DATABASE_URL", url).args(["add-constraints", "--lock-timeout", "500ms"]).output().unwrap();
+    let to = Instant::now();
+    let results: Vec<_> = writers.into_iter().map(Writer::finish).collect();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{stderr}", text(&out.stdout));
+    eprintln!("rollout of {rows} rows under 4 writers, {:?}:\n{stderr}", to - from);
+
+    for (n, (commits, errors)) in results.iter().enumerate() {
+        assert!(errors.is_empty(), "writer {n} failed: {errors:?}");
+        let during = commits.iter().filter(|t| **t >= from && **t <= to).count();
+        let gap = longest_gap(commits, from, to);
+        eprintln!("writer {n}: {during} commits during the rollout, longest gap {gap:?}");
+        assert!(during > 0, "writer {n} did not commit during the rollout");
+        // The only lock a writer can queue behind is ADD CONSTRAINT's, bounded by
+        // --lock-timeout (500 ms).
+        let bound = Duration::from_millis(500) + WRITER_MARGIN;
+        assert!(gap < bound, "writer {n} was stuck for {gap:?} (lock timeout 500ms + margin)");
+    }
+    assert_eq!(valid_objects(db, REFERENCE_TABLE), all_three());
+    require_installed(db, REFERENCE_TABLE, 0);
+}
