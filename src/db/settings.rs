@@ -132,11 +132,29 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
             )
         })?
     };
+    fill_from_env(&mut config, env)?;
+    config.application_name(&session.application_name);
+    let mode = match tls.mode.or_else(|| env.var("PGSSLMODE")) {
+        Some(mode) => mode.parse::<SslMode>()?,
+        None => SslMode::Prefer,
+    };
+    let verification = verification(mode, tls.root.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from))?;
+    config.ssl_mode(match mode {
+        SslMode::Disable => PgSslMode::Disable,
+        SslMode::Prefer => PgSslMode::Prefer,
+        _ => PgSslMode::Require,
+    });
+    let target = target_of(&config);
+    let client_cert = client_cert(tls.cert, tls.key, env)?;
+    Ok(Settings { config, verification, client_cert, target })
+}
 
+/// What the URL leaves unsaid, from the libpq variables and libpq's defaults, as libpq does.
+fn fill_from_env(config: &mut tokio_postgres::Config, env: &dyn Env) -> Result<()> {
     if config.get_hosts().is_empty() {
         match env.var("PGHOST") {
-            Some(hosts) => hosts.split(',').for_each(|h| add_host(&mut config, h)),
-            None => add_host(&mut config, default_host()),
+            Some(hosts) => hosts.split(',').for_each(|h| add_host(config, h)),
+            None => add_host(config, default_host()),
         }
     }
     if config.get_ports().is_empty()
@@ -160,7 +178,7 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
     if config.get_password().is_none() {
         if let Some(password) = env.var("PGPASSWORD") {
             config.password(password);
-        } else if let Some(password) = pgpass_lookup(&config, env) {
+        } else if let Some(password) = pgpass_lookup(config, env) {
             config.password(password);
         }
     }
@@ -169,22 +187,20 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
         let secs = env.var("PGCONNECT_TIMEOUT").and_then(|s| s.parse::<u64>().ok()).unwrap_or(10);
         config.connect_timeout(Duration::from_secs(secs.max(2)));
     }
-
     // The user's own startup options, as libpq would send them (a pooler may refuse them).
     if config.get_options().is_none()
         && let Some(options) = env.var("PGOPTIONS")
     {
         config.options(&options);
     }
-    config.application_name(&session.application_name);
+    Ok(())
+}
 
-    let mode = match tls.mode.or_else(|| env.var("PGSSLMODE")) {
-        Some(mode) => mode.parse::<SslMode>()?,
-        None => SslMode::Prefer,
-    };
-    let explicit_root = tls.root.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from);
+/// How the server's certificate is checked under `mode`, with the root certificate given (URL
+/// or PGSSLROOTCERT) or found at ~/.postgresql/root.crt.
+fn verification(mode: SslMode, explicit_root: Option<PathBuf>) -> Result<Verification> {
     let default_root = home_dir().map(|h| h.join(".postgresql/root.crt")).filter(|p| p.exists());
-    let verification = match mode {
+    Ok(match mode {
         SslMode::Disable | SslMode::Prefer => Verification::None,
         // libpq: require with a root certificate present behaves as verify-ca.
         SslMode::Require => explicit_root.or(default_root).map_or(Verification::None, Verification::Chain),
@@ -198,16 +214,7 @@ pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Sett
             })?;
             if mode == SslMode::VerifyCa { Verification::Chain(root) } else { Verification::Full(root) }
         }
-    };
-    config.ssl_mode(match mode {
-        SslMode::Disable => PgSslMode::Disable,
-        SslMode::Prefer => PgSslMode::Prefer,
-        _ => PgSslMode::Require,
-    });
-
-    let target = describe(&config);
-    let client_cert = client_cert(tls.cert, tls.key, env)?;
-    Ok(Settings { config, verification, client_cert, target })
+    })
 }
 
 /// The passwords that could appear in a message: the URL's and PGPASSWORD. Very short ones are
@@ -255,7 +262,7 @@ fn home_dir() -> Option<PathBuf> {
 }
 
 /// `user@host:port/database` for messages.
-fn describe(config: &tokio_postgres::Config) -> String {
+fn target_of(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
         Some(Host::Tcp(h)) => h.clone(),
         Some(Host::Unix(p)) => p.display().to_string(),

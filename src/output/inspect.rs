@@ -1,6 +1,6 @@
 //! `inspect`'s report as a table for people, and as CSV.
 
-use super::{Style, csv_line, cut, human_seconds, style, table as new_table, timestamp, timestamp_short};
+use super::{Style, cut, human_seconds, style, table as new_table, timestamp_short};
 use crate::commands::inspect::InspectReport;
 
 /// The human table, then the count per state.
@@ -38,34 +38,7 @@ pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
 
 /// CSV: a header, then one line per row; states separated by `;`.
 pub(crate) fn csv(report: &InspectReport) -> String {
-    let mut out = csv_line(&[
-        "key",
-        "user_id",
-        "task_id",
-        "states",
-        "is_syncing",
-        "progress_percentage",
-        "silent_seconds",
-        "started_at",
-        "updated_at",
-        "error_message",
-    ]);
-    let text = |v: Option<String>| v.unwrap_or_default();
-    for r in &report.rows {
-        out.push_str(&csv_line(&[
-            r.key.clone(),
-            text(r.user_id.clone()),
-            text(r.task_id.clone()),
-            r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(";"),
-            text(r.is_syncing.map(|b| b.to_string())),
-            text(r.progress_percentage.map(|p| p.to_string())),
-            text(r.silent_seconds.map(|s| format!("{s:.3}"))),
-            text(r.started_at.as_ref().map(timestamp)),
-            text(r.updated_at.as_ref().map(timestamp)),
-            text(r.error_message.clone()),
-        ]));
-    }
-    out
+    super::csv(&report.rows)
 }
 
 #[cfg(test)]

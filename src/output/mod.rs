@@ -204,6 +204,23 @@ pub fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// A row of a report as CSV: its columns' names, and its values in that order.
+pub(crate) trait CsvRecord {
+    /// The header line's names.
+    const HEADER: &[&str];
+    /// The values, one per name.
+    fn values(&self) -> Vec<String>;
+}
+
+/// CSV of `rows`: the header, then one line per row.
+pub(crate) fn csv<R: CsvRecord>(rows: &[R]) -> String {
+    let mut out = csv_line(R::HEADER);
+    for row in rows {
+        out.push_str(&csv_line(&row.values()));
+    }
+    out
+}
+
 /// One CSV line (RFC 4180 quoting), newline included.
 pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
     let mut line = fields

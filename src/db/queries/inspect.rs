@@ -6,7 +6,7 @@ use tokio_postgres::{Error, GenericClient, Row};
 
 use super::{FromRow, rows};
 use crate::db::query::{Param, query, query_one};
-use crate::output::serde_time;
+use crate::output::{CsvRecord, serde_time, timestamp};
 use crate::state::{Classifier, Progress, State};
 use crate::table::Table;
 
@@ -68,6 +68,37 @@ impl FromRow for ClassifiedRow {
             updated_at: row.try_get("updated_at")?,
             error_message: row.try_get("error_message")?,
         })
+    }
+}
+
+impl CsvRecord for ClassifiedRow {
+    const HEADER: &[&str] = &[
+        "key",
+        "user_id",
+        "task_id",
+        "states",
+        "is_syncing",
+        "progress_percentage",
+        "silent_seconds",
+        "started_at",
+        "updated_at",
+        "error_message",
+    ];
+
+    fn values(&self) -> Vec<String> {
+        let text = |v: Option<String>| v.unwrap_or_default();
+        vec![
+            self.key.clone(),
+            text(self.user_id.clone()),
+            text(self.task_id.clone()),
+            self.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(";"),
+            text(self.is_syncing.map(|b| b.to_string())),
+            text(self.progress_percentage.map(|p| p.to_string())),
+            text(self.silent_seconds.map(|s| format!("{s:.3}"))),
+            text(self.started_at.as_ref().map(timestamp)),
+            text(self.updated_at.as_ref().map(timestamp)),
+            text(self.error_message.clone()),
+        ]
     }
 }
 
