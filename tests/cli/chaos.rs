@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use postgres::{Client, NoTls};
 
 use crate::support::{Cluster, ClusterOptions};
-use checker::Checker;
+use checker::{Checker, Findings};
 use procs::{Exit, Proc, Stderr};
 use rng::Rng;
 
@@ -572,136 +572,16 @@ fn fault_campaign() {
 
 /// One campaign on one setup: the chaos, the end phase, the report, and the verdict.
 fn campaign(cluster: &Cluster, url: &str, setup: &Setup, seed: u64, fault_goal: u64, seconds: u64) {
-    let url = url.to_string();
-    let shape = setup.shape;
     let log_dir = tempfile::tempdir().expect("a directory for the jobs' records");
     // Under --liveness lock a dead owner's task is released sooner than the heartbeat timeout.
     let live_for = if setup.lock { LOCK_CONFIRM } else { Duration::from_secs(2) };
-    let checker = Checker::start(url.clone(), REAP_AFTER, live_for);
+    let checker = Checker::start(url.to_string(), REAP_AFTER, live_for);
     let begun = Instant::now();
-    let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-    let liveness = if setup.lock { "lock" } else { "heartbeat" };
-    let mut loops: Vec<Looped> = (0..REAPERS)
-        .map(|_| Looped {
-            args: strings(&["reap", "--every", REAP_EVERY, "--timeout", TIMEOUT, "--liveness", liveness]),
-            proc: None,
-            due: begun,
-            exits: BTreeMap::new(),
-            normal: &[0, 3],
-        })
-        .collect();
-    loops.push(Looped {
-        args: strings(&["repair", "--zombies", "--yes", "--heartbeat-timeout", TIMEOUT]),
-        proc: None,
-        due: begun,
-        exits: BTreeMap::new(),
-        // 1: a planned row changed before it was applied (a heartbeat or a reaper got there first).
-        normal: &[0, 1, 3, 5],
-    });
-    let mut c = Campaign {
-        url: url.clone(),
-        rng: Rng::new(seed),
-        lock: setup.lock,
-        log_dir: log_dir.path().to_path_buf(),
-        users: (0..USERS).map(|i| format!("c4a05000-0000-4000-8000-{i:012}")).collect(),
-        starts: (0..USERS).map(|_| Vec::new()).collect(),
-        next_start: vec![begun; USERS],
-        double_click: vec![None; USERS],
-        ended_jobs: Vec::new(),
-        outlived: Vec::new(),
-        runs: Vec::new(),
-        loops,
-        admin: None,
-        faults: BTreeMap::new(),
-        terminated: BTreeMap::new(),
-        last_restart: begun,
-    };
-
-    // The chaos: faults at seeded-random intervals averaging seconds / faults.
-    let mean = Duration::from_secs(seconds).as_secs_f64() / fault_goal as f64;
-    let mut next_fault = begun + Duration::from_secs(2);
-    let mut done = 0;
-    while done < fault_goal {
-        c.tend_starts(true);
-        c.tend_loops();
-        c.tend_ended_jobs(false);
-        if Instant::now() >= next_fault {
-            if c.fault(cluster).is_some() {
-                done += 1;
-                if done % 50 == 0 {
-                    eprintln!("chaos: {done} of {fault_goal} faults at {:.0}s", begun.elapsed().as_secs_f64());
-                }
-                next_fault = Instant::now() + Duration::from_secs_f64(c.rng.between(0.2, 1.8) * mean);
-            } else {
-                next_fault = Instant::now() + Duration::from_millis(100);
-            }
-        }
-        assert!(
-            begun.elapsed() < Duration::from_secs(seconds * 3 + 60),
-            "the campaign is far behind its schedule ({done} of {fault_goal} faults)"
-        );
-        thread::sleep(Duration::from_millis(20));
-    }
+    let mut c = Campaign::new(url, setup, seed, log_dir.path(), begun);
+    c.chaos(cluster, fault_goal, seconds, begun);
     let chaos_time = begun.elapsed();
-
-    // The end: no new tasks; every start exits; the reapers release whatever was left running.
-    let ending = Instant::now();
-    while c.starts.iter().any(|s| !s.is_empty()) {
-        c.tend_starts(false);
-        c.tend_loops();
-        c.tend_ended_jobs(false);
-        if ending.elapsed() > START_EXIT_DEADLINE {
-            for (user, started) in c.starts.iter_mut().enumerate() {
-                for s in started.drain(..) {
-                    checker.violation(
-                        "start never exited",
-                        &format!("{user}/{}", s.proc.pid()),
-                        format!(
-                            "start of user {} (stderr {:?}, job {}, first event {:?}) still runs {START_EXIT_DEADLINE:?} \
-                             after the chaos ended; killed",
-                            c.users[user],
-                            s.stderr,
-                            s.job,
-                            s.proc.first_event()
-                        ),
-                    );
-                }
-            }
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    thread::sleep(JOB_ENDS_WITHIN);
-    c.tend_ended_jobs(true);
-    let all_released = loop {
-        c.tend_loops();
-        if c.running_rows() == Some(0) {
-            break true;
-        }
-        if ending.elapsed() > END_DEADLINE {
-            break false;
-        }
-        thread::sleep(Duration::from_millis(100));
-    };
-    // A few more samples of the final table, then stop the loops.
-    let samples = checker.samples();
-    while checker.samples() < samples + 10 {
-        thread::sleep(Duration::from_millis(50));
-    }
-    for l in &mut c.loops {
-        if let Some(mut proc) = l.proc.take() {
-            proc.signal(libc::SIGTERM);
-            let exit = loop {
-                if let Some(exit) = proc.try_exit() {
-                    break exit;
-                }
-                thread::sleep(Duration::from_millis(20));
-            };
-            // reap --every exits 143 on SIGTERM; repair may be caught between its steps.
-            if !matches!(exit.status.code(), Some(143 | 0 | 3 | 5)) && exit.status.signal() != Some(libc::SIGTERM) {
-                checker.violation("loop ended badly", &l.args[0], format!("{}: {}", exit.describe(), exit.stderr_tail));
-            }
-        }
-    }
+    let all_released = c.end(&checker);
+    c.stop_loops(&checker);
 
     let admin = c.admin().expect("the server is up at the end");
     let rows: HashMap<String, (bool, i32, Option<String>)> = admin
@@ -714,74 +594,22 @@ fn campaign(cluster: &Cluster, url: &str, setup: &Setup, seed: u64, fault_goal: 
         let running: Vec<_> = rows.iter().filter(|(_, r)| r.0).map(|(t, _)| t.clone()).collect();
         checker.violation("never released", "end", format!("still running after the end phase: {running:?}"));
     }
-    check_runs(&c.runs, &rows, shape, &checker);
+    check_runs(&c.runs, &rows, setup.shape, &checker);
     for (task, pids) in &c.outlived {
         checker.violation("job outlived its start", task, format!("job of {task} still running as {pids:?}"));
     }
     let frozen: HashSet<String> =
         c.runs.iter().filter(|r| r.frozen).filter_map(|r| r.claimed_task().map(String::from)).collect();
     let record = jobs::check(log_dir.path(), &frozen, &checker);
-    let released_by = |what: &str| rows.values().filter(|r| r.2.as_deref().is_some_and(|e| e.contains(what))).count();
-    let (reaped, repaired, taken_over) = (
-        released_by("released by syncctl reap"),
-        released_by("released by syncctl repair"),
-        released_by("released by syncctl start"),
-    );
     let findings = checker.finish();
-
-    // The report.
-    let total: u64 = c.faults.values().sum();
-    let by_kind: Vec<String> = c.faults.iter().map(|(k, n)| format!("{} {n}", k.name())).collect();
-    let terminated: Vec<String> = c.terminated.iter().map(|(a, n)| format!("{a} {n}")).collect();
-    let mut exits: BTreeMap<String, u64> = BTreeMap::new();
-    for run in &c.runs {
-        let what = match (run.exit.status.signal(), run.first.as_ref().map(|f| f["event"].as_str())) {
-            (Some(9), _) => "killed (kill -9)".to_string(),
-            (_, Some(Some("reused"))) => "reused a live task, exit 0".to_string(),
-            (_, None) => format!("no claim, {}", run.exit.describe()),
-            _ if run.frozen => format!("frozen, {}", run.exit.describe()),
-            _ => run.exit.describe(),
-        };
-        *exits.entry(what).or_default() += 1;
-    }
-    let claimed = c.runs.iter().filter(|r| r.claimed_task().is_some()).count();
-    let mut by_stderr: BTreeMap<String, u64> = BTreeMap::new();
-    for run in &c.runs {
-        *by_stderr.entry(format!("{:?}", run.stderr).to_lowercase()).or_default() += 1;
-    }
     eprintln!(
         "chaos: setup {}, seed {seed:#x}, chaos {:.0}s, whole run {:.0}s",
         setup.name,
         chaos_time.as_secs_f64(),
         begun.elapsed().as_secs_f64()
     );
-    eprintln!("chaos: {total} faults: {} (terminated: {})", by_kind.join(", "), terminated.join(", "));
-    eprintln!("chaos: {} start runs, {claimed} tasks claimed; exits: {exits:?}", c.runs.len());
-    eprintln!(
-        "chaos: {} runs of a child job; {} jobs recorded {} mails; {} thawed jobs ran beside the task that \
-         took theirs over (longest {:.0} ms); stderr of the starts: {by_stderr:?}",
-        c.runs.iter().filter(|r| r.job).count(),
-        record.jobs,
-        record.mails,
-        record.thaw_overlaps,
-        record.longest_thaw_overlap_ms
-    );
-    eprintln!(
-        "chaos: task rows {}: released by reap {reaped}, by repair {repaired}, taken over by start {taken_over}",
-        rows.len()
-    );
-    for l in &c.loops {
-        eprintln!("chaos: `syncctl {}` exits: {:?}", l.args.join(" "), l.exits);
-    }
-    eprintln!(
-        "chaos: {} invariant samples ({} connections of the checker), {} violations",
-        findings.samples,
-        findings.reconnects,
-        findings.violations.len()
-    );
-    for v in findings.violations.iter().take(30) {
-        eprintln!("chaos: VIOLATION {v}");
-    }
+    c.report(&record, &rows, &findings);
+    let total: u64 = c.faults.values().sum();
     let unexpected: Vec<_> = c.loops.iter().flat_map(|l| l.exits.keys()).filter(|k| k.contains("unexpected")).collect();
     assert!(unexpected.is_empty(), "a reap or repair loop exited unexpectedly (seed {seed:#x}): {unexpected:?}");
     assert!(total >= fault_goal, "only {total} faults of {fault_goal}");
@@ -790,6 +618,211 @@ fn campaign(cluster: &Cluster, url: &str, setup: &Setup, seed: u64, fault_goal: 
         "{} invariant violations (seed {seed:#x}); replay with SYNCCTL_CHAOS_SEED={seed:#x}",
         findings.violations.len()
     );
+}
+
+impl Campaign {
+    /// A campaign on `setup` whose loops (the reapers and a repair) are due at `begun`.
+    fn new(url: &str, setup: &Setup, seed: u64, log_dir: &Path, begun: Instant) -> Campaign {
+        let strings = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let liveness = if setup.lock { "lock" } else { "heartbeat" };
+        let mut loops: Vec<Looped> = (0..REAPERS)
+            .map(|_| Looped {
+                args: strings(&["reap", "--every", REAP_EVERY, "--timeout", TIMEOUT, "--liveness", liveness]),
+                proc: None,
+                due: begun,
+                exits: BTreeMap::new(),
+                normal: &[0, 3],
+            })
+            .collect();
+        loops.push(Looped {
+            args: strings(&["repair", "--zombies", "--yes", "--heartbeat-timeout", TIMEOUT]),
+            proc: None,
+            due: begun,
+            exits: BTreeMap::new(),
+            // 1: a planned row changed before it was applied (a heartbeat or a reaper got there first).
+            normal: &[0, 1, 3, 5],
+        });
+        Campaign {
+            url: url.to_string(),
+            rng: Rng::new(seed),
+            lock: setup.lock,
+            log_dir: log_dir.to_path_buf(),
+            users: (0..USERS).map(|i| format!("c4a05000-0000-4000-8000-{i:012}")).collect(),
+            starts: (0..USERS).map(|_| Vec::new()).collect(),
+            next_start: vec![begun; USERS],
+            double_click: vec![None; USERS],
+            ended_jobs: Vec::new(),
+            outlived: Vec::new(),
+            runs: Vec::new(),
+            loops,
+            admin: None,
+            faults: BTreeMap::new(),
+            terminated: BTreeMap::new(),
+            last_restart: begun,
+        }
+    }
+
+    /// The chaos: `fault_goal` faults at seeded-random intervals averaging seconds / faults,
+    /// while starts come and go and the loops run.
+    fn chaos(&mut self, cluster: &Cluster, fault_goal: u64, seconds: u64, begun: Instant) {
+        let mean = Duration::from_secs(seconds).as_secs_f64() / fault_goal as f64;
+        let mut next_fault = begun + Duration::from_secs(2);
+        let mut done = 0;
+        while done < fault_goal {
+            self.tend_starts(true);
+            self.tend_loops();
+            self.tend_ended_jobs(false);
+            if Instant::now() >= next_fault {
+                if self.fault(cluster).is_some() {
+                    done += 1;
+                    if done % 50 == 0 {
+                        eprintln!("chaos: {done} of {fault_goal} faults at {:.0}s", begun.elapsed().as_secs_f64());
+                    }
+                    next_fault = Instant::now() + Duration::from_secs_f64(self.rng.between(0.2, 1.8) * mean);
+                } else {
+                    next_fault = Instant::now() + Duration::from_millis(100);
+                }
+            }
+            assert!(
+                begun.elapsed() < Duration::from_secs(seconds * 3 + 60),
+                "the campaign is far behind its schedule ({done} of {fault_goal} faults)"
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// The end: no new tasks; every start exits; the reapers release whatever was left
+    /// running. Whether every row was released in time; then a few more samples of the table.
+    fn end(&mut self, checker: &Checker) -> bool {
+        let ending = Instant::now();
+        while self.starts.iter().any(|s| !s.is_empty()) {
+            self.tend_starts(false);
+            self.tend_loops();
+            self.tend_ended_jobs(false);
+            if ending.elapsed() > START_EXIT_DEADLINE {
+                self.kill_starts_left(checker);
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        thread::sleep(JOB_ENDS_WITHIN);
+        self.tend_ended_jobs(true);
+        let all_released = loop {
+            self.tend_loops();
+            if self.running_rows() == Some(0) {
+                break true;
+            }
+            if ending.elapsed() > END_DEADLINE {
+                break false;
+            }
+            thread::sleep(Duration::from_millis(100));
+        };
+        let samples = checker.samples();
+        while checker.samples() < samples + 10 {
+            thread::sleep(Duration::from_millis(50));
+        }
+        all_released
+    }
+
+    /// Starts still running past the end's deadline: each a violation, and killed.
+    fn kill_starts_left(&mut self, checker: &Checker) {
+        for (user, started) in self.starts.iter_mut().enumerate() {
+            for s in started.drain(..) {
+                checker.violation(
+                    "start never exited",
+                    &format!("{user}/{}", s.proc.pid()),
+                    format!(
+                        "start of user {} (stderr {:?}, job {}, first event {:?}) still runs {START_EXIT_DEADLINE:?} \
+                         after the chaos ended; killed",
+                        self.users[user],
+                        s.stderr,
+                        s.job,
+                        s.proc.first_event()
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Stops the loops with SIGTERM; an exit other than the expected ones is a violation.
+    fn stop_loops(&mut self, checker: &Checker) {
+        for l in &mut self.loops {
+            if let Some(mut proc) = l.proc.take() {
+                proc.signal(libc::SIGTERM);
+                let exit = loop {
+                    if let Some(exit) = proc.try_exit() {
+                        break exit;
+                    }
+                    thread::sleep(Duration::from_millis(20));
+                };
+                // reap --every exits 143 on SIGTERM; repair may be caught between its steps.
+                if !matches!(exit.status.code(), Some(143 | 0 | 3 | 5)) && exit.status.signal() != Some(libc::SIGTERM) {
+                    checker.violation(
+                        "loop ended badly",
+                        &l.args[0],
+                        format!("{}: {}", exit.describe(), exit.stderr_tail),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The campaign's figures on stderr: faults, start runs and their exits, jobs, who released
+    /// the rows, the loops' exits, and the checker's verdict.
+    fn report(&self, record: &jobs::Record, rows: &HashMap<String, (bool, i32, Option<String>)>, findings: &Findings) {
+        let released_by =
+            |what: &str| rows.values().filter(|r| r.2.as_deref().is_some_and(|e| e.contains(what))).count();
+        let (reaped, repaired, taken_over) = (
+            released_by("released by syncctl reap"),
+            released_by("released by syncctl repair"),
+            released_by("released by syncctl start"),
+        );
+        let total: u64 = self.faults.values().sum();
+        let by_kind: Vec<String> = self.faults.iter().map(|(k, n)| format!("{} {n}", k.name())).collect();
+        let terminated: Vec<String> = self.terminated.iter().map(|(a, n)| format!("{a} {n}")).collect();
+        let mut exits: BTreeMap<String, u64> = BTreeMap::new();
+        for run in &self.runs {
+            let what = match (run.exit.status.signal(), run.first.as_ref().map(|f| f["event"].as_str())) {
+                (Some(9), _) => "killed (kill -9)".to_string(),
+                (_, Some(Some("reused"))) => "reused a live task, exit 0".to_string(),
+                (_, None) => format!("no claim, {}", run.exit.describe()),
+                _ if run.frozen => format!("frozen, {}", run.exit.describe()),
+                _ => run.exit.describe(),
+            };
+            *exits.entry(what).or_default() += 1;
+        }
+        let claimed = self.runs.iter().filter(|r| r.claimed_task().is_some()).count();
+        let mut by_stderr: BTreeMap<String, u64> = BTreeMap::new();
+        for run in &self.runs {
+            *by_stderr.entry(format!("{:?}", run.stderr).to_lowercase()).or_default() += 1;
+        }
+        eprintln!("chaos: {total} faults: {} (terminated: {})", by_kind.join(", "), terminated.join(", "));
+        eprintln!("chaos: {} start runs, {claimed} tasks claimed; exits: {exits:?}", self.runs.len());
+        eprintln!(
+            "chaos: {} runs of a child job; {} jobs recorded {} mails; {} thawed jobs ran beside the task that \
+             took theirs over (longest {:.0} ms); stderr of the starts: {by_stderr:?}",
+            self.runs.iter().filter(|r| r.job).count(),
+            record.jobs,
+            record.mails,
+            record.thaw_overlaps,
+            record.longest_thaw_overlap_ms
+        );
+        eprintln!(
+            "chaos: task rows {}: released by reap {reaped}, by repair {repaired}, taken over by start {taken_over}",
+            rows.len()
+        );
+        for l in &self.loops {
+            eprintln!("chaos: `syncctl {}` exits: {:?}", l.args.join(" "), l.exits);
+        }
+        eprintln!(
+            "chaos: {} invariant samples ({} connections of the checker), {} violations",
+            findings.samples,
+            findings.reconnects,
+            findings.violations.len()
+        );
+        for v in findings.violations.iter().take(30) {
+            eprintln!("chaos: VIOLATION {v}");
+        }
+    }
 }
 
 /// Waits until the checker has taken `n` more samples.

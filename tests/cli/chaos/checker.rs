@@ -146,89 +146,54 @@ struct Limits {
     live_for: f64,
 }
 
+/// One row of a sample, by column.
+struct Sampled {
+    user: String,
+    task: Option<String>,
+    syncing: Option<bool>,
+    progress: Option<i32>,
+    stats: String,
+    silent: Option<f64>,
+    text: String,
+    uptime: f64,
+    stamped: Option<f64>,
+    error: Option<String>,
+}
+
+impl Sampled {
+    fn of(row: &postgres::Row) -> Sampled {
+        Sampled {
+            user: row.get(0),
+            task: row.get(1),
+            syncing: row.get(2),
+            progress: row.get(3),
+            stats: row.get(4),
+            silent: row.get(5),
+            text: row.get(6),
+            uptime: row.get(7),
+            stamped: row.get(8),
+            error: row.get(9),
+        }
+    }
+}
+
 /// Checks one sample of the whole table.
 fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, limits: &Limits, findings: &mut Findings) {
-    let zombie_limit = limits.zombie;
+    let rows: Vec<Sampled> = rows.iter().map(Sampled::of).collect();
     let mut running_by_user: HashMap<String, Vec<String>> = HashMap::new();
     let mut rows_by_task: HashMap<String, usize> = HashMap::new();
-    for task in rows.iter().filter_map(|r| r.get::<_, Option<String>>(1)) {
+    for task in rows.iter().filter_map(|r| r.task.clone()) {
         *rows_by_task.entry(task).or_default() += 1;
     }
-    for row in rows {
-        let user: String = row.get(0);
-        let task: Option<String> = row.get(1);
-        let syncing: Option<bool> = row.get(2);
-        let progress: Option<i32> = row.get(3);
-        let stats: String = row.get(4);
-        let silent: Option<f64> = row.get(5);
-        let text: String = row.get(6);
-        let uptime: f64 = row.get(7);
-        let stamped: Option<f64> = row.get(8);
-        let error: Option<String> = row.get(9);
-        let task_name = task.clone().unwrap_or_else(|| "<no task id>".into());
-
-        let consistent = match (syncing, progress) {
-            (Some(true), Some(p)) => (0..=99).contains(&p),
-            (Some(false), Some(p)) => p == 0 || p == 100,
-            _ => false,
-        };
-        if !consistent {
-            findings.violation("check-predicate", &task_name, format!("row violates the CHECK predicate: {text}"));
-        }
-        if syncing == Some(true) {
-            running_by_user.entry(user.clone()).or_default().push(task_name.clone());
-            if silent.unwrap_or(f64::INFINITY) > zombie_limit && uptime > zombie_limit {
-                findings.violation(
-                    "zombie survived",
-                    &task_name,
-                    format!(
-                        "running row silent {:.1}s (> {zombie_limit:.1}s) on a server up {uptime:.1}s: {text}",
-                        silent.unwrap_or(f64::NAN)
-                    ),
-                );
-            }
+    for row in &rows {
+        let task_name = row.task.clone().unwrap_or_else(|| "<no task id>".into());
+        check_row(row, &task_name, limits, findings);
+        if row.syncing == Some(true) {
+            running_by_user.entry(row.user.clone()).or_default().push(task_name);
         }
         // A repeated task id is reported below; its rows cannot be told apart by task.
-        let Some(task) = task.filter(|t| rows_by_task[t] == 1) else { continue };
-        let seen = tasks.entry(task.clone()).or_default();
-        let now = counter(&stats);
-        if now < seen.counter {
-            findings.violation("counter went back", &task, format!("counter {now} after {}: {text}", seen.counter));
-        }
-        seen.counter = seen.counter.max(now);
-        match (&seen.released, syncing) {
-            (Some(_), Some(true)) => {
-                findings.violation("fenced task ran again", &task, format!("a released task is syncing again: {text}"))
-            }
-            (Some(released), _) if *released != text => findings.violation(
-                "write after fencing",
-                &task,
-                format!("a released row changed:\n  was {released}\n  now {text}"),
-            ),
-            (None, Some(false)) => {
-                seen.released = Some(text.clone());
-                let by_another = error.as_deref().is_some_and(|e| e.contains("released by syncctl"));
-                if let (true, Some(heartbeat), Some(released)) = (by_another, seen.heartbeat, stamped)
-                    && released - heartbeat < limits.live_for
-                {
-                    findings.violation(
-                        "live task released",
-                        &task,
-                        format!(
-                            "released {:.2}s after a heartbeat (alive for {:.1}s after one): {text}",
-                            released - heartbeat,
-                            limits.live_for
-                        ),
-                    );
-                }
-            }
-            (None, Some(true)) => {
-                if let Some(stamped) = stamped {
-                    seen.heartbeat = Some(seen.heartbeat.map_or(stamped, |h| h.max(stamped)));
-                }
-            }
-            _ => {}
-        }
+        let Some(task) = row.task.clone().filter(|t| rows_by_task[t] == 1) else { continue };
+        follow_task(row, &task, tasks.entry(task.clone()).or_default(), limits, findings);
     }
     for (user, running) in running_by_user {
         if running.len() > 1 {
@@ -239,5 +204,72 @@ fn check(rows: &[postgres::Row], tasks: &mut HashMap<String, Seen>, limits: &Lim
         if n > 1 {
             findings.violation("repeated task id", &task, format!("{n} rows have task id {task}"));
         }
+    }
+}
+
+/// What one row shows by itself: the CHECK predicate, and a zombie that survived.
+fn check_row(row: &Sampled, task_name: &str, limits: &Limits, findings: &mut Findings) {
+    let (zombie_limit, text, uptime) = (limits.zombie, &row.text, row.uptime);
+    let consistent = match (row.syncing, row.progress) {
+        (Some(true), Some(p)) => (0..=99).contains(&p),
+        (Some(false), Some(p)) => p == 0 || p == 100,
+        _ => false,
+    };
+    if !consistent {
+        findings.violation("check-predicate", task_name, format!("row violates the CHECK predicate: {text}"));
+    }
+    if row.syncing == Some(true) && row.silent.unwrap_or(f64::INFINITY) > zombie_limit && uptime > zombie_limit {
+        findings.violation(
+            "zombie survived",
+            task_name,
+            format!(
+                "running row silent {:.1}s (> {zombie_limit:.1}s) on a server up {uptime:.1}s: {text}",
+                row.silent.unwrap_or(f64::NAN)
+            ),
+        );
+    }
+}
+
+/// What a task's row shows against what earlier samples saw of it: its counter only grows, a
+/// released row never changes or runs again, and it was not released while live.
+fn follow_task(row: &Sampled, task: &str, seen: &mut Seen, limits: &Limits, findings: &mut Findings) {
+    let text = &row.text;
+    let now = counter(&row.stats);
+    if now < seen.counter {
+        findings.violation("counter went back", task, format!("counter {now} after {}: {text}", seen.counter));
+    }
+    seen.counter = seen.counter.max(now);
+    match (&seen.released, row.syncing) {
+        (Some(_), Some(true)) => {
+            findings.violation("fenced task ran again", task, format!("a released task is syncing again: {text}"))
+        }
+        (Some(released), _) if released != text => findings.violation(
+            "write after fencing",
+            task,
+            format!("a released row changed:\n  was {released}\n  now {text}"),
+        ),
+        (None, Some(false)) => {
+            seen.released = Some(text.clone());
+            let by_another = row.error.as_deref().is_some_and(|e| e.contains("released by syncctl"));
+            if let (true, Some(heartbeat), Some(released)) = (by_another, seen.heartbeat, row.stamped)
+                && released - heartbeat < limits.live_for
+            {
+                findings.violation(
+                    "live task released",
+                    task,
+                    format!(
+                        "released {:.2}s after a heartbeat (alive for {:.1}s after one): {text}",
+                        released - heartbeat,
+                        limits.live_for
+                    ),
+                );
+            }
+        }
+        (None, Some(true)) => {
+            if let Some(stamped) = row.stamped {
+                seen.heartbeat = Some(seen.heartbeat.map_or(stamped, |h| h.max(stamped)));
+            }
+        }
+        _ => {}
     }
 }
