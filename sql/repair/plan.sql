@@ -5,10 +5,13 @@
 -- version (tableoid, ctid, xmin) and before-values go with the plan to step 2
 -- (repair/apply.sql, repair/release_named.sql). A row updated by someone else
 -- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again.
+-- Placeholders: {classify} the classifier (state/classify.sql); {state_filter} the columns of
+-- the states asked for (zombie, half-released, inconsistent, duplicate, skewed) joined by OR,
+-- generated from the states' one list (src/state.rs); `false` when only --task names rows.
 -- Parameters $1..$6: see state/classify.sql ($4 is --user, $5 is NULL);
 --   $7  the --task values, one array sent as text and parsed by the server as task_id's own
---       array type (a value the type cannot hold is a data exception, exit 2);
---   $8  (text[]) the kinds asked for: zombie, half-released, inconsistent, duplicate, skewed.
+--       array type (a value the type cannot hold is a data exception, exit 2). A row they name
+--       is selected whatever its state.
 -- The before-values are the stored values as text (the session's DateStyle and TimeZone, the
 -- same in step 2), so step 2 can compare them exactly whatever the columns' types.
 -- Locks: FOR UPDATE on the selected rows only (ROW SHARE on the table).
@@ -21,11 +24,7 @@ named AS (
 target AS (
     SELECT c.*, c.key IN (SELECT key FROM named) AS named
     FROM classified AS c
-    WHERE ('zombie' = ANY ($8::text[]) AND c.zombie)
-       OR ('half-released' = ANY ($8::text[]) AND c.half_released)
-       OR ('inconsistent' = ANY ($8::text[]) AND c.inconsistent)
-       OR ('duplicate' = ANY ($8::text[]) AND c.duplicate)
-       OR ('skewed' = ANY ($8::text[]) AND c.skewed)
+    WHERE {state_filter}
        OR c.key IN (SELECT key FROM named)
 )
 SELECT target.*,

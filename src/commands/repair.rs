@@ -12,33 +12,88 @@
 //! No lock is held while a person reads the plan, whatever the table's key: a row version
 //! (partition, ctid, xmin) names a row across transactions as exactly as a primary key does.
 
-mod plan;
+pub(crate) mod plan;
 
-use crate::db::query::Param;
 use std::cell::RefCell;
 use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, IsolationLevel, Transaction};
 
+use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{RepairArgs, RowFormat};
-use crate::db::{self, param::TextParam};
+use crate::db;
+use crate::db::queries::repair::{
+    self as queries, ApplyParams, ChangedRow, NamedRelease, PlanParams, ReleaseNamedParams, Target, VersionedChange,
+};
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
+use crate::output;
 use crate::state::{Classifier, State};
 use crate::table::Table;
-use plan::{Applied, Outcome, Planned, Target};
-
-pub(crate) use crate::db::queries::REPAIR_APPLY as APPLY;
-pub(crate) use crate::db::queries::REPAIR_PLAN as PLAN;
-pub(crate) use crate::db::queries::REPAIR_RELEASE_NAMED as RELEASE_NAMED;
-pub(crate) use crate::db::queries::REPAIR_RETURNING as RETURNING;
+use plan::{Change, Planned};
 
 /// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
 const PLAN_ATTEMPTS: u32 = 3;
+
+/// Why a skipped row was left alone.
+pub(crate) const SKIPPED_WHY: &str = "changed since the plan (touched by a live task or another session): left alone";
+
+/// What `repair` planned and did: its JSON document as it is.
+#[derive(Debug, Serialize)]
+pub(crate) struct RepairReport {
+    /// Every selected row, what is to change and why, in key order.
+    pub(crate) plan: Vec<Planned>,
+    /// `--dry-run`.
+    pub(crate) dry_run: bool,
+    /// What applying the plan did; null until it is applied (empty when nothing was to change).
+    pub(crate) result: Option<RepairOutcome>,
+}
+
+impl RepairReport {
+    /// How many rows the plan changes.
+    pub(crate) fn changes(&self) -> usize {
+        plan::changes(&self.plan)
+    }
+}
+
+/// What applying the plan did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct RepairOutcome {
+    /// The rows changed, as they are now.
+    pub(crate) applied: Vec<ChangedRow>,
+    /// The planned rows left alone because they changed since the plan.
+    pub(crate) skipped: Vec<SkippedRow>,
+}
+
+/// A planned row left alone because it changed since the plan.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SkippedRow {
+    /// The planned key.
+    pub(crate) key: String,
+    /// user_id as the plan read it.
+    pub(crate) user_id: Option<String>,
+    /// task_id as the plan read it.
+    pub(crate) task_id: Option<String>,
+    /// Why it was left alone: [`SKIPPED_WHY`].
+    pub(crate) why: &'static str,
+}
+
+impl SkippedRow {
+    /// The planned row `target`, skipped.
+    fn of(target: &Target) -> SkippedRow {
+        SkippedRow {
+            key: target.key.clone(),
+            user_id: target.user_id.clone(),
+            task_id: target.task_id.clone(),
+            why: SKIPPED_WHY,
+        }
+    }
+}
 
 /// Runs `repair`.
 pub async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
@@ -56,29 +111,37 @@ pub async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Op
 /// Where repair's one JSON document goes: stdout, or kept for the command that ran repair.
 #[derive(Default)]
 struct Document {
+    /// The document, kept instead of printed.
     kept: Option<RefCell<Option<Value>>>,
 }
 
 impl Document {
-    fn emit(&self, doc: Value, ctx: &Ctx) -> Result<()> {
+    /// Prints the report's document, or keeps it.
+    fn emit(&self, report: &RepairReport, ctx: &Ctx) -> Result<()> {
         match &self.kept {
             Some(cell) => {
-                cell.replace(Some(doc));
+                cell.replace(Some(serde_json::to_value(report)?));
                 Ok(())
             }
-            None => Ok(ctx.printer.data(&format!("{doc:#}\n"))?),
+            None => Ok(ctx.printer.data(&output::json(report))?),
         }
     }
 }
 
+/// Connects, then plans, confirms and applies, planning again when a selected row changed
+/// while the plan was made.
 async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<ExitStatus> {
     let kinds = kinds(&args)?;
-    let mut client = db::connect(&ctx.global, &crate::commands::spec::REPAIR, db::access(args.dry_run)).await?;
+    // The table is introspected once, before the plan's transaction (not again in each
+    // attempt's snapshot): every change is conditioned on the row version the plan read, so no
+    // catalog fact read earlier can make a change land on the wrong row; at worst a unique
+    // index dropped in between leaves a duplicate out of this plan, for the next repair.
+    let mut session = Session::open(ctx, &spec::REPAIR, db::access(args.dry_run), Snapshot::None).await?;
     let mut attempt = 1;
     loop {
         // A serialization failure can only come from the plan's lock, before anything is
         // printed or changed, so making the plan again is safe.
-        match session(&mut client, &args, &kinds, ctx, document).await {
+        match plan_confirm_apply(&mut session, &args, &kinds, ctx, document).await {
             Err(e) if attempt < PLAN_ATTEMPTS && is_serialization_failure(&e) => {
                 ctx.printer.debug("a selected row changed while the plan was made; planning again");
                 attempt += 1;
@@ -88,18 +151,18 @@ async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<Ex
     }
 }
 
+/// Whether `err` is SQLSTATE 40001.
 fn is_serialization_failure(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
         .any(|e| e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
 }
 
-/// The row kinds the selectors ask for (names of `sql/repair/plan.sql`'s $7). `--user` alone
-/// means every problem kind of that user; `--task` alone only the named tasks.
-fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
-    let problems = || State::problems().into_iter().map(|s| s.name()).collect::<Vec<_>>();
+/// The problem states the selectors ask for (`{state_filter}` of `sql/repair/plan.sql`).
+/// `--user` alone means every problem state of that user; `--task` alone only the named tasks.
+fn kinds(args: &RepairArgs) -> Result<Vec<State>> {
     if args.all {
-        return Ok(problems());
+        return Ok(State::problems());
     }
     let asked = [
         (args.zombies, State::Zombie),
@@ -107,12 +170,12 @@ fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
         (args.inconsistent, State::Inconsistent),
         (args.duplicates, State::Duplicate),
     ];
-    let kinds: Vec<&str> = asked.iter().filter(|(on, _)| *on).map(|(_, s)| s.name()).collect();
+    let kinds: Vec<State> = asked.iter().filter(|(on, _)| *on).map(|(_, s)| *s).collect();
     if !kinds.is_empty() || !args.tasks.is_empty() {
         return Ok(kinds);
     }
     if args.user.is_some() {
-        return Ok(problems());
+        return Ok(State::problems());
     }
     Err(UsageError::with_hint(
         "repair needs a selector: which rows should it repair?",
@@ -122,82 +185,75 @@ fn kinds(args: &RepairArgs) -> Result<Vec<&'static str>> {
 }
 
 /// One plan-confirm-apply round.
-async fn session(
-    client: &mut Client,
+async fn plan_confirm_apply(
+    session: &mut Session,
     args: &RepairArgs,
-    kinds: &[&str],
+    kinds: &[State],
     ctx: &Ctx,
     document: &Document,
 ) -> Result<ExitStatus> {
-    let tx =
-        db::begin(client, IsolationLevel::RepeatableRead, false).await.context("starting the plan's transaction")?;
-    let table = Table::introspect(&tx, &ctx.global.table).await?;
-    crate::commands::naive_note(&table, ctx);
-    let plan = make_plan(&tx, &table, args, kinds, ctx).await?;
+    let plan = make_plan(&mut session.client, &session.table, args, kinds, ctx).await?;
+    let mut report = RepairReport { plan, dry_run: args.dry_run, result: None };
     let format = args.output.format();
-    if plan::changes(&plan) == 0 {
-        tx.rollback().await?;
-        show_plan(&plan, format, ctx)?;
+    show_plan(&report, format, ctx)?;
+    if report.changes() == 0 {
         if format == RowFormat::Json {
-            document.emit(plan::render_json(&plan, args.dry_run, Some(&Outcome::default())), ctx)?;
+            report.result = Some(RepairOutcome::default());
+            document.emit(&report, ctx)?;
         }
         ctx.printer.note("nothing to repair");
         return Ok(ExitStatus::Success);
     }
-    // Nothing stays locked while the plan is shown and a person decides.
-    tx.rollback().await.context("ending the plan's transaction")?;
-    show_plan(&plan, format, ctx)?;
-    if let Some(stop) = confirm(args, &plan, &table, ctx, document).await? {
+    if let Some(stop) = confirm(args, &report, &session.table, ctx, document).await? {
         return Ok(stop);
     }
-    let tx = db::read_write(client).await?;
-    finish(tx, &table, &plan, format, ctx, document).await
+    let tx = db::read_write(&mut session.client).await?;
+    finish(tx, &session.table, report, format, ctx, document).await
 }
 
-/// Selects, locks and classifies the target rows, and decides what to do with each.
+/// Step 1, in a REPEATABLE READ transaction of its own: selects, locks and classifies the
+/// target rows, decides what to do with each, and rolls back, so nothing stays locked while
+/// the plan is shown and a person decides.
 async fn make_plan(
-    tx: &Transaction<'_>,
+    client: &mut Client,
     table: &Table,
     args: &RepairArgs,
-    kinds: &[&str],
+    kinds: &[State],
     ctx: &Ctx,
 ) -> Result<Vec<Planned>> {
+    let tx =
+        db::begin(client, IsolationLevel::RepeatableRead, false).await.context("starting the plan's transaction")?;
     let mut classifier = Classifier::new(ctx.global.heartbeat_timeout).filter(args.user.as_deref(), None);
-    if kinds.contains(&State::Duplicate.name()) {
-        classifier.find_duplicates(tx, table).await?;
+    if kinds.contains(&State::Duplicate) {
+        classifier.find_duplicates(&tx, table).await?;
     }
-    let tasks = TextParam(array_literal(&args.tasks));
-    let kinds = kinds.to_vec();
-    let mut params = classifier.bind();
-    params.push(&tasks);
-    params.push(&kinds);
-    let rows = crate::db::query::query(tx, &table.render(&PLAN), &params).await.map_err(|e| {
-        let data_exception = e.code().is_some_and(|c| c.code().starts_with("22"));
-        if data_exception && !args.tasks.is_empty() {
-            let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
-            return UsageError::with_hint(
-                format!("--task does not fit the table's task_id column: {message}"),
-                "pass task ids of the column's type",
-            );
-        }
-        classifier.explain_error(e, table).context("selecting and locking the rows to repair")
-    })?;
-    Ok(rows.iter().map(Target::from_row).map(plan::decide).collect())
+    let targets = queries::plan(&tx, table, &classifier, &PlanParams { states: kinds, tasks: &args.tasks })
+        .await
+        .map_err(|e| plan_error(e, args, &classifier, table))?;
+    tx.rollback().await.context("ending the plan's transaction")?;
+    Ok(targets.into_iter().map(plan::decide).collect())
 }
 
-/// A PostgreSQL array literal of text values (`{"a","b\"c"}`), sent as a [`TextParam`] so the
-/// server parses it with the column's own array type.
-fn array_literal(values: &[String]) -> String {
-    let items: Vec<String> =
-        values.iter().map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\""))).collect();
-    format!("{{{}}}", items.join(","))
+/// The plan's failure, explained: a `--task` or `--user` value the column's type cannot hold
+/// is a usage error.
+fn plan_error(e: tokio_postgres::Error, args: &RepairArgs, classifier: &Classifier, table: &Table) -> anyhow::Error {
+    let data_exception = e.code().is_some_and(|c| c.code().starts_with("22"));
+    if data_exception && !args.tasks.is_empty() {
+        let message = e.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();
+        return UsageError::with_hint(
+            format!("--task does not fit the table's task_id column: {message}"),
+            "pass task ids of the column's type",
+        );
+    }
+    classifier.explain_error(e, table).context("selecting and locking the rows to repair")
 }
 
-fn show_plan(plan: &[Planned], format: RowFormat, ctx: &Ctx) -> Result<()> {
+/// Prints the plan as a table or CSV; under JSON, nothing yet (one document at the end, with
+/// the result).
+fn show_plan(report: &RepairReport, format: RowFormat, ctx: &Ctx) -> Result<()> {
     match format {
-        RowFormat::Table if !plan.is_empty() => ctx.printer.data(&plan::render_table(plan))?,
-        RowFormat::Csv => ctx.printer.data(&plan::render_csv(plan))?,
-        // JSON: one document at the end, with the result.
+        RowFormat::Table if !report.plan.is_empty() => ctx.printer.data(&output::repair::plan_table(report))?,
+        RowFormat::Csv => ctx.printer.data(&output::repair::plan_csv(report))?,
         _ => {}
     }
     Ok(())
@@ -206,17 +262,15 @@ fn show_plan(plan: &[Planned], format: RowFormat, ctx: &Ctx) -> Result<()> {
 /// `Some(status)` when the plan is not to be applied: `--dry-run`, or declined.
 async fn confirm(
     args: &RepairArgs,
-    plan: &[Planned],
+    report: &RepairReport,
     table: &Table,
     ctx: &Ctx,
     document: &Document,
 ) -> Result<Option<ExitStatus>> {
     let json = args.output.format() == RowFormat::Json;
-    let document = || document.emit(plan::render_json(plan, args.dry_run, None), ctx);
+    let emit = || if json { document.emit(report, ctx) } else { Ok(()) };
     if args.dry_run {
-        if json {
-            document()?;
-        }
+        emit()?;
         ctx.printer.note("--dry-run: nothing changed");
         return Ok(Some(ExitStatus::Success));
     }
@@ -225,9 +279,7 @@ async fn confirm(
     }
     let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     if !terminal {
-        if json {
-            document()?;
-        }
+        emit()?;
         return Err(UsageError::with_hint(
             "not applying the plan: there is no terminal to confirm on and --yes was not given; nothing changed",
             "review the plan, then run again with --yes (or --dry-run to only show it)",
@@ -235,46 +287,49 @@ async fn confirm(
     }
     if json {
         // The document comes at the end; the person deciding needs to see the plan now.
-        crate::output::stream::stderr_line(plan::render_table(plan).trim_end());
+        output::stream::stderr_line(output::repair::plan_table(report).trim_end());
     }
-    let prompt = format!("Apply these {} changes to {}?", plan::changes(plan), table.display());
-    // Never auto-confirmed (not even when CI is set): --yes is the only way around the question.
-    let answer =
-        tokio::task::spawn_blocking(move || dialoguer::Confirm::new().with_prompt(prompt).default(false).interact())
-            .await
-            .context("asking for confirmation")?
-            .context("reading the answer from the terminal")?;
-    if answer {
+    if ask(format!("Apply these {} changes to {}?", report.changes(), table.display())).await? {
         return Ok(None);
     }
-    if json {
-        document()?;
-    }
+    emit()?;
     ctx.printer.note("not confirmed: nothing changed");
     Ok(Some(ExitStatus::Problems))
 }
 
-/// Applies the plan in `tx`, verifies the changed rows, commits, and prints the result.
+/// Asks `prompt` on the terminal, default no. Never auto-confirmed (not even when CI is set):
+/// --yes is the only way around the question.
+async fn ask(prompt: String) -> Result<bool> {
+    tokio::task::spawn_blocking(move || dialoguer::Confirm::new().with_prompt(prompt).default(false).interact())
+        .await
+        .context("asking for confirmation")?
+        .context("reading the answer from the terminal")
+}
+
+/// Step 2: applies the plan in `tx`, verifies the changed rows, commits, and prints the result.
 async fn finish(
     tx: Transaction<'_>,
     table: &Table,
-    plan: &[Planned],
+    mut report: RepairReport,
     format: RowFormat,
     ctx: &Ctx,
     document: &Document,
 ) -> Result<ExitStatus> {
-    let outcome = apply(&tx, table, plan).await?;
+    let outcome = apply(&tx, table, &report.plan).await?;
     tx.commit().await.context("committing the repair")?;
+    let skipped = outcome.skipped.len();
     match format {
-        RowFormat::Json => document.emit(plan::render_json(plan, false, Some(&outcome)), ctx)?,
-        _ => ctx.printer.data(&plan::render_outcome(&outcome))?,
+        RowFormat::Json => {
+            report.result = Some(outcome);
+            document.emit(&report, ctx)?;
+        }
+        _ => ctx.printer.data(&output::repair::outcome(&outcome))?,
     }
-    if outcome.skipped.is_empty() {
+    if skipped == 0 {
         return Ok(ExitStatus::Success);
     }
     ctx.printer.warn(&format!(
-        "{} planned rows were left alone because they changed since the plan; run repair again to see them now",
-        outcome.skipped.len()
+        "{skipped} planned rows were left alone because they changed since the plan; run repair again to see them now"
     ));
     Ok(ExitStatus::Problems)
 }
@@ -282,42 +337,33 @@ async fn finish(
 /// Applies the changes: the running tasks named with `--task` by `sql/repair/release_named.sql`,
 /// every other row by its version (`sql/repair/apply.sql`). Fails (so the caller's transaction
 /// rolls back) when a changed row would violate the CHECK predicate.
-async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<Outcome> {
-    let changes: Vec<(&Target, &plan::Change)> =
+async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<RepairOutcome> {
+    let changes: Vec<(&Target, &Change)> =
         plan.iter().filter_map(|p| p.change.as_ref().map(|c| (&p.target, c))).collect();
     let (named, versioned): (Vec<_>, Vec<_>) = changes.iter().partition(|(t, c)| by_task(t, c));
     let mut rows = Vec::new();
     if !versioned.is_empty() {
-        let planned: Vec<Value> = versioned
+        let changes = versioned
             .iter()
-            .map(|(t, c)| {
-                json!({
-                    "key": t.key, "tableoid": t.tableoid, "ctid": t.ctid, "xmin": t.xmin,
-                    "before_is_syncing": t.before.is_syncing, "before_progress": t.before.progress,
-                    "before_updated_at": t.before.updated_at, "before_task_id": t.before.task_id,
-                    "before_error_message": t.before.error_message,
-                    "is_syncing": c.is_syncing, "progress": c.progress, "new_task_id": c.new_task_id,
-                    "reason": c.note,
-                })
-            })
+            .map(|(t, c)| VersionedChange::of(t, c.is_syncing, c.progress, c.new_task_id.as_deref(), c.note.as_deref()))
             .collect();
-        let applied = crate::db::query::query(tx, &render(table, &APPLY), &[&Value::from(planned)])
-            .await
-            .context("applying the plan")?;
-        rows.extend(applied);
+        rows.extend(queries::apply(tx, table, &ApplyParams { changes }).await.context("applying the plan")?);
     }
     if !named.is_empty() {
-        let planned: Vec<Value> =
-            named.iter().map(|(t, c)| json!({"key": t.key, "task_id": t.task_id, "reason": c.note})).collect();
-        let tasks: Vec<String> = named.iter().filter_map(|(t, _)| t.task_id.clone()).collect();
-        let params: [&dyn Param; 3] = [&Value::from(planned), &TextParam(array_literal(&tasks)), &table.key.is_empty()];
-        let released = crate::db::query::query(tx, &render(table, &RELEASE_NAMED), &params)
+        let releases = named
+            .iter()
+            .map(|(t, c)| NamedRelease {
+                key: &t.key,
+                task_id: t.task_id.as_deref().unwrap_or_default(),
+                reason: c.note.as_deref(),
+            })
+            .collect();
+        let released = queries::release_named(tx, table, &ReleaseNamedParams { releases })
             .await
             .context("releasing the tasks named with --task")?;
         rows.extend(released);
     }
-    let broken: Vec<String> =
-        rows.iter().filter(|r| !r.get::<_, bool>("consistent")).map(|r| r.get::<_, String>("key")).collect();
+    let broken: Vec<&str> = rows.iter().filter(|r| !r.consistent).map(|r| r.key.as_str()).collect();
     if !broken.is_empty() {
         bail!(
             "the repaired rows with keys {} would violate chk_sync_state_consistency; rolled back, nothing changed \
@@ -325,62 +371,17 @@ async fn apply(tx: &Transaction<'_>, table: &Table, plan: &[Planned]) -> Result<
             broken.join(", ")
         );
     }
-    let applied: Vec<Applied> = rows
-        .iter()
-        .map(|r| Applied {
-            key: r.get("key"),
-            task_id: r.get("task_id"),
-            is_syncing: r.get("is_syncing"),
-            progress: r.get("progress_percentage"),
-            error_message: r.get("error_message"),
-        })
-        .collect();
     let skipped =
-        changes.iter().filter(|(t, _)| !applied.iter().any(|a| a.key == t.key)).map(|(t, _)| (*t).clone()).collect();
-    Ok(Outcome { applied, skipped })
-}
-
-/// An apply statement for `table`, with the RETURNING clause both share.
-fn render(table: &Table, statement: &crate::db::queries::Statement) -> String {
-    statement.render(&table.fill().with("returning", RETURNING.text.trim_end()))
+        changes.iter().filter(|(t, _)| !rows.iter().any(|a| a.key == t.key)).map(|(t, _)| SkippedRow::of(t)).collect();
+    Ok(RepairOutcome { applied: rows, skipped })
 }
 
 /// A running task named with `--task` whose change is a plain release: it is released as long
 /// as it still runs that task, however many heartbeats it wrote since the plan.
-fn by_task(target: &Target, change: &plan::Change) -> bool {
+fn by_task(target: &Target, change: &Change) -> bool {
     target.named
         && target.is_syncing == Some(true)
         && target.task_id.is_some()
         && !change.is_syncing
         && change.new_task_id.is_none()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_apply_statements_get_the_returning_clause() {
-        let table = Table {
-            schema: "public".into(),
-            name: "t".into(),
-            oid: 1,
-            columns: Vec::new(),
-            key: vec!["id".into()],
-            one_row_per_user: false,
-            user_hash: "hashtext".into(),
-            constraints: Vec::new(),
-        };
-        for statement in [APPLY, RELEASE_NAMED] {
-            let sql = render(&table, &statement);
-            assert!(!sql.contains("{returning}") && sql.contains("AS consistent"), "{}", statement.path);
-        }
-    }
-
-    #[test]
-    fn array_literals_quote_every_value() {
-        assert_eq!(array_literal(&[]), "{}");
-        assert_eq!(array_literal(&["a".into(), "b,c".into()]), "{\"a\",\"b,c\"}");
-        assert_eq!(array_literal(&["say \"hi\"\\".into()]), "{\"say \\\"hi\\\"\\\\\"}");
-    }
 }

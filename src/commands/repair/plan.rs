@@ -1,124 +1,48 @@
 //! What `repair` does with each row it selected: the decision (before → after, and why), which
-//! is pure and unit-tested, and the renderings of the plan and its result.
+//! is pure and unit-tested, and the plan's lines as its JSON document holds them.
 
-use serde_json::{Value, json};
-use tokio_postgres::Row;
+use serde::Serialize;
 
-use crate::output::{self, human_seconds};
+use crate::db::queries::repair::Target;
+use crate::output::human_seconds;
 use crate::state::Progress;
-
-/// A row the selectors picked, as `sql/repair/plan.sql` read it under its lock.
-#[derive(Debug, Clone, Default)]
-pub struct Target {
-    /// The primary key as text (partition and ctid when the table has none).
-    pub key: String,
-    /// The row version the plan read: its partition (or the table),
-    pub tableoid: u32,
-    /// its slot,
-    pub ctid: String,
-    /// and the transaction that wrote it.
-    pub xmin: String,
-    /// user_id as text.
-    pub user_id: Option<String>,
-    /// task_id as text.
-    pub task_id: Option<String>,
-    /// is_syncing.
-    pub is_syncing: Option<bool>,
-    /// progress_percentage, as stored.
-    pub progress: Option<f64>,
-    /// now() - updated_at in seconds, by the database clock.
-    pub silent_seconds: Option<f64>,
-    /// Syncing with a heartbeat older than the timeout, or none.
-    pub zombie: bool,
-    /// Syncing with an error message.
-    pub half_released: bool,
-    /// Repeats another row's task_id, and is not the row kept.
-    pub repeated_task: bool,
-    /// A second running row of its user, not the one with the freshest heartbeat.
-    pub second_running: bool,
-    /// A timestamp more than a minute in the future.
-    pub skewed: bool,
-    /// Its task was named with `--task`.
-    pub named: bool,
-    /// The stored values the change is conditioned on, as text.
-    pub before: Before,
-}
-
-/// The values a planned change is conditioned on, as the server wrote them as text: the row is
-/// changed only if it still holds exactly these.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Before {
-    /// is_syncing.
-    pub is_syncing: Option<String>,
-    /// progress_percentage.
-    pub progress: Option<String>,
-    /// updated_at.
-    pub updated_at: Option<String>,
-    /// task_id.
-    pub task_id: Option<String>,
-    /// error_message.
-    pub error_message: Option<String>,
-}
-
-impl Target {
-    /// Reads a row of `sql/repair/plan.sql`.
-    pub fn from_row(row: &Row) -> Target {
-        Target {
-            key: row.get("key"),
-            tableoid: row.get("tableoid"),
-            ctid: row.get("ctid"),
-            xmin: row.get("xmin"),
-            user_id: row.get("user_id"),
-            task_id: row.get("task_id"),
-            is_syncing: row.get("is_syncing"),
-            progress: row.get("progress_percentage"),
-            silent_seconds: row.get("silent_seconds"),
-            zombie: row.get("zombie"),
-            half_released: row.get("half_released"),
-            repeated_task: row.get("repeated_task"),
-            second_running: row.get("second_running"),
-            skewed: row.get("skewed"),
-            named: row.get("named"),
-            before: Before {
-                is_syncing: row.get("before_is_syncing"),
-                progress: row.get("before_progress"),
-                updated_at: row.get("before_updated_at"),
-                task_id: row.get("before_task_id"),
-                error_message: row.get("before_error_message"),
-            },
-        }
-    }
-}
 
 /// The state a row is to be put in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     /// New is_syncing.
-    pub is_syncing: bool,
+    pub(crate) is_syncing: bool,
     /// New progress_percentage.
-    pub progress: i64,
+    pub(crate) progress: i64,
     /// New task_id, when the row is renamed.
-    pub new_task_id: Option<String>,
+    pub(crate) new_task_id: Option<String>,
     /// Appended to error_message as "released by syncctl repair: <note> at <time>" (with
     /// updated_at = now()), when the row is released or stopped.
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 impl Change {
+    /// Released: stopped, progress 0, with a note.
     fn release(note: String) -> Change {
         Change { is_syncing: false, progress: 0, new_task_id: None, note: Some(note) }
+    }
+
+    /// Kept running at `progress`, without a note (an error text on a running row would make
+    /// it half-released).
+    fn keep_running(progress: i64) -> Change {
+        Change { is_syncing: true, progress, new_task_id: None, note: None }
     }
 }
 
 /// One line of the plan.
 #[derive(Debug, Clone)]
-pub struct Planned {
+pub(crate) struct Planned {
     /// The row.
-    pub target: Target,
+    pub(crate) target: Target,
     /// What is to change; `None` when the row is only reported.
-    pub change: Option<Change>,
+    pub(crate) change: Option<Change>,
     /// Why, for people.
-    pub reason: String,
+    pub(crate) reason: String,
 }
 
 /// Decides what happens to a selected row. Rules (README, `repair`):
@@ -131,77 +55,19 @@ pub struct Planned {
 /// - A repeated task id (not the row kept): renamed `<old>~dup~<key>`; a renamed row that
 ///   would still be running is released too, since its task can no longer write to it.
 /// - Skewed timestamps are reported, never changed.
-pub fn decide(target: Target) -> Planned {
+pub(crate) fn decide(target: Target) -> Planned {
     let t = &target;
     let mut why: Vec<String> = Vec::new();
     let mut change = match t.is_syncing {
         None => Some(Change::release("is_syncing was NULL".into())),
-        Some(true) if t.zombie => {
-            let silent = t
-                .silent_seconds
-                .map_or("no heartbeat recorded".into(), |s| format!("no heartbeat for {}", human_seconds(s)));
-            let half = if t.half_released { ", half-released" } else { "" };
-            Some(Change::release(format!("zombie{half} ({silent})")))
-        }
-        Some(true) if t.named => Some(Change::release("named with --task (released although live)".into())),
-        Some(true) if t.second_running => Some(Change::release(
-            "a second running row of its user (the freshest heartbeat is kept; \
-             uniq_user_running_sync allows one)"
-                .into(),
-        )),
-        Some(true) => {
-            if t.half_released {
-                why.push(format!(
-                    "live (heartbeat {} ago) with an error message: not released; name it with --task to release it",
-                    t.silent_seconds.map_or("?".into(), human_seconds)
-                ));
-            }
-            match t.progress {
-                None => {
-                    why.push("live with progress NULL: set to 0, keeps running".into());
-                    Some(Change { is_syncing: true, progress: 0, new_task_id: None, note: None })
-                }
-                // The CHECK's BETWEEN 0 AND 99 on the stored value: 99.7 is outside it.
-                Some(p) if !(0.0..=99.0).contains(&p) => {
-                    let clamped = if p < 0.0 { 0 } else { 99 };
-                    why.push(format!(
-                        "live at {}%: progress set to {clamped} so the CHECK holds, keeps running",
-                        Progress(p)
-                    ));
-                    Some(Change { is_syncing: true, progress: clamped, new_task_id: None, note: None })
-                }
-                Some(_) => None,
-            }
-        }
-        Some(false) => match t.progress {
-            None => Some(Change::release("progress was NULL".into())),
-            Some(p) if p == 0.0 || p == 100.0 => None,
-            Some(p) => Some(Change::release(format!("stopped at {}%", Progress(p)))),
-        },
+        Some(true) => running_change(t, &mut why),
+        Some(false) => stopped_change(t),
     };
     if let Some(note) = change.as_ref().and_then(|c| c.note.clone()) {
         why.insert(0, note);
     }
     if t.repeated_task {
-        let new_id = format!("{}~dup~{}", t.task_id.as_deref().unwrap_or(""), t.key);
-        let mut renamed = match change.take() {
-            Some(c) if !c.is_syncing => c,
-            _ if t.is_syncing == Some(true) => {
-                let note = "task_id repeated: renamed, and released since its task can no longer write to it";
-                why.push(note.into());
-                Change::release(note.into())
-            }
-            // A stopped row at 0 or 100 (the only stopped rows left without a change).
-            _ => Change {
-                is_syncing: false,
-                progress: if t.progress == Some(100.0) { 100 } else { 0 },
-                new_task_id: None,
-                note: None,
-            },
-        };
-        why.push(format!("task_id repeats another row's: renamed to {new_id}"));
-        renamed.new_task_id = Some(new_id);
-        change = Some(renamed);
+        change = Some(renamed(t, change, &mut why));
     }
     if t.skewed {
         why.push("a timestamp is in the future (clock or time-zone bug): reported, not changed".into());
@@ -212,170 +78,164 @@ pub fn decide(target: Target) -> Planned {
     Planned { reason: why.join("; "), change, target }
 }
 
-/// What applying the plan did.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    /// The rows changed, as they are now.
-    pub applied: Vec<Applied>,
-    /// The planned rows left alone because they changed since the plan.
-    pub skipped: Vec<Target>,
-}
-
-/// A changed row, from `RETURNING`.
-#[derive(Debug, Clone)]
-pub struct Applied {
-    /// The primary key as text.
-    pub key: String,
-    /// task_id now.
-    pub task_id: Option<String>,
-    /// is_syncing now.
-    pub is_syncing: Option<bool>,
-    /// progress_percentage now.
-    pub progress: Option<f64>,
-    /// error_message now.
-    pub error_message: Option<String>,
-}
-
-/// Why a skipped row was left alone.
-pub const SKIPPED_WHY: &str = "changed since the plan (touched by a live task or another session): left alone";
-
-fn state_text(is_syncing: Option<bool>, progress: Option<f64>) -> String {
-    let progress = progress.map_or("NULL".into(), |p| format!("{}%", Progress(p)));
-    match is_syncing {
-        Some(true) => format!("syncing {progress}"),
-        Some(false) => format!("stopped {progress}"),
-        None => format!("is_syncing NULL, progress {progress}"),
+/// The change of a running row: released when it is a zombie, named with `--task` or a
+/// user's second running row; else kept running, its progress brought into the CHECK's range.
+/// Reasons other than a release's note go to `why`.
+fn running_change(t: &Target, why: &mut Vec<String>) -> Option<Change> {
+    if t.zombie {
+        let silent = t
+            .silent_seconds
+            .map_or("no heartbeat recorded".into(), |s| format!("no heartbeat for {}", human_seconds(s)));
+        let half = if t.half_released { ", half-released" } else { "" };
+        return Some(Change::release(format!("zombie{half} ({silent})")));
+    }
+    if t.named {
+        return Some(Change::release("named with --task (released although live)".into()));
+    }
+    if t.second_running {
+        return Some(Change::release(
+            "a second running row of its user (the freshest heartbeat is kept; \
+             uniq_user_running_sync allows one)"
+                .into(),
+        ));
+    }
+    if t.half_released {
+        why.push(format!(
+            "live (heartbeat {} ago) with an error message: not released; name it with --task to release it",
+            t.silent_seconds.map_or("?".into(), human_seconds)
+        ));
+    }
+    match t.progress {
+        None => {
+            why.push("live with progress NULL: set to 0, keeps running".into());
+            Some(Change::keep_running(0))
+        }
+        // The CHECK's BETWEEN 0 AND 99 on the stored value: 99.7 is outside it.
+        Some(p) if !(0.0..=99.0).contains(&p) => {
+            let clamped = if p < 0.0 { 0 } else { 99 };
+            why.push(format!("live at {}%: progress set to {clamped} so the CHECK holds, keeps running", Progress(p)));
+            Some(Change::keep_running(clamped))
+        }
+        Some(_) => None,
     }
 }
 
-fn before_text(t: &Target) -> String {
-    let mut text = state_text(t.is_syncing, t.progress);
-    if t.is_syncing != Some(false) {
-        text.push_str(&match t.silent_seconds {
-            Some(s) => format!(", silent {}", human_seconds(s)),
-            None => ", no heartbeat".into(),
-        });
+/// The change of a stopped row: failed (progress 0, a note) unless it is at 0 or 100.
+fn stopped_change(t: &Target) -> Option<Change> {
+    match t.progress {
+        None => Some(Change::release("progress was NULL".into())),
+        Some(p) if p == 0.0 || p == 100.0 => None,
+        Some(p) => Some(Change::release(format!("stopped at {}%", Progress(p)))),
     }
-    text
 }
 
-fn after_text(p: &Planned) -> String {
-    let Some(c) = &p.change else { return "unchanged".into() };
-    let mut text = state_text(Some(c.is_syncing), Some(c.progress as f64));
-    if c.note.is_some() {
-        text.push_str(", noted");
-    }
-    if let Some(id) = &c.new_task_id {
-        text.push_str(&format!(", task_id {id}"));
-    }
-    text
+/// The change of a row repeating another row's task id: `change` (or, for a row that would
+/// still run, a release) with the task id renamed `<old>~dup~<key>`.
+fn renamed(t: &Target, change: Option<Change>, why: &mut Vec<String>) -> Change {
+    let new_id = format!("{}~dup~{}", t.task_id.as_deref().unwrap_or(""), t.key);
+    let mut renamed = match change {
+        Some(c) if !c.is_syncing => c,
+        _ if t.is_syncing == Some(true) => {
+            let note = "task_id repeated: renamed, and released since its task can no longer write to it";
+            why.push(note.into());
+            Change::release(note.into())
+        }
+        // A stopped row at 0 or 100 (the only stopped rows left without a change).
+        _ => Change {
+            is_syncing: false,
+            progress: if t.progress == Some(100.0) { 100 } else { 0 },
+            new_task_id: None,
+            note: None,
+        },
+    };
+    why.push(format!("task_id repeats another row's: renamed to {new_id}"));
+    renamed.new_task_id = Some(new_id);
+    renamed
 }
 
 /// How many rows the plan changes.
-pub fn changes(plan: &[Planned]) -> usize {
+pub(crate) fn changes(plan: &[Planned]) -> usize {
     plan.iter().filter(|p| p.change.is_some()).count()
 }
 
-/// The plan as a human table.
-pub fn render_table(plan: &[Planned]) -> String {
-    let mut table = output::table(&["key", "user", "task", "before", "after", "reason"]);
-    for p in plan {
-        let t = &p.target;
-        table.add_row(vec![
-            t.key.clone(),
-            t.user_id.clone().unwrap_or_else(|| "NULL".into()),
-            t.task_id.clone().unwrap_or_else(|| "NULL".into()),
-            before_text(t),
-            after_text(p),
-            p.reason.clone(),
-        ]);
-    }
-    format!("{table}\n{} of {} selected rows to change\n", changes(plan), plan.len())
+/// A line of the plan in its JSON document: `{key, user_id, task_id, reason, before, after}`;
+/// `after` is null for rows only reported.
+#[derive(Serialize)]
+struct PlanLine<'a> {
+    /// The key.
+    key: &'a str,
+    /// user_id.
+    user_id: &'a Option<String>,
+    /// task_id.
+    task_id: &'a Option<String>,
+    /// Why.
+    reason: &'a str,
+    /// The row as the plan read it.
+    before: BeforeLine<'a>,
+    /// The row as it is to be.
+    after: Option<AfterLine<'a>>,
 }
 
-/// The plan as CSV.
-pub fn render_csv(plan: &[Planned]) -> String {
-    let mut out = output::csv_line(&["key", "user_id", "task_id", "before", "after", "reason"]);
-    for p in plan {
-        let t = &p.target;
-        out.push_str(&output::csv_line(&[
-            t.key.clone(),
-            t.user_id.clone().unwrap_or_default(),
-            t.task_id.clone().unwrap_or_default(),
-            before_text(t),
-            after_text(p),
-            p.reason.clone(),
-        ]));
-    }
-    out
+/// The row as the plan read it, in the JSON document.
+#[derive(Serialize)]
+struct BeforeLine<'a> {
+    /// is_syncing.
+    is_syncing: Option<bool>,
+    /// progress_percentage, as stored.
+    progress_percentage: Option<Progress>,
+    /// now() - updated_at in seconds.
+    silent_seconds: Option<f64>,
+    /// updated_at as the server wrote it.
+    updated_at: &'a Option<String>,
+    /// error_message.
+    error_message: &'a Option<String>,
 }
 
-/// The result for people: a summary, then one line per skipped row.
-pub fn render_outcome(outcome: &Outcome) -> String {
-    let mut out = format!("changed {} rows, skipped {}\n", outcome.applied.len(), outcome.skipped.len());
-    for t in &outcome.skipped {
-        out.push_str(&format!(
-            "skipped {} (key {}, user {}): {SKIPPED_WHY}\n",
-            t.task_id.as_deref().unwrap_or("NULL"),
-            t.key,
-            t.user_id.as_deref().unwrap_or("NULL")
-        ));
-    }
-    out
+/// The row as it is to be, in the JSON document.
+#[derive(Serialize)]
+struct AfterLine<'a> {
+    /// is_syncing.
+    is_syncing: bool,
+    /// progress_percentage.
+    progress_percentage: i64,
+    /// task_id (renamed or kept).
+    task_id: Option<&'a String>,
+    /// The note appended to error_message, in full.
+    note: Option<String>,
 }
 
-/// One JSON document: `{"plan": [{key, user_id, task_id, reason, before, after}], "dry_run",
-/// "result"}`; `after` is null for rows only reported, `result` null until applied.
-pub fn render_json(plan: &[Planned], dry_run: bool, outcome: Option<&Outcome>) -> Value {
-    let rows: Vec<Value> = plan
-        .iter()
-        .map(|p| {
-            let t = &p.target;
-            json!({
-                "key": t.key,
-                "user_id": t.user_id,
-                "task_id": t.task_id,
-                "reason": p.reason,
-                "before": {
-                    "is_syncing": t.is_syncing,
-                    "progress_percentage": t.progress.map(Progress),
-                    "silent_seconds": t.silent_seconds,
-                    "updated_at": t.before.updated_at,
-                    "error_message": t.before.error_message,
-                },
-                "after": p.change.as_ref().map(|c| json!({
-                    "is_syncing": c.is_syncing,
-                    "progress_percentage": c.progress,
-                    "task_id": c.new_task_id.as_ref().or(t.task_id.as_ref()),
-                    "note": c.note.as_ref().map(|n| format!("released by syncctl repair: {n}")),
-                })),
-            })
-        })
-        .collect();
-    let result = outcome.map(|o| {
-        json!({
-            "applied": o.applied.iter().map(|a| json!({
-                "key": a.key,
-                "task_id": a.task_id,
-                "is_syncing": a.is_syncing,
-                "progress_percentage": a.progress.map(Progress),
-                "error_message": a.error_message,
-            })).collect::<Vec<_>>(),
-            "skipped": o.skipped.iter().map(|t| json!({
-                "key": t.key,
-                "user_id": t.user_id,
-                "task_id": t.task_id,
-                "why": SKIPPED_WHY,
-            })).collect::<Vec<_>>(),
-        })
-    });
-    json!({ "plan": rows, "dry_run": dry_run, "result": result })
+/// A plan line is serialised as its [`PlanLine`].
+impl Serialize for Planned {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let t = &self.target;
+        PlanLine {
+            key: &t.key,
+            user_id: &t.user_id,
+            task_id: &t.task_id,
+            reason: &self.reason,
+            before: BeforeLine {
+                is_syncing: t.is_syncing,
+                progress_percentage: t.progress.map(Progress),
+                silent_seconds: t.silent_seconds,
+                updated_at: &t.before.updated_at,
+                error_message: &t.before.error_message,
+            },
+            after: self.change.as_ref().map(|c| AfterLine {
+                is_syncing: c.is_syncing,
+                progress_percentage: c.progress,
+                task_id: c.new_task_id.as_ref().or(t.task_id.as_ref()),
+                note: c.note.as_ref().map(|n| format!("released by syncctl repair: {n}")),
+            }),
+        }
+        .serialize(s)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// A running row at `progress`, silent `silent` seconds (a zombie past 60).
     fn running(progress: f64, silent: f64) -> Target {
         Target {
             key: "7".into(),
@@ -388,6 +248,7 @@ mod tests {
         }
     }
 
+    /// A stopped row at `progress`.
     fn stopped(progress: Option<f64>) -> Target {
         Target { key: "8".into(), task_id: Some("t8".into()), is_syncing: Some(false), progress, ..Target::default() }
     }

@@ -1,1 +1,63 @@
-//! The statements of reap.
+//! `reap/`: one batch of releases (`reap/batch.sql`), and the rows a batch would release
+//! (`reap/dry_run.sql`).
+
+use serde::Serialize;
+use tokio_postgres::{Error, GenericClient};
+
+use super::{row, rows};
+use crate::db::query::{Param, query};
+use crate::table::Table;
+
+row! {
+    /// A row released (or, with `--dry-run`, that would be).
+    #[derive(PartialEq, Eq, Serialize)]
+    ReleasedRow {
+        /// task_id as text.
+        task_id: Option<String>,
+        /// user_id as text.
+        user_id: Option<String>,
+        /// How long it had been silent, in whole seconds; `None` when it never had a heartbeat.
+        silent_seconds: Option<i64>,
+    }
+}
+
+/// `reap/batch.sql`'s parameters.
+#[derive(Debug)]
+pub(crate) struct BatchParams<'a> {
+    /// `$1`: a running row silent for longer than this many seconds is dead (`--timeout`).
+    pub(crate) timeout_seconds: f64,
+    /// `$2`: at most this many rows (`--limit`).
+    pub(crate) limit: i64,
+    /// `$3`: task ids whose owner's liveness lock was found free (`--liveness lock`): dead at
+    /// once, whatever their heartbeat.
+    pub(crate) lock_dead: &'a [String],
+}
+
+/// `reap/batch.sql`: releases up to `limit` dead rows, skipping rows another session holds.
+pub(crate) async fn batch(
+    client: &impl GenericClient,
+    table: &Table,
+    p: &BatchParams<'_>,
+) -> Result<Vec<ReleasedRow>, Error> {
+    let params: [&dyn Param; 3] = [&p.timeout_seconds, &p.limit, &p.lock_dead];
+    rows(&query(client, &table.render(&super::REAP_BATCH), &params).await?)
+}
+
+/// `reap/dry_run.sql`'s parameters.
+#[derive(Debug)]
+pub(crate) struct DryRunParams<'a> {
+    /// `$1`: a running row silent for longer than this many seconds is dead (`--timeout`).
+    pub(crate) timeout_seconds: f64,
+    /// `$2`: task ids whose owner's liveness lock was found free (`--liveness lock`).
+    pub(crate) lock_dead: &'a [String],
+}
+
+/// `reap/dry_run.sql`: the rows a reap would release now, longest silent first.
+pub(crate) async fn dry_run(
+    client: &impl GenericClient,
+    table: &Table,
+    p: &DryRunParams<'_>,
+) -> Result<Vec<ReleasedRow>, Error> {
+    let params: [&dyn Param; 2] = [&p.timeout_seconds, &p.lock_dead];
+    rows(&query(client, &table.render(&super::REAP_DRY_RUN), &params).await?)
+}
