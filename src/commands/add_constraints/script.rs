@@ -12,11 +12,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::{
-    Bound, Bounds, CHECK_ADD, CHECK_VALIDATE, SCRIPT_CHECK_GUARD, SCRIPT_HEADER, SCRIPT_INDEX_GUARD,
-    STATEMENT_TIMEOUT_LIFT, Step, lock_timeout_sql,
+use super::plan::{Bound, Bounds, Step, lock_timeout_sql};
+use crate::db::queries::{
+    ADD_CHECK_ADD, ADD_CHECK_VALIDATE, ADD_SCRIPT_CHECK_GUARD, ADD_SCRIPT_HEADER, ADD_SCRIPT_INDEX_GUARD,
+    ADD_STATEMENT_TIMEOUT_LIFT, Fill, quote_ident,
 };
-use crate::db::queries::{Fill, quote_ident};
 use crate::error::UsageError;
 use crate::table::{CHECK_PREDICATE, RUNNING_INDEX, TASK_INDEX, index_spec, own_index_name, parse_name};
 
@@ -28,7 +28,7 @@ const NAME_VARIABLE: &str = ":\"syncctl_index_name\"";
 
 /// The script for `--table spec` (written as in SQL), with the bounds of `--lock-timeout` and
 /// `--build-wait`.
-pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Result<String> {
+pub(crate) fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Result<String> {
     let parts = parse_name(spec)?;
     let table = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
     // The name is spliced into templates and dollar-quoted DO bodies; these would break them.
@@ -44,17 +44,17 @@ pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Resul
     let p = Fill::default().with("table", table.clone());
     let table_literal = literal(&table);
     let mut out = vec![
-        SCRIPT_HEADER.render(&p),
+        ADD_SCRIPT_HEADER.render(&p),
         terminated(&lock_timeout_sql(Bound::Lock, &bounds)),
-        SCRIPT_CHECK_GUARD.render(
+        ADD_SCRIPT_CHECK_GUARD.render(
             &p.clone()
                 .with("table_literal", table_literal.clone())
                 .with("predicate_literal", literal(&format!("CHECK ({CHECK_PREDICATE})")))
-                .with("statement", CHECK_ADD.render(&p).trim_end()),
+                .with("statement", ADD_CHECK_ADD.render(&p).trim_end()),
         ),
-        terminated(STATEMENT_TIMEOUT_LIFT.text),
+        terminated(ADD_STATEMENT_TIMEOUT_LIFT.text),
         terminated(&lock_timeout_sql(Bound::Build, &bounds)),
-        terminated(&CHECK_VALIDATE.render(&p)),
+        terminated(&ADD_CHECK_VALIDATE.render(&p)),
     ];
     for role in [RUNNING_INDEX, TASK_INDEX] {
         let rules = index_spec(role);
@@ -62,7 +62,7 @@ pub fn render(spec: &str, lock_timeout: Duration, build_wait: Duration) -> Resul
         let drop =
             Step::DropIndex { role, name: String::new() }.statement().render(&p.clone().with("index", INDEX_VARIABLE));
         out.push(
-            SCRIPT_INDEX_GUARD.render(
+            ADD_SCRIPT_INDEX_GUARD.render(
                 &p.clone()
                     .with("table_literal", table_literal.clone())
                     .with("index_literal", literal(role))
