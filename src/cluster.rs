@@ -93,7 +93,7 @@ impl Cluster {
         let args =
             ["-D", &data, "-R", "-X", "stream", "-c", "fast", "-h", &sock, "-p", &port, "-U", SUPERUSER, "--no-sync"];
         let out = cluster.run_pg("pg_basebackup", &args)?;
-        ensure!(out.status.success(), "pg_basebackup failed:\n{}", describe(&out));
+        ensure!(out.status.success(), "pg_basebackup failed:\n{}", command_output(&out));
         let mut conf = fs::OpenOptions::new()
             .append(true)
             .open(cluster.data_dir().join("postgresql.conf"))
@@ -112,7 +112,7 @@ impl Cluster {
     pub fn promote(&self) -> Result<()> {
         let timeout = SERVER_DEADLINE.as_secs().to_string();
         let out = self.pg_ctl(["-w", "-t", &timeout, "promote"])?;
-        ensure!(out.status.success(), "pg_ctl promote failed: {}", describe(&out));
+        ensure!(out.status.success(), "pg_ctl promote failed: {}", command_output(&out));
         Ok(())
     }
 
@@ -227,7 +227,7 @@ impl Cluster {
         }
         let out = self.run_pg("initdb", &args)?;
         let _ = fs::remove_file(&pwfile);
-        ensure!(out.status.success(), "initdb failed:\n{}", describe(&out));
+        ensure!(out.status.success(), "initdb failed:\n{}", command_output(&out));
 
         let data = self.data_dir();
         let mut conf = fs::OpenOptions::new()
@@ -290,7 +290,7 @@ impl Cluster {
         let timeout = SERVER_DEADLINE.as_secs().to_string();
         let log = self.log_path().display().to_string();
         let out = self.pg_ctl(["-l", &log, "-w", "-t", &timeout, "start"])?;
-        ensure!(out.status.success(), "pg_ctl start failed: {}\n--- server log ---\n{}", describe(&out), self.log());
+        ensure!(out.status.success(), "pg_ctl start failed: {}\n--- server log ---\n{}", command_output(&out), self.log());
         self.wait_until_accepting()
     }
 
@@ -318,7 +318,7 @@ impl Cluster {
         let pid = self.postmaster_pid();
         let timeout = SERVER_DEADLINE.as_secs().to_string();
         let out = self.pg_ctl(["-m", mode, "-w", "-t", &timeout, "stop"])?;
-        ensure!(out.status.success() || !self.is_running(), "pg_ctl stop -m {mode} failed:\n{}", describe(&out));
+        ensure!(out.status.success() || !self.is_running(), "pg_ctl stop -m {mode} failed:\n{}", command_output(&out));
         if let Some(pid) = pid {
             ensure!(wait_for_exit(pid), "postmaster {pid} still runs after pg_ctl stop");
         }
@@ -487,7 +487,8 @@ fn write_private_file(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn describe(out: &Output) -> String {
+/// What a failed command printed, for its error.
+fn command_output(out: &Output) -> String {
     format!(
         "exit status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         out.status,
