@@ -1,22 +1,27 @@
 //! `validate-constraints`: would the data accept the three Priority-1 constraints, and are they
 //! installed and valid? Read-only; meant for CI before a migration.
 
-use anyhow::Result;
-use serde_json::{Value, json};
-use tokio_postgres::Client;
+use std::time::Duration;
 
+use anyhow::Result;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::{Client, GenericClient};
+
+use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{RowFormat, ValidateArgs};
-use crate::db;
+use crate::db::queries::validate::{self as queries, Violation, ViolationsParams};
+use crate::db::{self, Access};
 use crate::exit::ExitStatus;
-use crate::output::{self, style};
-use crate::state::Classifier;
+use crate::output;
+use crate::state::{Classifier, Progress};
 use crate::table::{ConstraintStatus, RUNNING_INDEX, TASK_INDEX, Table};
 
 /// The checks, a named registry like a linter's rules. Their names are the ones
 /// `sql/validate/violations.sql` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ValidationCheck {
+pub(crate) enum ValidationCheck {
     /// Rows violating the CHECK predicate.
     CheckPredicate,
     /// Rows with a NULL state.
@@ -29,7 +34,7 @@ pub enum ValidationCheck {
 
 impl ValidationCheck {
     /// Every check, in report order.
-    pub const ALL: [ValidationCheck; 4] = [
+    pub(crate) const ALL: [ValidationCheck; 4] = [
         ValidationCheck::CheckPredicate,
         ValidationCheck::NullState,
         ValidationCheck::DuplicateRunning,
@@ -37,7 +42,7 @@ impl ValidationCheck {
     ];
 
     /// Its kebab-case name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ValidationCheck::CheckPredicate => "check-predicate",
             ValidationCheck::NullState => "null-state",
@@ -47,7 +52,7 @@ impl ValidationCheck {
     }
 
     /// What a violation means.
-    pub fn message(self) -> &'static str {
+    pub(crate) fn message(self) -> &'static str {
         match self {
             ValidationCheck::CheckPredicate => {
                 "rows violate chk_sync_state_consistency (syncing at 100 %, or stopped between 0 and 100 %)"
@@ -63,7 +68,7 @@ impl ValidationCheck {
     }
 
     /// What to do about it.
-    pub fn help(self) -> &'static str {
+    pub(crate) fn help(self) -> &'static str {
         match self {
             ValidationCheck::CheckPredicate => "release or finish them: `syncctl repair --inconsistent`",
             ValidationCheck::NullState => "set their state: `syncctl repair --inconsistent`",
@@ -85,211 +90,177 @@ impl ValidationCheck {
 }
 
 /// A violating row.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Sample {
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Sample {
     /// The primary key as text.
-    pub key: String,
+    pub(crate) key: String,
     /// user_id.
-    pub user_id: Option<String>,
+    pub(crate) user_id: Option<String>,
     /// task_id.
-    pub task_id: Option<String>,
+    pub(crate) task_id: Option<String>,
     /// is_syncing.
-    pub is_syncing: Option<bool>,
+    pub(crate) is_syncing: Option<bool>,
     /// progress_percentage.
-    pub progress_percentage: Option<crate::state::Progress>,
+    pub(crate) progress_percentage: Option<Progress>,
 }
 
-/// One check's outcome.
-#[derive(Debug, Clone)]
-pub struct Outcome {
+impl From<Violation> for Sample {
+    fn from(v: Violation) -> Sample {
+        Sample {
+            key: v.key,
+            user_id: v.user_id,
+            task_id: v.task_id,
+            is_syncing: v.is_syncing,
+            progress_percentage: v.progress_percentage,
+        }
+    }
+}
+
+/// One check's outcome, as its JSON object is.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct CheckOutcome {
     /// The check.
-    pub check: ValidationCheck,
+    #[serde(rename = "name", serialize_with = "check_name")]
+    pub(crate) check: ValidationCheck,
     /// How many rows violate it.
-    pub count: i64,
-    /// Up to `--limit` of them.
-    pub samples: Vec<Sample>,
+    pub(crate) count: i64,
+    /// What a violation means ([`ValidationCheck::message`]).
+    pub(crate) message: &'static str,
+    /// What to do about it ([`ValidationCheck::help`]).
+    pub(crate) help: &'static str,
     /// The valid index (its name on this table) that makes the check needless, if any: only
     /// an index with the right definition counts, never one that merely carries the name.
-    pub guaranteed_by: Option<String>,
+    pub(crate) guaranteed_by: Option<String>,
+    /// Up to `--limit` of the rows that violate it.
+    pub(crate) samples: Vec<Sample>,
 }
 
-/// The whole report.
-#[derive(Debug, Clone)]
-pub struct Report {
+/// A check as its kebab-case name.
+fn check_name<S: serde::Serializer>(check: &ValidationCheck, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(check.name())
+}
+
+impl CheckOutcome {
+    /// The outcome of `check` on `table`, from its violating rows (at most `--limit` of them,
+    /// each carrying the check's total).
+    fn new(check: ValidationCheck, violations: Vec<Violation>, table: &Table) -> CheckOutcome {
+        CheckOutcome {
+            check,
+            count: violations.first().map_or(0, |v| v.total),
+            message: check.message(),
+            help: check.help(),
+            guaranteed_by: check
+                .guaranteed_by()
+                .filter(|index| table.holds(index))
+                .and_then(|index| table.constraint(index))
+                .map(|c| c.object.clone()),
+            samples: violations.into_iter().map(Sample::from).collect(),
+        }
+    }
+}
+
+/// What `validate-constraints` found: its JSON document as it is (`add-constraints --json`
+/// nests it under `"validation"`).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ValidationReport {
+    /// The verdict: the data is clean and, with `--require-installed`, the constraints hold.
+    pub(crate) ok: bool,
+    /// The data would accept the constraints: no check has a violating row.
+    pub(crate) data_ok: bool,
+    /// The three constraints exist and are valid.
+    pub(crate) installed: bool,
     /// The table.
-    pub table: String,
-    /// Each check.
-    pub outcomes: Vec<Outcome>,
+    pub(crate) table: String,
+    /// Each check, in [`ValidationCheck::ALL`] order.
+    pub(crate) checks: Vec<CheckOutcome>,
     /// The three constraints.
-    pub constraints: Vec<ConstraintStatus>,
-    /// Whether `--require-installed` was given.
-    pub require_installed: bool,
+    pub(crate) constraints: Vec<ConstraintStatus>,
 }
 
-impl Report {
-    /// The data would accept the constraints.
-    pub fn data_ok(&self) -> bool {
-        self.outcomes.iter().all(|o| o.count == 0)
+impl ValidationReport {
+    /// The report of `checks` on `table`, with its verdict.
+    fn new(table: &Table, checks: Vec<CheckOutcome>, require_installed: bool) -> ValidationReport {
+        let data_ok = checks.iter().all(|c| c.count == 0);
+        let installed = table.constraints.iter().all(|c| c.valid);
+        ValidationReport {
+            ok: data_ok && (!require_installed || installed),
+            data_ok,
+            installed,
+            table: table.display(),
+            checks,
+            constraints: table.constraints.clone(),
+        }
     }
 
-    /// The constraints exist and are valid.
-    pub fn installed(&self) -> bool {
-        self.constraints.iter().all(|c| c.valid)
-    }
-
-    /// The verdict.
-    pub fn ok(&self) -> bool {
-        self.data_ok() && (!self.require_installed || self.installed())
+    /// The data would accept the constraints (add-constraints asks).
+    pub(crate) fn data_ok(&self) -> bool {
+        self.data_ok
     }
 }
 
 /// Runs `validate-constraints`.
 pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
-    let mut client = db::connect(&ctx.global, &crate::commands::spec::VALIDATE, db::Access::Read).await?;
-    crate::commands::standby_note(&client, ctx).await?;
-    let report = check(&mut client, ctx, args.limit, args.require_installed).await?;
+    let session = Session::open(ctx, &spec::VALIDATE, Access::Read, Snapshot::ReadOnly).await?;
+    let report =
+        run_checks(&session.client, &session.table, ctx.global.heartbeat_timeout, args.limit, args.require_installed)
+            .await?;
+    session.finish().await?;
     let text = match args.output.format() {
-        RowFormat::Table => render_table(&report, ctx),
-        RowFormat::Json => render_json(&report),
-        RowFormat::Csv => render_csv(&report),
+        RowFormat::Table => output::validate::table(&report, ctx.printer.style()),
+        RowFormat::Json => output::json(&report),
+        RowFormat::Csv => output::validate::csv(&report),
     };
     ctx.printer.data(&text)?;
-    Ok(if report.ok() { ExitStatus::Success } else { ExitStatus::Problems })
+    Ok(if report.ok { ExitStatus::Success } else { ExitStatus::Problems })
 }
 
-/// Runs the checks on `--table` in one read-only transaction and returns the report, with at
-/// most `limit` sample rows per check. `add-constraints` calls it before the rollout.
-pub async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed: bool) -> Result<Report> {
-    let tx = db::read_only(client).await?;
-    let table = Table::introspect(&tx, &ctx.global.table).await?;
-    crate::commands::naive_note(&table, ctx);
-    let mut classifier = Classifier::new(ctx.global.heartbeat_timeout);
-    classifier.find_duplicates(&tx, &table).await?;
-    let limit = i64::from(limit);
-    let mut params = classifier.bind();
-    params.push(&limit);
-    let rows = crate::db::query::query(&tx, &table.render(&crate::db::queries::VALIDATE_VIOLATIONS), &params).await?;
-    tx.commit().await?;
-
-    let outcomes = ValidationCheck::ALL
+/// Runs the checks on `table`, in the caller's transaction (whose snapshot the duplicates'
+/// keys must stay valid in), with at most `limit` sample rows per check.
+pub(crate) async fn run_checks(
+    client: &impl GenericClient,
+    table: &Table,
+    heartbeat_timeout: Duration,
+    limit: u32,
+    require_installed: bool,
+) -> Result<ValidationReport> {
+    let mut classifier = Classifier::new(heartbeat_timeout);
+    classifier.find_duplicates(client, table).await?;
+    let params = ViolationsParams { samples_per_check: i64::from(limit) };
+    let violations = queries::violations(client, table, &classifier, &params).await?;
+    let checks = ValidationCheck::ALL
         .into_iter()
         .map(|check| {
-            let mine: Vec<_> = rows.iter().filter(|r| r.get::<_, String>("check_name") == check.name()).collect();
-            Outcome {
-                check,
-                count: mine.first().map_or(0, |r| r.get("total")),
-                samples: mine
-                    .iter()
-                    .map(|r| Sample {
-                        key: r.get("key"),
-                        user_id: r.get("user_id"),
-                        task_id: r.get("task_id"),
-                        is_syncing: r.get("is_syncing"),
-                        progress_percentage: r.get::<_, Option<f64>>("progress_percentage").map(crate::state::Progress),
-                    })
-                    .collect(),
-                guaranteed_by: check
-                    .guaranteed_by()
-                    .filter(|index| table.holds(index))
-                    .and_then(|index| table.constraint(index))
-                    .map(|c| c.object.clone()),
-            }
+            let mine = violations.iter().filter(|v| v.check_name == check.name()).cloned().collect();
+            CheckOutcome::new(check, mine, table)
         })
         .collect();
-    Ok(Report { table: table.display(), outcomes, constraints: table.constraints.clone(), require_installed })
+    Ok(ValidationReport::new(table, checks, require_installed))
 }
 
-/// The JSON document.
-pub fn render_json(report: &Report) -> String {
-    format!("{:#}\n", to_json(report))
+// Kept for add-constraints (src/commands/add_constraints.rs), which calls them as they were
+// before the report became data; they go once it uses `run_checks` and the renderers.
+
+/// The report under its former name.
+pub(crate) use ValidationReport as Report;
+
+/// Runs the checks on `--table` in a read-only transaction of their own, saying on stderr how
+/// naive timestamps are read, as `validate-constraints` did before it had a [`Session`].
+pub(crate) async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed: bool) -> Result<Report> {
+    let tx = db::read_only(client).await?;
+    let table = Table::introspect(&tx, &ctx.global.table).await?;
+    super::naive_note(&table, ctx);
+    let report = run_checks(&tx, &table, ctx.global.heartbeat_timeout, limit, require_installed).await?;
+    tx.commit().await?;
+    Ok(report)
 }
 
 /// The JSON value of the report (`add-constraints --json` nests it).
-pub fn to_json(report: &Report) -> Value {
-    let checks: Vec<Value> = report
-        .outcomes
-        .iter()
-        .map(|o| {
-            json!({
-                "name": o.check.name(),
-                "count": o.count,
-                "message": o.check.message(),
-                "help": o.check.help(),
-                "guaranteed_by": o.guaranteed_by,
-                "samples": o.samples,
-            })
-        })
-        .collect();
-    json!({
-        "ok": report.ok(),
-        "data_ok": report.data_ok(),
-        "installed": report.installed(),
-        "table": report.table,
-        "checks": checks,
-        "constraints": report.constraints,
-    })
+pub(crate) fn to_json(report: &Report) -> Value {
+    // A report is plain data: serialising it cannot fail.
+    serde_json::to_value(report).unwrap_or_default()
 }
 
-/// CSV: one line per sample row.
-pub fn render_csv(report: &Report) -> String {
-    let mut out = output::csv_line(&["check", "key", "user_id", "task_id", "is_syncing", "progress_percentage"]);
-    for o in &report.outcomes {
-        for s in &o.samples {
-            out.push_str(&output::csv_line(&[
-                o.check.name().to_string(),
-                s.key.clone(),
-                s.user_id.clone().unwrap_or_default(),
-                s.task_id.clone().unwrap_or_default(),
-                s.is_syncing.map(|b| b.to_string()).unwrap_or_default(),
-                s.progress_percentage.map(|p| p.to_string()).unwrap_or_default(),
-            ]));
-        }
-    }
-    out
-}
-
-/// The human report: each check with its count and samples, then the constraints.
-pub fn render_table(report: &Report, ctx: &Ctx) -> String {
-    let mut out = String::new();
-    for o in &report.outcomes {
-        if o.count == 0 {
-            let why = o.guaranteed_by.as_ref().map(|i| format!(" (guaranteed by {i})")).unwrap_or_default();
-            out.push_str(&format!("{} {}: none{why}\n", ctx.printer.paint(style::GOOD, "ok  "), o.check.name()));
-            continue;
-        }
-        out.push_str(&format!(
-            "{} {}: {} {}\n",
-            ctx.printer.paint(style::BAD, "FAIL"),
-            o.check.name(),
-            o.count,
-            o.check.message()
-        ));
-        let mut table = output::table(&["key", "user", "task", "is_syncing", "progress"]);
-        for s in &o.samples {
-            table.add_row(vec![
-                s.key.clone(),
-                s.user_id.clone().unwrap_or_else(|| "NULL".into()),
-                s.task_id.clone().unwrap_or_else(|| "NULL".into()),
-                s.is_syncing.map_or("NULL".into(), |b| b.to_string()),
-                s.progress_percentage.map_or("NULL".into(), |p| p.to_string()),
-            ]);
-        }
-        out.push_str(&format!("{table}\n"));
-        if (o.samples.len() as i64) < o.count {
-            out.push_str(&format!("     ... and {} more (--limit)\n", o.count - o.samples.len() as i64));
-        }
-        out.push_str(&format!("     help: {}\n", o.check.help()));
-    }
-    for c in &report.constraints {
-        out.push_str(&format!("{}\n", c.summary()));
-    }
-    let verdict = if report.ok() {
-        ctx.printer.paint(style::GOOD, "the data would accept the constraints")
-    } else if !report.data_ok() {
-        ctx.printer.paint(style::BAD, "the data would NOT accept the constraints")
-    } else {
-        ctx.printer.paint(style::BAD, "the data is clean, but the constraints are not all installed and valid")
-    };
-    out.push_str(&format!("{verdict} ({})\n", report.table));
-    out
+/// The human report.
+pub(crate) fn render_table(report: &Report, ctx: &Ctx) -> String {
+    output::validate::table(report, ctx.printer.style())
 }

@@ -1,1 +1,233 @@
-//! How health's report is shown.
+//! `health`'s report as a summary for people, and as Prometheus text.
+
+use super::{Style, style, table as new_table, timestamp_short};
+use crate::commands::health::HealthReport;
+use crate::db::queries::health::{Statistics, Zombie};
+use crate::exit::Level;
+
+/// The statistics a person and Prometheus see, in order, with their help text.
+fn figures(s: &Statistics) -> [(&'static str, &'static str, i64); 6] {
+    [
+        ("total_users", "Rows in the table.", s.total_users),
+        ("active_syncs", "Rows with is_syncing.", s.active_syncs),
+        ("zombie_tasks", "Running rows whose heartbeat is older than the timeout.", s.zombie_tasks),
+        ("inconsistent_tasks", "Rows violating the state CHECK predicate or with NULL states.", s.inconsistent_tasks),
+        ("recent_completed_syncs", "Syncs completed in the last hour.", s.recent_completed_syncs),
+        ("skewed_tasks", "Rows with timestamps more than a minute in the future.", s.skewed_tasks),
+    ]
+}
+
+/// The human summary: the verdict line, then (unless it could not ask) the statistics, the
+/// zombies, the constraints and the warnings.
+pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
+    let verdict = match report.status {
+        Level::Ok => style::GOOD,
+        Level::Warning => style::WARN,
+        _ => style::BAD,
+    };
+    let painted = paint.paint(verdict, report.status.name());
+    let mut out = format!("{painted} {} at {}\n", report.table, timestamp_short(&report.timestamp));
+    if let Some(error) = &report.error {
+        out.push_str(&format!("error: {error}\n"));
+        return out;
+    }
+    if let Some(s) = &report.statistics {
+        out.push_str(&format!("{}\n", statistics_table(s)));
+    }
+    if !report.zombies.is_empty() {
+        out.push_str(&format!("{}\n", zombies_table(&report.zombies)));
+    }
+    for c in &report.constraints {
+        out.push_str(&format!("{}\n", c.summary()));
+    }
+    for w in &report.warnings {
+        out.push_str(&format!("{} {w}\n", paint.paint(style::WARN, "warning:")));
+    }
+    out
+}
+
+/// The statistics, one per line.
+fn statistics_table(s: &Statistics) -> comfy_table::Table {
+    let mut table = new_table(&["statistic", "value"]);
+    for (name, _, value) in figures(s) {
+        table.add_row(vec![name.to_string(), value.to_string()]);
+    }
+    table
+}
+
+/// The zombies, the longest silent first.
+fn zombies_table(zombies: &[Zombie]) -> comfy_table::Table {
+    let mut table = new_table(&["zombie task", "user", "started", "last update", "silent"]);
+    for z in zombies {
+        table.add_row(vec![
+            z.task_id.clone().unwrap_or_else(|| "NULL".into()),
+            z.user_id.clone().unwrap_or_else(|| "NULL".into()),
+            z.started_at.as_ref().map_or("-".into(), timestamp_short),
+            z.last_update.as_ref().map_or("-".into(), timestamp_short),
+            z.silent_minutes.map_or("-".into(), |m| format!("{m} min")),
+        ]);
+    }
+    table
+}
+
+/// Prometheus text exposition for node_exporter's textfile collector: every gauge labelled
+/// with the table; the statistics and the constraints only when they could be gathered.
+pub(crate) fn prometheus(report: &HealthReport) -> String {
+    let table = report.table.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, samples: Vec<(String, f64)>| {
+        out.push_str(&format!("# HELP syncctl_{name} {help}\n# TYPE syncctl_{name} gauge\n"));
+        for (labels, value) in samples {
+            out.push_str(&format!("syncctl_{name}{{table=\"{table}\"{labels}}} {value}\n"));
+        }
+    };
+    let one = |v: f64| vec![(String::new(), v)];
+    let flag = |b: bool| f64::from(u8::from(b));
+    gauge("up", "1 when syncctl could read the table, 0 when it could not.", one(flag(report.error.is_none())));
+    gauge(
+        "health_status",
+        "The verdict: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.",
+        one(f64::from(report.status.code())),
+    );
+    gauge("healthy", "1 when there is no zombie and no inconsistent row.", one(flag(report.healthy)));
+    if let Some(s) = &report.statistics {
+        for (name, help, value) in figures(s) {
+            gauge(name, help, one(value as f64));
+        }
+        let constraints = report.constraints.iter().map(|c| (format!(",name=\"{}\"", c.name), flag(c.valid))).collect();
+        gauge("constraint_valid", "1 when the constraint or unique index exists and is valid.", constraints);
+    }
+    gauge(
+        "health_timestamp_seconds",
+        "When the report was made (the database clock), in Unix seconds.",
+        one(report.timestamp.timestamp() as f64),
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::table::ConstraintStatus;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        Utc.timestamp_opt(seconds, 0).unwrap()
+    }
+
+    /// The three constraints: the CHECK NOT VALID, the running index valid, the task index
+    /// missing.
+    fn constraints() -> Vec<ConstraintStatus> {
+        let status = |name: &'static str, kind: &'static str, exists: bool, valid: bool| ConstraintStatus {
+            name,
+            kind,
+            object: name.to_string(),
+            oid: exists.then_some(16_384),
+            exists,
+            valid,
+            definition: exists.then(|| format!("definition of {name}")),
+            problem: None,
+            note: None,
+        };
+        vec![
+            status("chk_sync_state_consistency", "check", true, false),
+            status("uniq_user_running_sync", "unique index", true, true),
+            status("uniq_task_id", "unique index", false, false),
+        ]
+    }
+
+    /// The incident's table: a zombie (and a second one that never heartbeated), on a standby,
+    /// with the warnings health gives for it.
+    fn critical() -> HealthReport {
+        let statistics = Statistics {
+            now: at(1_796_000_000),
+            total_users: 6,
+            active_syncs: 2,
+            zombie_tasks: 2,
+            inconsistent_tasks: 0,
+            recent_completed_syncs: 1,
+            skewed_tasks: 1,
+            half_released_live_tasks: 0,
+        };
+        let zombie = |task: &str, started: Option<i64>, updated: Option<i64>, minutes: Option<i64>| Zombie {
+            task_id: Some(task.to_string()),
+            user_id: Some(format!("user-of-{task}")),
+            started_at: started.map(at),
+            last_update: updated.map(at),
+            silent_minutes: minutes,
+        };
+        HealthReport {
+            healthy: false,
+            timestamp: statistics.now,
+            skewed_tasks: Some(statistics.skewed_tasks),
+            statistics: Some(statistics),
+            zombies: vec![
+                zombie("sync_60f2ccbd_1753133270", Some(1_753_133_270), Some(1_753_162_070), Some(713_997)),
+                zombie("never-beat", None, None, None),
+            ],
+            status: Level::Critical,
+            warnings: vec![
+                "check chk_sync_state_consistency is NOT VALID: run `syncctl add-constraints`".into(),
+                "1 rows have timestamps more than a minute in the future".into(),
+            ],
+            constraints: constraints(),
+            table: "public.user_sync_status".into(),
+            heartbeat_timeout_seconds: 600.0,
+            error: None,
+            replay_lag_seconds: Some(Some(1.5)),
+        }
+    }
+
+    /// The report when the server could not be reached, for a table whose name needs escaping
+    /// as a Prometheus label.
+    fn unanswered() -> HealthReport {
+        HealthReport {
+            healthy: false,
+            timestamp: at(1_796_000_000),
+            statistics: None,
+            zombies: Vec::new(),
+            status: Level::Unknown,
+            warnings: Vec::new(),
+            constraints: Vec::new(),
+            table: "\"Sync Ops\".user_sync_status".into(),
+            heartbeat_timeout_seconds: 60.0,
+            skewed_tasks: None,
+            error: Some("cannot connect to 127.0.0.1:1: connection refused".into()),
+            replay_lag_seconds: None,
+        }
+    }
+
+    #[test]
+    fn the_summary_paints_the_verdict_and_warnings_only_when_asked() {
+        insta::assert_snapshot!(table(&critical(), Style::default()));
+        let painted = table(&critical(), Style { color: true });
+        assert!(painted.starts_with("\u{1b}[1m\u{1b}[31mCRITICAL"), "{painted}");
+        assert!(painted.contains("\u{1b}[1m\u{1b}[33mwarning:"), "{painted}");
+    }
+
+    #[test]
+    fn the_summary_of_an_unanswered_report_is_its_error() {
+        insta::assert_snapshot!(table(&unanswered(), Style::default()));
+    }
+
+    #[test]
+    fn prometheus_has_every_gauge_labelled_with_the_table() {
+        insta::assert_snapshot!(prometheus(&critical()));
+    }
+
+    #[test]
+    fn prometheus_of_an_unanswered_report_is_down() {
+        insta::assert_snapshot!(prometheus(&unanswered()));
+    }
+
+    #[test]
+    fn json_is_the_seeds_document_and_more() {
+        insta::assert_snapshot!(crate::output::json(&critical()));
+    }
+
+    #[test]
+    fn json_of_an_unanswered_report_says_why() {
+        insta::assert_snapshot!(crate::output::json(&unanswered()));
+    }
+}
