@@ -290,7 +290,12 @@ impl Cluster {
         let timeout = SERVER_DEADLINE.as_secs().to_string();
         let log = self.log_path().display().to_string();
         let out = self.pg_ctl(["-l", &log, "-w", "-t", &timeout, "start"])?;
-        ensure!(out.status.success(), "pg_ctl start failed: {}\n--- server log ---\n{}", command_output(&out), self.log());
+        ensure!(
+            out.status.success(),
+            "pg_ctl start failed: {}\n--- server log ---\n{}",
+            command_output(&out),
+            self.log()
+        );
         self.wait_until_accepting()
     }
 

@@ -40,7 +40,8 @@ use self::rollout::{Runner, Stop, builds_in_progress};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{AddConstraintsArgs, RepairArgs};
-use crate::commands::{repair, validate};
+use crate::commands::repair;
+use crate::commands::validate::{self, ValidationReport};
 use crate::db::queries::add_constraints::IndexBuild;
 use crate::db::{self};
 use crate::error::UsageError;
@@ -137,7 +138,7 @@ fn note_builds(table: &Table, in_progress: &[IndexBuild], ctx: &Ctx) {
 #[derive(Default)]
 struct DataCheck {
     /// The check of the data that let the rollout go on.
-    report: Option<validate::Report>,
+    report: Option<ValidationReport>,
     /// `repair --all`'s document (under `--json`).
     repaired: Option<Value>,
 }
@@ -151,7 +152,7 @@ async fn check_data(
     args: &AddConstraintsArgs,
     ctx: &Ctx,
 ) -> Result<ControlFlow<ExitStatus, DataCheck>> {
-    let mut report = validate::check(client, ctx, SAMPLE_LIMIT, false).await?;
+    let mut report = validation(client, table, ctx).await?;
     if report.data_ok() {
         return Ok(ControlFlow::Continue(DataCheck { report: Some(report), repaired: None }));
     }
@@ -170,7 +171,7 @@ async fn check_data(
         return Ok(ControlFlow::Break(status));
     }
     if !args.dry_run {
-        report = validate::check(client, ctx, SAMPLE_LIMIT, false).await?;
+        report = validation(client, table, ctx).await?;
         if !report.data_ok() {
             return refuse(&report, args, ctx, repaired).map(ControlFlow::Break);
         }
@@ -178,9 +179,13 @@ async fn check_data(
     Ok(ControlFlow::Continue(DataCheck { report: Some(report), repaired }))
 }
 
-/// The validation's JSON document, as `--json` nests it.
-fn validation_json(report: &validate::Report) -> Value {
-    validate::to_json(report)
+/// `validate-constraints`' checks of the data, in a snapshot of their own (the duplicates'
+/// keys must stay valid in it).
+async fn validation(client: &mut Client, table: &Table, ctx: &Ctx) -> Result<ValidationReport> {
+    let tx = db::read_only(client).await?;
+    let report = validate::run_checks(&tx, table, ctx.global.heartbeat_timeout, SAMPLE_LIMIT, false).await?;
+    tx.commit().await?;
+    Ok(report)
 }
 
 /// `repair --all` with this command's `--yes` and `--dry-run`, built through repair's own
@@ -202,13 +207,13 @@ fn repair_args(args: &AddConstraintsArgs) -> Result<RepairArgs> {
 
 /// Refuses dirty data: the validation report on stdout, exit 1, nothing changed.
 fn refuse(
-    report: &validate::Report,
+    report: &ValidationReport,
     args: &AddConstraintsArgs,
     ctx: &Ctx,
     repaired: Option<Value>,
 ) -> Result<ExitStatus> {
     let text = if args.json {
-        let validation = Some(validation_json(report));
+        let validation = Some(report.clone());
         output::json(&DataRefusal {
             ok: false,
             table: report.table.clone(),
@@ -217,7 +222,7 @@ fn refuse(
             repair: repaired,
         })
     } else {
-        validate::render_table(report, ctx)
+        output::validate::table(report, ctx.printer.style())
     };
     ctx.printer.data(&text)?;
     ctx.printer.error(
@@ -313,7 +318,7 @@ impl Apply<'_> {
             table: table.display(),
             steps: step_results(&plan, &records, &bounds),
             constraints: after,
-            validation: data.report.as_ref().map(validation_json),
+            validation: data.report.clone(),
             seconds: started.elapsed().as_secs_f64(),
             error: message,
             repair: data.repaired.clone(),

@@ -66,7 +66,7 @@ pub(crate) mod spec {
     /// `reap`.
     pub(crate) const REAP: Spec = spec("reap", Privileges::SelectUpdate, true);
     /// `add-constraints`.
-    pub(crate) const ADD_CONSTRAINTS: Spec = spec("add-constraints", Privileges::Owner, false);
+    pub(crate) const ADD_CONSTRAINTS: Spec = spec("add-constraints", Privileges::Owner, true);
     /// `start`.
     pub(crate) const START: Spec = spec("start", Privileges::SelectInsertUpdate, false);
     /// `demo`.

@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use anyhow::Result;
 use serde::Serialize;
-use serde_json::Value;
-use tokio_postgres::{Client, GenericClient};
+use tokio_postgres::GenericClient;
 
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{RowFormat, ValidateArgs};
+use crate::db::Access;
 use crate::db::queries::validate::{self as queries, Violation, ViolationsParams};
-use crate::db::{self, Access};
 use crate::exit::ExitStatus;
 use crate::output;
 use crate::state::{Classifier, Progress};
@@ -235,32 +234,4 @@ pub(crate) async fn run_checks(
         })
         .collect();
     Ok(ValidationReport::new(table, checks, require_installed))
-}
-
-// Kept for add-constraints (src/commands/add_constraints.rs), which calls them as they were
-// before the report became data; they go once it uses `run_checks` and the renderers.
-
-/// The report under its former name.
-pub(crate) use ValidationReport as Report;
-
-/// Runs the checks on `--table` in a read-only transaction of their own, saying on stderr how
-/// naive timestamps are read, as `validate-constraints` did before it had a [`Session`].
-pub(crate) async fn check(client: &mut Client, ctx: &Ctx, limit: u32, require_installed: bool) -> Result<Report> {
-    let tx = db::read_only(client).await?;
-    let table = Table::introspect(&tx, &ctx.global.table).await?;
-    super::naive_note(&table, ctx);
-    let report = run_checks(&tx, &table, ctx.global.heartbeat_timeout, limit, require_installed).await?;
-    tx.commit().await?;
-    Ok(report)
-}
-
-/// The JSON value of the report (`add-constraints --json` nests it).
-pub(crate) fn to_json(report: &Report) -> Value {
-    // A report is plain data: serialising it cannot fail.
-    serde_json::to_value(report).unwrap_or_default()
-}
-
-/// The human report.
-pub(crate) fn render_table(report: &Report, ctx: &Ctx) -> String {
-    output::validate::table(report, ctx.printer.style())
 }

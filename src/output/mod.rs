@@ -169,11 +169,6 @@ pub fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
-/// A timestamp for JSON: RFC 3339 with an offset, or null.
-pub fn timestamp_json(t: &Option<DateTime<Utc>>) -> serde_json::Value {
-    t.as_ref().map_or(serde_json::Value::Null, |t| serde_json::Value::String(timestamp(t)))
-}
-
 /// RFC 3339 with an offset, to the second (human tables).
 pub fn timestamp_short(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, false)

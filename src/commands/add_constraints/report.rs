@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::plan::{Bound, Bounds, Step, lock_timeout_sql};
 use super::rollout::StepRecord;
+use crate::commands::validate::ValidationReport;
 use crate::db::queries::ADD_STATEMENT_TIMEOUT_LIFT;
 use crate::db::queries::add_constraints::IndexBuild;
 use crate::table::{ConstraintStatus, Problem, Table};
@@ -209,7 +210,7 @@ pub(crate) struct RolloutSummary {
     /// The three objects after the run.
     pub(crate) constraints: Vec<ConstraintStatus>,
     /// The check of the data before the steps (`validate-constraints`' document), if it ran.
-    pub(crate) validation: Option<Value>,
+    pub(crate) validation: Option<ValidationReport>,
     /// How long the run took.
     pub(crate) seconds: f64,
     /// Why it stopped, if it did.
@@ -257,7 +258,7 @@ pub(crate) struct DataRefusal {
     pub(crate) refused: bool,
     /// The check of the data (`validate-constraints`' document), when it refused it.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub(crate) validation: Option<Value>,
+    pub(crate) validation: Option<ValidationReport>,
     /// `repair --all`'s document, when `--repair` ran it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) repair: Option<Value>,
