@@ -25,15 +25,9 @@ use tokio_postgres::{Client, GenericClient};
 
 use crate::cli::GlobalArgs;
 use crate::db;
+use crate::db::queries::liveness::{self as queries, KeyParams};
 use crate::error::UsageError;
-
 use crate::table::Table;
-
-pub(crate) use crate::db::queries::LIVENESS_BACKEND as BACKEND;
-pub(crate) use crate::db::queries::LIVENESS_HOLD as HOLD;
-pub(crate) use crate::db::queries::LIVENESS_KEY as KEY;
-pub(crate) use crate::db::queries::LIVENESS_PROBE as PROBE;
-pub(crate) use crate::db::queries::LIVENESS_RUNNING as RUNNING;
 
 /// The time between the two probes that find a lock free: a live start whose connection was
 /// cut reconnects and holds its lock again well within it (it watches its connection every
@@ -68,25 +62,22 @@ pub async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result
     ))
 }
 
+/// The pid of the server process that runs `client`'s statements.
 async fn backend(client: &Client) -> Result<i32> {
-    let row = crate::db::query::query_one(client, BACKEND.text, &[]).await.context("asking for the backend's pid")?;
-    Ok(row.get("pid"))
+    Ok(queries::backend(client).await.context("asking for the backend's pid")?.pid)
 }
 
 /// The lock key of the task `task_id` (as `task_id::text` writes it) in the table with this oid.
 pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {
-    let row = crate::db::query::query_one(client, KEY.text, &[&i64::from(table_oid), &vec![task_id]])
-        .await
-        .context("deriving the liveness lock key")?;
-    Ok(row.get("key"))
+    let row = queries::key(client, i64::from(table_oid), task_id).await.context("deriving the liveness lock key")?;
+    Ok(row.key)
 }
 
 /// The task ids of running rows whose owner's lock is free: dead (`inspect` and `reap` under
 /// `--liveness lock`). Ask from a session that holds no liveness lock.
 pub async fn dead_tasks(client: &impl GenericClient, table: &Table) -> Result<Vec<String>> {
-    let running =
-        crate::db::query::query(client, &table.render(&RUNNING), &[]).await.context("listing running rows")?;
-    let tasks: Vec<String> = running.iter().map(|r| r.get("task_id")).collect();
+    let running = queries::running(client, table).await.context("listing running rows")?;
+    let tasks: Vec<String> = running.into_iter().map(|r| r.task_id).collect();
     dead_among(client, table.oid, &tasks).await
 }
 
@@ -95,10 +86,10 @@ pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[St
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
-    let keyed = crate::db::query::query(client, KEY.text, &[&i64::from(table_oid), &tasks])
+    let keyed = queries::keys(client, &KeyParams { table_oid: i64::from(table_oid), task_ids: tasks })
         .await
         .context("deriving the liveness lock keys")?;
-    let key_of: HashMap<String, i64> = keyed.iter().map(|r| (r.get("task_id"), r.get("key"))).collect();
+    let key_of: HashMap<String, i64> = keyed.into_iter().map(|r| (r.task_id, r.key)).collect();
     let mut free = free(client, &key_of.values().copied().collect::<Vec<_>>()).await?;
     if !free.is_empty() {
         tokio::time::sleep(CONFIRM).await;
@@ -110,13 +101,12 @@ pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[St
 /// Takes the key as a session lock on this connection, without waiting; false when another
 /// session holds it.
 pub async fn hold(client: &impl GenericClient, key: i64) -> Result<bool> {
-    let row = crate::db::query::query_one(client, HOLD.text, &[&key]).await.context("taking the liveness lock")?;
-    Ok(row.get("held"))
+    Ok(queries::hold(client, key).await.context("taking the liveness lock")?.held)
 }
 
 /// The keys no session holds at this instant. Ask from a session that holds none of them (a
 /// session's own advisory locks are re-entrant, so they would look free).
 async fn free(client: &impl GenericClient, keys: &[i64]) -> Result<Vec<i64>> {
-    let rows = crate::db::query::query(client, PROBE.text, &[&keys]).await.context("probing liveness locks")?;
-    Ok(rows.iter().filter(|r| r.get::<_, bool>("free")).map(|r| r.get("key")).collect())
+    let probes = queries::probe(client, keys).await.context("probing liveness locks")?;
+    Ok(probes.into_iter().filter(|p| p.free).map(|p| p.key).collect())
 }

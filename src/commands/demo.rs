@@ -9,24 +9,25 @@ use anyhow::{Context, Result};
 use crate::Ctx;
 use crate::cli::DemoArgs;
 use crate::cluster::{Cluster, ClusterOptions};
-use crate::db::{self, queries::Fill};
+use crate::db;
+use crate::db::queries::demo::{self as queries, PopulationParams};
+use crate::db::queries::{DEMO_POPULATION, FIXTURES_INCIDENT, Fill, SCHEMA};
 use crate::exit::ExitStatus;
 use crate::output::style;
 use crate::signals::Signals;
-
-pub(crate) use crate::db::queries::DEMO_POPULATION as POPULATION;
-pub(crate) use crate::db::queries::FIXTURES_INCIDENT as INCIDENT;
-pub(crate) use crate::db::queries::SCHEMA;
 
 /// The incident's user (BRIEF.md): the one whose "Sync now" was stuck.
 const INCIDENT_USER: &str = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38";
 
 /// One step of the walk-through: what it shows, and the command line.
 struct Step {
+    /// What the step shows.
     title: &'static str,
+    /// The command line, after `syncctl`.
     args: Vec<&'static str>,
 }
 
+/// The walk-through, in order.
 fn steps() -> Vec<Step> {
     vec![
         Step { title: "Is anything stuck? (monitoring exit codes: 2 is CRITICAL)", args: vec!["health"] },
@@ -109,11 +110,11 @@ async fn load(url: &str, users: u32, ctx: &Ctx) -> Result<()> {
     global.timestamp_zone = "UTC".into();
     let client = db::connect(&global, &crate::commands::spec::DEMO, db::Access::Write).await?;
     let p = Fill::default().with("table", "\"public\".\"user_sync_status\"").with("key", "t.\"id\"::text");
-    for statement in [SCHEMA, INCIDENT] {
-        client.batch_execute(&statement.render(&p)).await.with_context(|| statement.path.to_string())?;
+    for statement in [SCHEMA, FIXTURES_INCIDENT] {
+        queries::script(&client, &statement, &p).await.with_context(|| statement.path.to_string())?;
     }
     let users = i32::try_from(users).unwrap_or(i32::MAX);
-    crate::db::query::execute(&client, &POPULATION.render(&p), &[&users]).await.context(POPULATION.path)?;
+    queries::population(&client, &p, &PopulationParams { users }).await.context(DEMO_POPULATION.path)?;
     Ok(())
 }
 

@@ -2,45 +2,39 @@
 //! heartbeating lease, and release it in one statement at the end.
 //!
 //! The pieces, one concern each: [`claim`] (the idempotent claim), [`lease`] (heartbeat,
-//! fencing, reconnection, release), [`demo`] and [`child`] (the work), [`follow`]
+//! fencing, reconnection, release), [`simulated`] and [`child`] (the work), [`follow`]
 //! (`--if-running follow`), [`progress`] (what is shown). This file wires them: the work runs
 //! as one task, the lease as another, and the loop here watches the work, the lease, the
 //! signals and the stall timer, and decides how the sync ends.
 
 pub mod child;
 pub mod claim;
-pub mod demo;
 pub mod follow;
 pub mod lease;
 pub mod progress;
+pub mod simulated;
 
 use std::time::Duration;
 
 use anyhow::Result;
-use serde_json::json;
 use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep_until};
 
+use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{IfRunning, Liveness, StartArgs};
-use crate::db;
+use crate::db::Access;
+use crate::db::queries::start::LeaseStatements;
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
+use crate::output::start::{self as say, ClaimedBody, ProgressBody, TookOver};
 use crate::signals::Signals;
 use crate::state::Classifier;
 use crate::table::{TASK_INDEX, Table};
 use claim::{Claim, Claimed, Request, RunningRow};
 use lease::{End, Lease, Release};
-use progress::{Ending, Reporter, Snapshot};
-
-pub(crate) use crate::db::queries::START_BEAT as BEAT;
-pub(crate) use crate::db::queries::START_INSERT_TASK as INSERT_TASK;
-pub(crate) use crate::db::queries::START_LOCK_USER as LOCK_USER;
-pub(crate) use crate::db::queries::START_RELEASE as RELEASE;
-pub(crate) use crate::db::queries::START_RELEASE_DEAD as RELEASE_DEAD;
-pub(crate) use crate::db::queries::START_RELEASED as RELEASED;
-pub(crate) use crate::db::queries::START_ROWS as ROWS;
-pub(crate) use crate::db::queries::START_UPDATE_TASK as UPDATE_TASK;
+use progress::{Ending, Reporter, SyncProgress};
 
 /// `full` or `incremental`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +57,7 @@ impl SyncType {
 
 /// How the work ended on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
+pub enum WorkOutcome {
     /// Done.
     Completed,
     /// Failed, with the reason.
@@ -96,14 +90,22 @@ pub async fn stopped(stop: &mut watch::Receiver<Stop>) -> Stop {
 
 /// The work a task runs.
 enum Work {
-    Demo(demo::Demo),
+    /// `--demo`.
+    Simulated(simulated::SimulatedSync),
+    /// `-- COMMAND [ARGS…]`.
     Child(child::Child),
 }
 
 impl Work {
-    async fn run(self, progress: watch::Sender<Snapshot>, stop: watch::Receiver<Stop>, reporter: Reporter) -> Outcome {
+    /// Runs the work to its end, or until `stop` asks it to stop.
+    async fn run(
+        self,
+        progress: watch::Sender<SyncProgress>,
+        stop: watch::Receiver<Stop>,
+        reporter: Reporter,
+    ) -> WorkOutcome {
         match self {
-            Work::Demo(demo) => demo.run(progress, stop).await,
+            Work::Simulated(sync) => sync.run(progress, stop).await,
             Work::Child(child) => child.run(progress, stop, reporter).await,
         }
     }
@@ -126,20 +128,15 @@ pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     }
     // Caught from before the claim on, so no signal can leave a claimed row without its release.
     let mut signals = Signals::new()?;
-    let mut client = db::connect(&ctx.global, &crate::commands::spec::START, db::Access::Write).await?;
+    let Session { mut client, table, .. } = Session::open(ctx, &spec::START, Access::Write, Snapshot::None).await?;
     if args.liveness == Liveness::Lock {
         crate::liveness::require_own_backend(&client, &ctx.global).await?;
     }
-    let table = Table::introspect(&client, &ctx.global.table).await?;
     claim::require_columns(&table)?;
     if !table.holds(TASK_INDEX) && !table.one_row_per_user {
         // Every heartbeat and progress write finds the row by task_id and user_id: on a large
         // table with an index on neither, each one is a scan of the whole table.
-        ctx.printer.warn(&format!(
-            "{TASK_INDEX} is not installed on {}: unless another index covers task_id, every heartbeat \
-             scans the table; `syncctl add-constraints` installs it",
-            table.display()
-        ));
+        ctx.printer.warn(&say::no_task_index(TASK_INDEX, &table.display()));
     }
     let sync_type = if args.full { SyncType::Full } else { SyncType::Incremental };
     let classifier = Classifier::new(ctx.global.heartbeat_timeout).filter(Some(&args.user), None);
@@ -164,16 +161,15 @@ async fn already_running(
     client: &tokio_postgres::Client,
     signals: &mut Signals,
 ) -> Result<ExitStatus> {
-    let heartbeat = row.silent_seconds.map_or("-".into(), crate::output::human_seconds);
-    let about = format!("{} is running ({}%, last heartbeat {heartbeat} ago)", row.task_id, row.progress);
+    let about = say::live_task(&row.task_id, row.progress, row.silent_seconds);
     if args.if_running == IfRunning::Fail {
-        ctx.printer.error(&format!("user {} already has a live task: {about}", args.user), None);
+        ctx.printer.error(&say::already_running(&args.user, &about), None);
         return Ok(ExitStatus::Problems);
     }
     let reporter = Reporter::new(&row.task_id, args.json, ctx.global.quiet, &ctx.printer);
     let snapshot = row.snapshot();
-    reporter.started("reused", json!({"progress": snapshot.progress, "stats": snapshot.stats}));
-    reporter.note(&format!("reusing the user's live task: {about}"));
+    reporter.started("reused", ProgressBody { progress: snapshot.progress, stats: &snapshot.stats });
+    reporter.note(&say::reusing(&about));
     if args.if_running == IfRunning::Reuse {
         return Ok(ExitStatus::Success);
     }
@@ -182,7 +178,8 @@ async fn already_running(
     follow::follow(client, table, &classifier, every, &reporter, signals).await
 }
 
-/// Runs a claimed task to its end.
+/// Runs a claimed task to its end: the work and the lease are started, watched until the
+/// sync's end is decided, the work is stopped if it still runs, and the end is released.
 async fn run_task(
     args: &StartArgs,
     ctx: &Ctx,
@@ -193,16 +190,31 @@ async fn run_task(
     signals: &mut Signals,
 ) -> Result<ExitStatus> {
     let reporter = Reporter::new(&claimed.task_id, args.json, ctx.global.quiet, &ctx.printer);
-    let took_over: Vec<_> =
-        claimed.took_over.iter().map(|(task, reason)| json!({"task_id": task, "reason": reason})).collect();
-    reporter
-        .started("claimed", json!({"user_id": claimed.user_id, "sync_type": sync_type.name(), "took_over": took_over}));
-    for (task, reason) in &claimed.took_over {
-        reporter.note(&format!("released the dead task {task} ({reason}) and took over"));
-    }
+    announce(&reporter, &claimed, sync_type);
+    let work = work_for(args, &claimed, sync_type);
+    let mut running = launch(work, args, ctx, &claimed, table, client, &reporter);
+    let verdict = watch(&mut running, args, &reporter, signals).await;
+    let (snapshot, end) = wind_down(running, &verdict).await;
+    let verdict = settle(verdict, end, ctx);
+    reporter.progress(&snapshot, true);
+    reporter.finished(verdict.ending, &snapshot, verdict.error.as_deref());
+    Ok(verdict.status)
+}
 
-    let work = match args.demo {
-        true => Work::Demo(demo::Demo {
+/// The first stdout line (the task id, or the `claimed` event), and a note per dead task the
+/// claim took over.
+fn announce(reporter: &Reporter, claimed: &Claimed, sync_type: SyncType) {
+    let took_over = claimed.took_over.iter().map(|(task, reason)| TookOver { task_id: task, reason }).collect();
+    reporter.started("claimed", ClaimedBody { user_id: &claimed.user_id, sync_type: sync_type.name(), took_over });
+    for (task, reason) in &claimed.took_over {
+        reporter.note(&say::took_over(task, reason));
+    }
+}
+
+/// The work `start` was asked to run: the simulated sync (`--demo`) or the child command.
+fn work_for(args: &StartArgs, claimed: &Claimed, sync_type: SyncType) -> Work {
+    match args.demo {
+        true => Work::Simulated(simulated::SimulatedSync {
             items: args.demo_items,
             rate: args.demo_rate,
             fail_at: args.demo_fail_at,
@@ -217,15 +229,40 @@ async fn run_task(
             ],
             grace: args.grace,
         }),
-    };
-    let (progress_tx, mut progress) = watch::channel(claimed.snapshot.clone());
-    let (stop_tx, stop_rx) = watch::channel(Stop::Run);
-    let mut work = tokio::spawn(work.run(progress_tx, stop_rx, reporter.clone()));
+    }
+}
+
+/// A claimed task under way: its work and its lease, each a task of its own, and the channels
+/// between them and [`watch`].
+struct Running {
+    /// The work.
+    work: JoinHandle<WorkOutcome>,
+    /// The lease, which ends with the release, or when it is lost or expires.
+    lease: JoinHandle<End>,
+    /// The work's progress.
+    progress: watch::Receiver<SyncProgress>,
+    /// Asks the work to stop.
+    stop: watch::Sender<Stop>,
+    /// Brings the lease the end to write.
+    release: oneshot::Sender<Release>,
+}
+
+/// Starts the work, then the lease on the claim's connection.
+fn launch(
+    work: Work,
+    args: &StartArgs,
+    ctx: &Ctx,
+    claimed: &Claimed,
+    table: &Table,
+    client: tokio_postgres::Client,
+    reporter: &Reporter,
+) -> Running {
+    let (progress_tx, progress) = watch::channel(claimed.snapshot.clone());
+    let (stop, stop_rx) = watch::channel(Stop::Run);
+    let work = tokio::spawn(work.run(progress_tx, stop_rx, reporter.clone()));
     let lease = Lease {
         global: ctx.global.clone(),
-        beat_sql: table.render(&BEAT),
-        release_sql: table.render(&RELEASE),
-        released_sql: table.render(&RELEASED),
+        statements: LeaseStatements::render(table),
         task_id: claimed.task_id.clone(),
         user_id: claimed.user_id.clone(),
         heartbeat: args.heartbeat,
@@ -233,29 +270,48 @@ async fn run_task(
         liveness_key: claimed.liveness,
         reporter: reporter.clone(),
     };
-    let (release_tx, release_rx) = oneshot::channel();
+    let (release, release_rx) = oneshot::channel();
     let held = claimed.liveness.is_some();
-    let mut lease = tokio::spawn(lease.run(client, held, claimed.begun, progress.clone(), release_rx));
+    let lease = tokio::spawn(lease.run(client, held, claimed.begun, progress.clone(), release_rx));
+    Running { work, lease, progress, stop, release }
+}
 
-    // Watch everything until the sync's end is decided.
+/// How the sync ends, as [`watch`] decided it ([`settle`] revises it by the lease's end).
+struct Verdict {
+    /// How it ended.
+    ending: Ending,
+    /// Why, unless it completed.
+    error: Option<String>,
+    /// start's exit status.
+    status: ExitStatus,
+    /// The work ended on its own.
+    work_done: bool,
+    /// The lease ended on its own (lost or expired), before any release was asked of it.
+    lease_end: Option<End>,
+}
+
+/// Watches the work, the lease, the signals and the stall timer until the sync's end is
+/// decided, showing progress meanwhile.
+async fn watch(running: &mut Running, args: &StartArgs, reporter: &Reporter, signals: &mut Signals) -> Verdict {
     let mut last_move = Instant::now();
     let mut progress_open = true;
-    let mut work_done = None;
-    let mut lease_end = None;
-    let (mut ending, mut error, mut status) = loop {
+    let verdict = |ending, error, status| Verdict { ending, error, status, work_done: false, lease_end: None };
+    loop {
         tokio::select! {
-            outcome = &mut work => {
-                let outcome = outcome.unwrap_or_else(|e| Outcome::Failed(format!("the work panicked: {e}")));
-                work_done = Some(());
-                break match outcome {
-                    Outcome::Completed => (Ending::Completed, None, ExitStatus::Success),
-                    Outcome::Failed(e) => (Ending::Failed, Some(e), ExitStatus::Problems),
-                    Outcome::Stopped => (Ending::Failed, Some("the work stopped".into()), ExitStatus::Problems),
+            outcome = &mut running.work => {
+                let outcome = outcome.unwrap_or_else(|e| WorkOutcome::Failed(format!("the work panicked: {e}")));
+                let decided = match outcome {
+                    WorkOutcome::Completed => verdict(Ending::Completed, None, ExitStatus::Success),
+                    WorkOutcome::Failed(e) => verdict(Ending::Failed, Some(e), ExitStatus::Problems),
+                    WorkOutcome::Stopped => {
+                        verdict(Ending::Failed, Some("the work stopped".into()), ExitStatus::Problems)
+                    }
                 };
+                return Verdict { work_done: true, ..decided };
             }
-            end = &mut lease => {
-                lease_end = Some(end.unwrap_or(End::Lost));
-                break (Ending::LeaseLost, None, ExitStatus::LeaseLost);
+            end = &mut running.lease => {
+                let decided = verdict(Ending::LeaseLost, None, ExitStatus::LeaseLost);
+                return Verdict { lease_end: Some(end.unwrap_or(End::Lost)), ..decided };
             }
             status = signals.next() => {
                 let name = match status {
@@ -263,61 +319,70 @@ async fn run_task(
                     ExitStatus::Interrupted => "SIGINT",
                     _ => "SIGTERM",
                 };
-                break (Ending::Cancelled, Some(format!("cancelled by {name}")), status);
+                return verdict(Ending::Cancelled, Some(format!("cancelled by {name}")), status);
             }
-            changed = progress.changed(), if progress_open => match changed {
+            changed = running.progress.changed(), if progress_open => match changed {
                 Ok(()) => {
                     last_move = Instant::now();
-                    reporter.progress(&progress.borrow_and_update(), false);
+                    reporter.progress(&running.progress.borrow_and_update(), false);
                 }
                 Err(_) => progress_open = false,
             },
             _ = sleep_until(last_move + args.stall_timeout) => {
                 let error = format!("stalled: no progress for {}", humantime::format_duration(args.stall_timeout));
-                break (Ending::Stalled, Some(error), ExitStatus::Problems);
+                return verdict(Ending::Stalled, Some(error), ExitStatus::Problems);
             }
         }
-    };
+    }
+}
 
-    if work_done.is_none() {
-        // A held lease heartbeats through the child's grace period; a lost one allows none.
-        let _ = stop_tx.send(if lease_end.is_some() { Stop::Now } else { Stop::Graceful });
+/// Stops the work if it still runs (a held lease heartbeats through the child's grace period;
+/// a lost one allows none), then has the lease release the task unless it ended already. The
+/// last snapshot, and how the lease ended.
+async fn wind_down(running: Running, verdict: &Verdict) -> (SyncProgress, End) {
+    let Running { mut work, lease, progress, stop, release } = running;
+    if !verdict.work_done {
+        let _ = stop.send(if verdict.lease_end.is_some() { Stop::Now } else { Stop::Graceful });
         let _ = (&mut work).await;
     }
     let mut snapshot = progress.borrow().clone();
-    if ending == Ending::Completed {
+    if verdict.ending == Ending::Completed {
         snapshot.progress = 100;
     }
-    let end = match lease_end {
-        Some(end) => end,
+    let end = match &verdict.lease_end {
+        Some(end) => end.clone(),
         None => {
-            let release = Release {
-                progress: if ending == Ending::Completed { 100 } else { 0 },
+            let end = Release {
+                progress: if verdict.ending == Ending::Completed { 100 } else { 0 },
                 stats: snapshot.stats_json(),
-                error: error.clone(),
+                error: verdict.error.clone(),
             };
             // The lease task may have ended meanwhile; then the send fails and its end is known.
-            let _ = release_tx.send(release);
+            let _ = release.send(end);
             lease.await.unwrap_or(End::Lost)
         }
     };
+    (snapshot, end)
+}
+
+/// The verdict once the lease's end is known: a lease lost or expired overrides it.
+fn settle(mut verdict: Verdict, end: End, ctx: &Ctx) -> Verdict {
     match end {
         End::Released => {}
         End::Lost => {
-            ending = Ending::LeaseLost;
-            error = Some("the task was released or taken over by someone else; nothing more was written".into());
-            status = ExitStatus::LeaseLost;
+            verdict.ending = Ending::LeaseLost;
+            verdict.error =
+                Some("the task was released or taken over by someone else; nothing more was written".into());
+            verdict.status = ExitStatus::LeaseLost;
         }
         End::Expired => {
-            ending = Ending::LeaseLost;
-            error = Some(format!(
+            verdict.ending = Ending::LeaseLost;
+            verdict.error = Some(format!(
                 "no heartbeat got through for {} (--heartbeat-timeout); the row is left for `syncctl reap`",
                 humantime::format_duration(ctx.global.heartbeat_timeout)
             ));
-            status = ExitStatus::LeaseLost;
+            verdict.status = ExitStatus::LeaseLost;
         }
     }
-    reporter.progress(&snapshot, true);
-    reporter.finished(ending, &snapshot, error.as_deref());
-    Ok(status)
+    verdict
 }

@@ -20,8 +20,8 @@ use tokio::io::{AsyncBufRead, AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 use tokio::sync::watch;
 
-use super::progress::{Reporter, Snapshot};
-use super::{Outcome, Stop, stopped};
+use super::progress::{Reporter, SyncProgress};
+use super::{Stop, WorkOutcome, stopped};
 use crate::error::UsageError;
 
 /// Longest line kept; the rest of a longer line is skipped (a line that long is not a report).
@@ -77,12 +77,12 @@ impl Child {
     /// Runs the child until it exits or it is asked to stop.
     pub async fn run(
         self,
-        progress: watch::Sender<Snapshot>,
+        progress: watch::Sender<SyncProgress>,
         mut stop: watch::Receiver<Stop>,
         reporter: Reporter,
-    ) -> Outcome {
+    ) -> WorkOutcome {
         let Some((program, args)) = self.command.split_first() else {
-            return Outcome::Failed("no command given".into());
+            return WorkOutcome::Failed("no command given".into());
         };
         let parent = std::process::id();
         let mut spawned = Command::new(program);
@@ -101,11 +101,11 @@ impl Child {
         let spawned = unsafe { spawned.pre_exec(move || die_with(parent)) }.spawn();
         let mut child = match spawned {
             Ok(child) => child,
-            Err(e) => return Outcome::Failed(format!("cannot run {program}: {e}")),
+            Err(e) => return WorkOutcome::Failed(format!("cannot run {program}: {e}")),
         };
         let group = child.id().and_then(|id| i32::try_from(id).ok());
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
-            return Outcome::Failed("the child's pipes were not set up".into());
+            return WorkOutcome::Failed("the child's pipes were not set up".into());
         };
         let readers = async {
             tokio::join!(
@@ -124,7 +124,7 @@ impl Child {
                 how = stopped(&mut stop) => {
                     let grace = if how == Stop::Graceful { self.grace } else { Duration::ZERO };
                     stop_group(group, &mut child, grace).await;
-                    return Outcome::Stopped;
+                    return WorkOutcome::Stopped;
                 }
             }
         };
@@ -136,9 +136,9 @@ impl Child {
             reporter.log("the child left processes behind in its process group: stopped them");
         }
         match status {
-            Ok(status) if status.success() => Outcome::Completed,
-            Ok(status) => Outcome::Failed(describe(status, last_stderr.as_deref())),
-            Err(e) => Outcome::Failed(format!("waiting for the child failed: {e}")),
+            Ok(status) if status.success() => WorkOutcome::Completed,
+            Ok(status) => WorkOutcome::Failed(failure_reason(status, last_stderr.as_deref())),
+            Err(e) => WorkOutcome::Failed(format!("waiting for the child failed: {e}")),
         }
     }
 }
@@ -217,7 +217,7 @@ async fn end_leftovers(group: Option<i32>, grace: Duration) -> bool {
 }
 
 /// `exit status 3: <last stderr line>`, or the signal that killed it.
-fn describe(status: ExitStatus, last_stderr: Option<&str>) -> String {
+fn failure_reason(status: ExitStatus, last_stderr: Option<&str>) -> String {
     let what = match (status.code(), status.signal()) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(signal)) => format!("killed by signal {signal}"),
@@ -230,7 +230,11 @@ fn describe(status: ExitStatus, last_stderr: Option<&str>) -> String {
 }
 
 /// Reads stdout: report lines update the snapshot, everything else is relayed as log.
-async fn read_reports(mut reader: impl AsyncBufRead + Unpin, progress: &watch::Sender<Snapshot>, reporter: &Reporter) {
+async fn read_reports(
+    mut reader: impl AsyncBufRead + Unpin,
+    progress: &watch::Sender<SyncProgress>,
+    reporter: &Reporter,
+) {
     let mut buf = Vec::new();
     while let Ok(Some(complete)) = read_capped_line(&mut reader, &mut buf, LINE_CAP).await {
         match complete.then(|| parse_report(&buf)).flatten() {
@@ -268,11 +272,11 @@ async fn read_log(mut reader: impl AsyncBufRead + Unpin, reporter: &Reporter) ->
 }
 
 /// What one report line says: a progress and / or stats.
-type Report = (Option<u8>, Option<serde_json::Map<String, Value>>);
+type ReportLine = (Option<u8>, Option<serde_json::Map<String, Value>>);
 
 /// A report line: a JSON object with `progress` (a number, clamped to 0..=100) and/or `stats`
 /// (an object). Anything else is not a report.
-fn parse_report(line: &[u8]) -> Option<Report> {
+fn parse_report(line: &[u8]) -> Option<ReportLine> {
     let Ok(Value::Object(mut doc)) = serde_json::from_slice::<Value>(line) else {
         return None;
     };

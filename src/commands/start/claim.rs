@@ -14,9 +14,10 @@
 use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 use tokio_postgres::types::Type;
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::{Client, Transaction};
 
-use super::{INSERT_TASK, LOCK_USER, RELEASE_DEAD, ROWS, SyncType, UPDATE_TASK, progress::Snapshot};
+use super::{SyncType, progress::SyncProgress};
+use crate::db::queries::start::{self as queries, LockUserParams, NewTaskParams, ReleaseDeadParams, TaskRow};
 use crate::db::{self, param::TextParam};
 use crate::error::UsageError;
 use crate::liveness;
@@ -43,43 +44,43 @@ pub struct RunningRow {
     pub skewed: bool,
     /// Not syncing any more (only seen when following).
     pub finished: Option<Result<(), String>>,
+    /// Its partition (the table itself when it is not partitioned).
     tableoid: u32,
+    /// Its ctid as text, valid in the claim's transaction.
     ctid: String,
+    /// Its task id as stored (NULL stays None).
     raw_task_id: Option<String>,
 }
 
-impl RunningRow {
-    /// Reads a row of `sql/start/rows.sql`.
-    pub fn from_row(row: &Row) -> RunningRow {
-        let task: Option<String> = row.get("task_id");
-        let stats = row
-            .get::<_, Option<String>>("current_stats")
-            .and_then(|s| serde_json::from_str::<Map<String, Value>>(&s).ok())
-            .unwrap_or_default();
-        let finished = match (row.get::<_, Option<bool>>("is_syncing"), row.get::<_, bool>("completed")) {
+impl From<TaskRow> for RunningRow {
+    /// A row of `sql/start/rows.sql`.
+    fn from(row: TaskRow) -> RunningRow {
+        let stats =
+            row.current_stats.and_then(|s| serde_json::from_str::<Map<String, Value>>(&s).ok()).unwrap_or_default();
+        let finished = match (row.is_syncing, row.completed) {
             (Some(false), true) => Some(Ok(())),
-            (Some(false), false) => Some(Err(row
-                .get::<_, Option<String>>("error_message")
-                .unwrap_or_else(|| "stopped without an error".into()))),
+            (Some(false), false) => Some(Err(row.error_message.unwrap_or_else(|| "stopped without an error".into()))),
             _ => None,
         };
         RunningRow {
-            task_id: task.clone().unwrap_or_default(),
-            progress: row.get::<_, Option<f64>>("progress_percentage").unwrap_or(0.0),
+            task_id: row.task_id.clone().unwrap_or_default(),
+            progress: row.progress_percentage.unwrap_or(0.0),
             stats,
-            silent_seconds: row.get("silent_seconds"),
-            zombie: row.get("zombie"),
-            skewed: row.get("skewed"),
+            silent_seconds: row.silent_seconds,
+            zombie: row.zombie,
+            skewed: row.skewed,
             finished,
-            tableoid: row.get("tableoid"),
-            ctid: row.get("ctid"),
-            raw_task_id: task,
+            tableoid: row.tableoid,
+            ctid: row.ctid,
+            raw_task_id: row.task_id,
         }
     }
+}
 
+impl RunningRow {
     /// The row as a snapshot, for showing its progress.
-    pub fn snapshot(&self) -> Snapshot {
-        let mut snapshot = Snapshot::initial();
+    pub fn snapshot(&self) -> SyncProgress {
+        let mut snapshot = SyncProgress::initial();
         snapshot.progress = self.progress.clamp(0.0, 100.0) as u8;
         snapshot.stats.extend(self.stats.clone());
         snapshot
@@ -99,7 +100,7 @@ pub struct Claimed {
     pub liveness: Option<i64>,
     /// The first snapshot: zero counts, plus the previous task's history on a table that keeps
     /// one row per user (`sql/start/update_task.sql`).
-    pub snapshot: Snapshot,
+    pub snapshot: SyncProgress,
     /// When the claim's transaction began: the row's first `updated_at` is no earlier, so the
     /// lease counts from here.
     pub begun: tokio::time::Instant,
@@ -170,18 +171,17 @@ async fn attempt(
     begun: tokio::time::Instant,
 ) -> Result<Option<Claim>> {
     let classifier = request.classifier;
-    let lock = crate::db::query::query_one(
+    let lock = queries::lock_user(
         tx,
-        &table.render(&LOCK_USER),
-        &[&(table.oid as i32), &TextParam(request.user.to_string())],
+        table,
+        &LockUserParams { table_oid: table.oid as i32, user: TextParam(request.user.to_string()) },
     )
     .await
     .map_err(|e| classifier.explain_error(e, table))?;
-    let user_id: String = lock.get("user_id");
-    let now_unix: i64 = lock.get("now_unix");
+    let (user_id, now_unix) = (lock.user_id, lock.now_unix);
 
-    let rows = crate::db::query::query(tx, &table.render(&ROWS), &classifier.bind()).await?;
-    let rows: Vec<RunningRow> = rows.iter().map(RunningRow::from_row).collect();
+    let rows: Vec<RunningRow> =
+        queries::task_rows(tx, table, classifier).await?.into_iter().map(RunningRow::from).collect();
 
     // Under --liveness lock a task whose lock stays free is gone, however fresh its heartbeat.
     let lock_dead = match request.lock_liveness {
@@ -200,22 +200,33 @@ async fn attempt(
         return Ok(Some(Claim::Live(live.clone())));
     }
 
+    let Some(took_over) = release_dead(tx, table, &rows).await? else {
+        return Ok(None);
+    };
+    let (task_id, liveness) = own_task_id(tx, table, request, &user_id, now_unix).await?;
+    let snapshot = write_task(tx, table, request, &user_id, &task_id).await?;
+    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun })))
+}
+
+/// Releases every row of `rows` (none is live): the (task id, reason) of each, or `None` when
+/// one changed since it was read.
+async fn release_dead(
+    tx: &Transaction<'_>,
+    table: &Table,
+    rows: &[RunningRow],
+) -> Result<Option<Vec<(String, String)>>> {
     let mut took_over = Vec::new();
-    for row in &rows {
-        let reason = if row.zombie {
-            match row.silent_seconds {
-                Some(s) => format!("no heartbeat for {}s", s.round()),
-                None => "no heartbeat ever written".to_string(),
-            }
-        } else if row.skewed {
-            "its heartbeat is in the future (a clock or time-zone bug)".to_string()
-        } else {
-            "its owner's liveness lock was free".to_string()
-        };
-        let released = crate::db::query::execute(
+    for row in rows {
+        let reason = takeover_reason(row);
+        let released = queries::release_dead(
             tx,
-            &table.render(&RELEASE_DEAD),
-            &[&row.ctid, &row.raw_task_id, &reason, &row.tableoid],
+            table,
+            &ReleaseDeadParams {
+                ctid: &row.ctid,
+                task_id: row.raw_task_id.as_deref(),
+                reason: &reason,
+                tableoid: row.tableoid,
+            },
         )
         .await?;
         if released == 0 {
@@ -223,11 +234,36 @@ async fn attempt(
         }
         took_over.push((row.task_id.clone(), reason));
     }
+    Ok(Some(took_over))
+}
 
+/// Why a row that is not live is taken over, as the row's error text and the note say.
+fn takeover_reason(row: &RunningRow) -> String {
+    if row.zombie {
+        match row.silent_seconds {
+            Some(s) => format!("no heartbeat for {}s", s.round()),
+            None => "no heartbeat ever written".to_string(),
+        }
+    } else if row.skewed {
+        "its heartbeat is in the future (a clock or time-zone bug)".to_string()
+    } else {
+        "its owner's liveness lock was free".to_string()
+    }
+}
+
+/// The new task's id and, under `--liveness lock`, the key of its lock, which this connection
+/// then holds.
+async fn own_task_id(
+    tx: &Transaction<'_>,
+    table: &Table,
+    request: &Request<'_>,
+    user_id: &str,
+    now_unix: i64,
+) -> Result<(String, Option<i64>)> {
     // Under --liveness lock the task exists only once it holds its own lock: a key someone
     // holds already (a probe at that instant, a hash shared with a live task) gets a new id.
     let mut liveness = None;
-    let mut task_id = new_task_id(&user_id, now_unix);
+    let mut task_id = new_task_id(user_id, now_unix);
     if request.lock_liveness {
         for _ in 0..ATTEMPTS {
             let key = liveness::key(tx, table.oid, &task_id).await?;
@@ -235,35 +271,46 @@ async fn attempt(
                 liveness = Some(key);
                 break;
             }
-            task_id = new_task_id(&user_id, now_unix);
+            task_id = new_task_id(user_id, now_unix);
         }
         if liveness.is_none() {
             bail!("no liveness lock of its own could be taken for a new task (each key tried was held); try again");
         }
     }
-    let params: [&dyn crate::db::query::Param; 4] = [
-        &TextParam(user_id.clone()),
-        &TextParam(task_id.clone()),
-        &TextParam(request.sync_type.name().to_string()),
-        &TextParam(Snapshot::initial().stats_json()),
-    ];
-    let mut snapshot = Snapshot::initial();
+    Ok((task_id, liveness))
+}
+
+/// Writes the new task over the user's row (a table that keeps one row per user) or as a new
+/// row; its first snapshot.
+async fn write_task(
+    tx: &Transaction<'_>,
+    table: &Table,
+    request: &Request<'_>,
+    user_id: &str,
+    task_id: &str,
+) -> Result<SyncProgress> {
+    let params = NewTaskParams {
+        user_id: TextParam(user_id.to_string()),
+        task_id: TextParam(task_id.to_string()),
+        sync_type: TextParam(request.sync_type.name().to_string()),
+        stats: TextParam(SyncProgress::initial().stats_json()),
+    };
+    let mut snapshot = SyncProgress::initial();
     let updated = match table.one_row_per_user {
-        true => crate::db::query::query_opt(tx, &table.render(&UPDATE_TASK), &params).await?,
+        true => queries::update_task(tx, table, &params).await?,
         false => None,
     };
     match updated {
         Some(row) => {
-            let stats = row.get::<_, Option<String>>("current_stats");
-            if let Some(Value::Object(stats)) = stats.and_then(|s| serde_json::from_str(&s).ok()) {
+            if let Some(Value::Object(stats)) = row.current_stats.and_then(|s| serde_json::from_str(&s).ok()) {
                 snapshot.stats = stats;
             }
         }
         None => {
-            crate::db::query::execute(tx, &table.render(&INSERT_TASK), &params).await?;
+            queries::insert_task(tx, table, &params).await?;
         }
     }
-    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun })))
+    Ok(snapshot)
 }
 
 /// `sync_<user_id>_<8 hex>_<unix seconds>`, the seed's shape.
@@ -274,6 +321,6 @@ fn new_task_id(user_id: &str, now_unix: i64) -> String {
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.
 pub async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
-    let rows = crate::db::query::query(client, &table.render(&ROWS), &classifier.bind()).await?;
-    Ok(rows.first().map(RunningRow::from_row))
+    let rows = queries::task_rows(client, table, classifier).await?;
+    Ok(rows.into_iter().next().map(RunningRow::from))
 }

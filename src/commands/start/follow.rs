@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Result;
 
 use super::claim::task_row;
-use super::progress::{Ending, Reporter, Snapshot};
+use super::progress::{Ending, Reporter, SyncProgress};
 use crate::exit::ExitStatus;
 use crate::signals::Signals;
 use crate::state::Classifier;
@@ -28,7 +28,7 @@ pub async fn follow(
             status = signals.next() => return Ok(status),
         }
         let Some(row) = task_row(client, table, classifier).await? else {
-            reporter.finished(Ending::Failed, &Snapshot::initial(), Some("the task's row is gone"));
+            reporter.finished(Ending::Failed, &SyncProgress::initial(), Some("the task's row is gone"));
             return Ok(ExitStatus::Problems);
         };
         let snapshot = row.snapshot();

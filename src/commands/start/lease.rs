@@ -17,12 +17,13 @@ use tokio::sync::{oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior, sleep_until, timeout_at};
 use tokio_postgres::Client;
 
-use super::progress::{Reporter, Snapshot};
+use super::progress::{Reporter, SyncProgress};
 use crate::cli::GlobalArgs;
-use crate::db::query::{self, Param};
+use crate::db::queries::start::{self as queries, BeatParams, LeaseStatements, ReleaseParams};
 use crate::db::{self, param::TextParam};
 use crate::error;
 use crate::liveness;
+use crate::output::start as say;
 
 /// Progress writes at most this often.
 const COALESCE: Duration = Duration::from_secs(1);
@@ -39,12 +40,8 @@ pub fn margin(heartbeat: Duration, timeout: Duration) -> Duration {
 pub struct Lease {
     /// For reconnecting.
     pub global: GlobalArgs,
-    /// `sql/start/beat.sql`, rendered.
-    pub beat_sql: String,
-    /// `sql/start/release.sql`, rendered.
-    pub release_sql: String,
-    /// `sql/start/released.sql`, rendered.
-    pub released_sql: String,
+    /// `sql/start/beat.sql`, `release.sql` and `released.sql`, rendered for the table.
+    pub(crate) statements: LeaseStatements,
     /// The task.
     pub task_id: String,
     /// Its user, as user_id::text writes it.
@@ -83,6 +80,7 @@ pub enum End {
 
 /// The connection, re-opened when it drops.
 struct Conn {
+    /// The connection; None once it dropped, until it is re-opened.
     client: Option<Client>,
     /// The liveness lock is held on this connection.
     held: bool,
@@ -97,7 +95,7 @@ impl Lease {
         client: Client,
         held: bool,
         claimed: Instant,
-        mut snapshot: watch::Receiver<Snapshot>,
+        mut snapshot: watch::Receiver<SyncProgress>,
         release: oneshot::Receiver<Release>,
     ) -> End {
         let mut conn = Conn { client: Some(client), held };
@@ -158,7 +156,7 @@ impl Lease {
                 }
                 Ok(Ok(false)) => return End::Lost,
                 Ok(Err(e)) => {
-                    self.reporter.warn(&format!("heartbeat of {} failed, retrying: {e:#}", self.task_id));
+                    self.reporter.warn(&say::heartbeat_failed(&self.task_id, &e));
                     retry_at = Some(Instant::now() + backoff);
                     backoff = (backoff * 2).min(self.heartbeat);
                 }
@@ -174,7 +172,7 @@ impl Lease {
             let client = db::connect(&self.global, &crate::commands::spec::START, db::Access::Write)
                 .await
                 .context("reconnecting")?;
-            self.reporter.note(&format!("reconnected; task {} goes on", self.task_id));
+            self.reporter.note(&say::reconnected(&self.task_id));
             conn.client = Some(client);
         }
         let client = conn.client.as_ref().context("no connection")?;
@@ -189,7 +187,7 @@ impl Lease {
     /// One heartbeat with the current progress; false when it touched no row. Stats the
     /// database refuses (a data exception or a constraint, which a retry cannot cure) are
     /// dropped with a warning and the heartbeat goes on with the last stats it stored.
-    async fn beat(&self, conn: &mut Conn, snapshot: &Snapshot, stored: &mut String) -> Result<bool> {
+    async fn beat(&self, conn: &mut Conn, snapshot: &SyncProgress, stored: &mut String) -> Result<bool> {
         let stats = snapshot.stats_json();
         match self.write_beat(conn, snapshot.progress, &stats).await {
             Ok(true) => {
@@ -197,43 +195,47 @@ impl Lease {
                 Ok(true)
             }
             Err(e) if error::refused_data(&e) && stats != *stored => {
-                self.reporter.warn(&format!(
-                    "the database refuses the stats of {} ({}); they are dropped and the last stored ones kept",
-                    self.task_id,
-                    error::classify(&e).message
-                ));
+                self.reporter.warn(&say::stats_refused(&self.task_id, &error::classify(&e).message));
                 self.write_beat(conn, snapshot.progress, stored).await
             }
             other => other,
         }
     }
 
+    /// One heartbeat write with these progress and stats; false when it touched no row.
     async fn write_beat(&self, conn: &mut Conn, progress: u8, stats: &str) -> Result<bool> {
-        let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
-        let (progress, stats) = (i32::from(progress), TextParam(stats.to_string()));
+        let params = BeatParams {
+            task_id: TextParam(self.task_id.clone()),
+            user_id: TextParam(self.user_id.clone()),
+            progress: i32::from(progress),
+            stats: TextParam(stats.to_string()),
+        };
         let client = self.ready(conn).await?;
-        let params: [&dyn Param; 4] = [&task, &user, &progress, &stats];
-        let touched = db::local(client, async { Ok(query::execute(client, &self.beat_sql, &params).await?) }).await?;
+        let touched = db::local(client, async { Ok(queries::beat(client, &self.statements, &params).await?) }).await?;
         Ok(touched > 0)
     }
 
     /// Writes the end, retrying with backoff until the lease expires. Final stats the database
     /// refuses are replaced by the last stored ones, so the release lands all the same.
     async fn release(&self, conn: &mut Conn, end: Release, deadline: Instant, stored: &str) -> End {
-        let (task, user) = (TextParam(self.task_id.clone()), TextParam(self.user_id.clone()));
-        let progress = i32::from(end.progress);
-        let mut stats = TextParam(end.stats);
+        let mut params = ReleaseParams {
+            task_id: TextParam(self.task_id.clone()),
+            user_id: TextParam(self.user_id.clone()),
+            progress: i32::from(end.progress),
+            stats: TextParam(end.stats),
+            error: end.error,
+        };
         let mut backoff = BACKOFF;
         let mut retried = false;
         loop {
             let attempt = async {
                 let client = self.ready(conn).await?;
-                let params: [&dyn Param; 5] = [&task, &user, &progress, &stats, &end.error];
+                let params = &params;
                 db::local(client, async {
-                    let touched = query::execute(client, &self.release_sql, &params).await?;
+                    let touched = queries::release(client, &self.statements, params).await?;
                     if touched == 0 && retried {
                         // The earlier attempt may have committed before its reply was lost.
-                        return Ok(query::query_one(client, &self.released_sql, &params).await?.get("ours"));
+                        return Ok(queries::released(client, &self.statements, params).await?.ours);
                     }
                     Ok(touched > 0)
                 })
@@ -244,19 +246,15 @@ impl Lease {
                 Ok(Ok(true)) => return End::Released,
                 Ok(Ok(false)) => return End::Lost,
                 Ok(Err(e)) if error::refused_data(&e) => {
-                    if stats.0 == stored {
-                        self.reporter.warn(&format!("the database refuses the release of {}: {e:#}", self.task_id));
+                    if params.stats.0 == stored {
+                        self.reporter.warn(&say::release_refused(&self.task_id, &e));
                         return End::Expired;
                     }
-                    self.reporter.warn(&format!(
-                        "the database refuses the final stats of {} ({}); releasing with the last stored ones",
-                        self.task_id,
-                        error::classify(&e).message
-                    ));
-                    stats = TextParam(stored.to_string());
+                    self.reporter.warn(&say::final_stats_refused(&self.task_id, &error::classify(&e).message));
+                    params.stats = TextParam(stored.to_string());
                 }
                 Ok(Err(e)) => {
-                    self.reporter.warn(&format!("releasing {} failed, retrying: {e:#}", self.task_id));
+                    self.reporter.warn(&say::release_failed(&self.task_id, &e));
                     retried = true;
                     if timeout_at(deadline, tokio::time::sleep(backoff)).await.is_err() {
                         return End::Expired;

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::output::start::{self, EndBody, Event, ProgressBody};
 use crate::output::{Printer, stream};
 
 /// How often progress is shown at most (the bar redraws on its own schedule).
@@ -18,32 +20,26 @@ const SHOW_EVERY: Duration = Duration::from_secs(1);
 
 /// The state of the work: progress 0..=100 and its stats.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Snapshot {
+pub struct SyncProgress {
     /// Percent done.
     pub progress: u8,
     /// The stats, always with `new`, `updated` and `errors` (never the incident's blanks).
     pub stats: Map<String, Value>,
 }
 
-impl Snapshot {
+impl SyncProgress {
     /// Nothing done yet, zero counts.
-    pub fn initial() -> Snapshot {
+    pub fn initial() -> SyncProgress {
         let mut stats = Map::new();
         for key in ["new", "updated", "errors"] {
             stats.insert(key.into(), json!(0));
         }
-        Snapshot { progress: 0, stats }
+        SyncProgress { progress: 0, stats }
     }
 
     /// The stats as JSON text, for the current_stats column.
     pub fn stats_json(&self) -> String {
         Value::Object(self.stats.clone()).to_string()
-    }
-
-    /// `new 10, updated 3, errors 0`.
-    pub fn stats_line(&self) -> String {
-        let count = |k: &str| self.stats.get(k).map_or("0".into(), |v| v.to_string());
-        format!("new {}, updated {}, errors {}", count("new"), count("updated"), count("errors"))
     }
 }
 
@@ -76,23 +72,34 @@ impl Ending {
     }
 }
 
+/// How progress is shown on stderr.
 enum Mode {
+    /// A progress bar (stderr is a terminal).
     Bar(ProgressBar),
+    /// A plain line at most once a second.
     Lines,
+    /// Nothing (`-q`).
     Quiet,
 }
 
+/// What the reporter's clones share.
 struct Inner {
+    /// The task.
     task_id: String,
+    /// JSON-lines events on stdout (`--json`).
     json: bool,
+    /// How progress is shown on stderr.
     mode: Mode,
-    last_shown: Option<(Instant, Snapshot)>,
+    /// When progress was last shown, and what it was.
+    last_shown: Option<(Instant, SyncProgress)>,
 }
 
 /// Shows a sync's life; cheap to clone (the child's log relay shares it).
 #[derive(Clone)]
 pub struct Reporter {
+    /// The shared state.
     inner: Arc<Mutex<Inner>>,
+    /// Where notes and warnings go.
     printer: Printer,
 }
 
@@ -117,15 +124,16 @@ impl Reporter {
         Reporter { inner: Arc::new(Mutex::new(inner)), printer: printer.clone() }
     }
 
+    /// The shared state (a panic elsewhere while holding it does not stop the reporting).
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The first stdout line: the task id, or the `claimed` / `reused` event.
-    pub fn started(&self, event: &str, extra: Value) {
+    /// The first stdout line: the task id, or the `claimed` / `reused` event with `body`.
+    pub(crate) fn started(&self, event: &str, body: impl Serialize) {
         let inner = self.lock();
         if inner.json {
-            self.emit(event, &inner.task_id, extra);
+            self.emit(event, &inner.task_id, body);
         } else {
             stream::stdout_line(&inner.task_id);
         }
@@ -164,11 +172,11 @@ impl Reporter {
 
     /// New progress: the bar follows at once; plain lines and JSON events at most once a
     /// second, and always when `force` (the last state before the end).
-    pub fn progress(&self, snapshot: &Snapshot, force: bool) {
+    pub fn progress(&self, snapshot: &SyncProgress, force: bool) {
         let mut inner = self.lock();
         if let Mode::Bar(bar) = &inner.mode {
             bar.set_position(u64::from(snapshot.progress));
-            bar.set_message(snapshot.stats_line());
+            bar.set_message(start::stats_line(&snapshot.stats));
         }
         let now = Instant::now();
         let skip = match &inner.last_shown {
@@ -181,40 +189,30 @@ impl Reporter {
         }
         inner.last_shown = Some((now, snapshot.clone()));
         if matches!(inner.mode, Mode::Lines) {
-            stream::stderr_line(&format!("progress {}% ({})", snapshot.progress, snapshot.stats_line()));
+            stream::stderr_line(&start::progress_line(snapshot));
         }
         if inner.json {
-            self.emit("progress", &inner.task_id, json!({"progress": snapshot.progress, "stats": snapshot.stats}));
+            self.emit("progress", &inner.task_id, ProgressBody { progress: snapshot.progress, stats: &snapshot.stats });
         }
     }
 
-    /// One JSON-lines event, `{"event", "task_id", ...extra}`; best effort, since a reader
+    /// One JSON-lines event, `{"event", "task_id", ...body}`; best effort, since a reader
     /// that went away (`| head -1`) must not stop the sync.
-    fn emit(&self, event: &str, task_id: &str, extra: Value) {
-        let mut doc = json!({"event": event, "task_id": task_id});
-        if let (Some(doc), Value::Object(extra)) = (doc.as_object_mut(), extra) {
-            doc.extend(extra);
-        }
-        stream::stdout_line(&doc.to_string());
+    fn emit(&self, event: &str, task_id: &str, body: impl Serialize) {
+        stream::stdout_line(&start::event_line(&Event { event, task_id, body }));
     }
 
     /// The end: the last event on stdout, a summary on stderr.
-    pub fn finished(&self, ending: Ending, snapshot: &Snapshot, error: Option<&str>) {
+    pub fn finished(&self, ending: Ending, snapshot: &SyncProgress, error: Option<&str>) {
         let inner = self.lock();
         if let Mode::Bar(bar) = &inner.mode {
             bar.finish_and_clear();
         }
         if inner.json {
-            let mut extra = json!({"progress": snapshot.progress, "stats": snapshot.stats});
-            if let Some(error) = error {
-                extra["error"] = json!(error);
-            }
-            self.emit(ending.name(), &inner.task_id, extra);
+            let body = EndBody { progress: snapshot.progress, stats: &snapshot.stats, error };
+            self.emit(ending.name(), &inner.task_id, body);
         }
-        let summary = match error {
-            Some(error) => format!("{} {}: {error}", ending.name(), inner.task_id),
-            None => format!("{} {} ({})", ending.name(), inner.task_id, snapshot.stats_line()),
-        };
+        let summary = start::summary(ending, &inner.task_id, snapshot, error);
         match ending {
             Ending::Completed => self.printer.note(&summary),
             _ => self.printer.warn(&summary),
@@ -228,8 +226,8 @@ mod tests {
 
     #[test]
     fn stats_are_never_blank() {
-        let s = Snapshot::initial();
+        let s = SyncProgress::initial();
         assert_eq!(s.stats_json(), r#"{"new":0,"updated":0,"errors":0}"#);
-        assert_eq!(s.stats_line(), "new 0, updated 0, errors 0");
+        assert_eq!(start::stats_line(&s.stats), "new 0, updated 0, errors 0");
     }
 }
