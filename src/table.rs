@@ -141,7 +141,7 @@ impl ConstraintStatus {
     }
 
     /// `valid`, `NOT VALID` / `INVALID`, `missing`, `wrong definition` or `not enforceable`.
-    pub fn describe(&self) -> &'static str {
+    pub fn state_name(&self) -> &'static str {
         match (&self.problem, self.exists, self.valid, self.kind) {
             (Some(Problem::WrongDefinition(_)), ..) => "wrong definition",
             (Some(Problem::NotEnforceable(_)), ..) => "not enforceable",
@@ -171,7 +171,7 @@ impl ConstraintStatus {
         let named = self.object != self.name && (self.exists || self.problem.is_none());
         let object = if named { format!(" (as {})", self.object) } else { String::new() };
         let reason = self.reason().map(|r| format!(" ({r})")).unwrap_or_default();
-        format!("{} {}{object}: {}{reason}", self.kind, self.name, self.describe())
+        format!("{} {}{object}: {}{reason}", self.kind, self.name, self.state_name())
     }
 }
 
@@ -182,7 +182,7 @@ impl serde::Serialize for ConstraintStatus {
         s.serialize_field("name", self.name)?;
         s.serialize_field("kind", self.kind)?;
         s.serialize_field("object", &self.object)?;
-        s.serialize_field("state", self.describe())?;
+        s.serialize_field("state", self.state_name())?;
         s.serialize_field("exists", &self.exists)?;
         s.serialize_field("valid", &self.valid)?;
         s.serialize_field("reason", &self.reason())?;
@@ -696,7 +696,7 @@ mod tests {
         ] {
             let status = index_status(&RUNNING_SPEC, "t", std::slice::from_ref(&wrong), None);
             assert_eq!(
-                (status.exists, status.valid, status.describe()),
+                (status.exists, status.valid, status.state_name()),
                 (true, false, "wrong definition"),
                 "{wrong:?}"
             );
@@ -729,11 +729,11 @@ mod tests {
     fn a_partitioned_table_gets_what_postgresql_can_enforce() {
         let by_type = Partitioning { strategy: "LIST".into(), columns: vec!["sync_type".into()] };
         let status = index_status(&TASK_SPEC, "t", &[], Some(&by_type));
-        assert_eq!(status.describe(), "not enforceable");
+        assert_eq!(status.state_name(), "not enforceable");
         assert!(status.reason().unwrap().contains("partition key (sync_type)"), "{status:?}");
         let by_user = Partitioning { strategy: "HASH".into(), columns: vec!["user_id".into()] };
         let status = index_status(&RUNNING_SPEC, "t", &[], Some(&by_user));
         assert!(matches!(status.problem, Some(Problem::PartitionedBuild(_))), "{status:?}");
-        assert_eq!(index_status(&TASK_SPEC, "t", &[], Some(&by_user)).describe(), "not enforceable");
+        assert_eq!(index_status(&TASK_SPEC, "t", &[], Some(&by_user)).state_name(), "not enforceable");
     }
 }

@@ -192,6 +192,6 @@ fn constraint_warning(c: &ConstraintStatus) -> String {
         Some(Problem::NameTaken(why) | Problem::PartitionedBuild(why)) => {
             format!("{what} is missing and `syncctl add-constraints` cannot create it as things are: {why}")
         }
-        None => format!("{what} is {}: run `syncctl add-constraints`", c.describe()),
+        None => format!("{what} is {}: run `syncctl add-constraints`", c.state_name()),
     }
 }

@@ -134,7 +134,7 @@ impl Session {
 }
 
 /// Says, on stderr, how `timestamp without time zone` columns are read.
-pub(crate) fn naive_note(table: &Table, ctx: &Ctx) -> Option<NaiveTimestamps> {
+fn naive_note(table: &Table, ctx: &Ctx) -> Option<NaiveTimestamps> {
     let columns = table.naive_timestamp_columns();
     if columns.is_empty() {
         return None;
@@ -153,7 +153,7 @@ pub(crate) fn naive_note(table: &Table, ctx: &Ctx) -> Option<NaiveTimestamps> {
 /// For the read commands: when the server is a hot standby, says so, with its replay lag, and
 /// warns when the lag is more than half the heartbeat timeout (live tasks then look silent,
 /// their heartbeats not yet replayed). Returns what the server is.
-pub(crate) async fn standby_note(client: &Client, ctx: &Ctx) -> Result<Server> {
+async fn standby_note(client: &Client, ctx: &Ctx) -> Result<Server> {
     let server = db::server(client).await?;
     if !server.standby {
         return Ok(server);

@@ -21,7 +21,7 @@ fn constraints_line(constraints: &[ConstraintStatus]) -> String {
         .map(|c| {
             let named = c.object != c.name && (c.exists || c.problem.is_none());
             let object = if named { format!(" (as {})", c.object) } else { String::new() };
-            format!("{}{object} {}", c.name, c.describe())
+            format!("{}{object} {}", c.name, c.state_name())
         })
         .collect::<Vec<_>>()
         .join(", ")
@@ -41,7 +41,7 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan) -> String {
             out.push_str(&format!("-- {}: {note}\n", c.name));
         }
         if let Some(Problem::NotEnforceable(why) | Problem::PartitionedBuild(why)) = &c.problem {
-            out.push_str(&format!("-- {}: {}: {why}; no step for it\n", c.name, c.describe()));
+            out.push_str(&format!("-- {}: {}: {why}; no step for it\n", c.name, c.state_name()));
         }
     }
     for b in &plan.builds_in_progress {
@@ -251,12 +251,24 @@ mod tests {
             table: "public.user_sync_status".into(),
             steps,
             constraints: after,
-            validation: Some(serde_json::json!({"ok": true, "data_ok": true})),
+            validation: Some(validation(true)),
             seconds: 602.5,
             error: Some("build uniq_user_running_sync concurrently on public.user_sync_status: still waiting".into()),
             repair: None,
             verdict: Verdict::Stopped,
             bounds,
+        }
+    }
+
+    /// A validation that found the data clean or not, with no check listed.
+    fn validation(clean: bool) -> crate::commands::validate::ValidationReport {
+        crate::commands::validate::ValidationReport {
+            ok: clean,
+            data_ok: clean,
+            installed: false,
+            table: "public.user_sync_status".into(),
+            checks: Vec::new(),
+            constraints: Vec::new(),
         }
     }
 
@@ -295,7 +307,7 @@ mod tests {
             ok: false,
             table: "public.user_sync_status".into(),
             refused: true,
-            validation: Some(serde_json::json!({"ok": false, "data_ok": false})),
+            validation: Some(validation(false)),
             repair: None,
         };
         insta::assert_snapshot!(crate::output::json(&refused));

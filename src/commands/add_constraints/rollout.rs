@@ -267,7 +267,7 @@ impl Runner<'_> {
             Some(c) => Err(StepError::Sql(anyhow::anyhow!(
                 "{} is {} after the build ({}); rerun to drop and rebuild it",
                 c.object,
-                c.describe(),
+                c.state_name(),
                 c.definition.as_deref().unwrap_or("?")
             ))),
             None => Err(StepError::Sql(anyhow::anyhow!("{role} is not one of the rollout's objects"))),
