@@ -13,9 +13,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "syncctl", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
+    /// The options every subcommand takes.
     #[command(flatten)]
     pub global: GlobalArgs,
 
+    /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
 }
@@ -165,6 +167,7 @@ pub struct InspectArgs {
     #[arg(long, value_enum, default_value_t = Liveness::Heartbeat)]
     pub liveness: Liveness,
 
+    /// The output format.
     #[command(flatten)]
     pub output: RowFormatArgs,
 }
@@ -207,6 +210,7 @@ pub struct ValidateArgs {
     #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), allow_hyphen_values = true)]
     pub limit: u32,
 
+    /// The output format.
     #[command(flatten)]
     pub output: RowFormatArgs,
 }
@@ -250,6 +254,7 @@ pub struct RepairArgs {
     #[arg(short, long)]
     pub yes: bool,
 
+    /// The output format.
     #[command(flatten)]
     pub output: RowFormatArgs,
 }

@@ -11,7 +11,7 @@ use crate::exit::ExitStatus;
 
 /// A usage or configuration problem (exit 2): bad value, missing table or column.
 #[derive(Debug)]
-pub struct UsageError {
+pub(crate) struct UsageError {
     /// What happened.
     pub message: String,
     /// What to do next.
@@ -20,7 +20,7 @@ pub struct UsageError {
 
 impl UsageError {
     /// A usage error with a hint.
-    pub fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(UsageError { message: message.into(), hint: Some(hint.into()) })
     }
 }
@@ -36,7 +36,7 @@ impl std::error::Error for UsageError {}
 /// A problem with the server reached that no SQLSTATE names (exit 3), e.g. a write command
 /// pointed at a standby.
 #[derive(Debug)]
-pub struct ServerError {
+pub(crate) struct ServerError {
     /// What happened.
     pub message: String,
     /// What to do next.
@@ -45,7 +45,7 @@ pub struct ServerError {
 
 impl ServerError {
     /// A server error with a hint.
-    pub fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+    pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
         anyhow::Error::new(ServerError { message: message.into(), hint: hint.into() })
     }
 }
@@ -60,7 +60,7 @@ impl std::error::Error for ServerError {}
 
 /// How an error ends the run: its exit status, the message (the context chain), and a hint.
 #[derive(Debug)]
-pub struct Classified {
+pub(crate) struct Classified {
     /// The exit status it maps to.
     pub status: ExitStatus,
     /// The message, outermost context first; empty when nothing should be printed.
@@ -72,7 +72,7 @@ pub struct Classified {
 /// Whether the database refused the data itself (SQLSTATE class 22, data exception, e.g. a
 /// `\u0000` in jsonb; class 23, integrity constraint violation): sending the same again fails
 /// the same way, so it must not be retried as if the connection were at fault.
-pub fn refused_data(err: &anyhow::Error) -> bool {
+pub(crate) fn refused_data(err: &anyhow::Error) -> bool {
     err.chain()
         .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
         .filter_map(tokio_postgres::Error::code)
@@ -80,7 +80,7 @@ pub fn refused_data(err: &anyhow::Error) -> bool {
 }
 
 /// Classifies an error by its typed cause or SQLSTATE.
-pub fn classify(err: &anyhow::Error) -> Classified {
+pub(crate) fn classify(err: &anyhow::Error) -> Classified {
     for cause in err.chain() {
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe
@@ -104,7 +104,7 @@ pub fn classify(err: &anyhow::Error) -> Classified {
 
 /// [`classify`], with a privilege error (42501) saying what `command` needs on `table` (written
 /// as on the command line) and the GRANT that gives it, as the README's "Least privilege" lists.
-pub fn classify_for(err: &anyhow::Error, command: &Spec, table: &str) -> Classified {
+pub(crate) fn classify_for(err: &anyhow::Error, command: &Spec, table: &str) -> Classified {
     let mut classified = classify(err);
     let denied = err
         .chain()

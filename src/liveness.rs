@@ -32,15 +32,15 @@ use crate::table::Table;
 /// The time between the two probes that find a lock free: a live start whose connection was
 /// cut reconnects and holds its lock again well within it (it watches its connection every
 /// [`WATCH_EVERY`]).
-pub const CONFIRM: Duration = Duration::from_secs(1);
+pub(crate) const CONFIRM: Duration = Duration::from_secs(1);
 
 /// How often a running start checks that its connection, and so its lock, is still there.
-pub const WATCH_EVERY: Duration = Duration::from_millis(100);
+pub(crate) const WATCH_EVERY: Duration = Duration::from_millis(100);
 
 /// Refuses (a usage error, exit 2) unless `client`'s session keeps its server connection: its
 /// backend must serve its next transaction too and must not serve another connection meanwhile
 /// (`sql/liveness/backend.sql`). A transaction pooler fails one of the two.
-pub async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result<()> {
+pub(crate) async fn require_own_backend(client: &Client, global: &GlobalArgs) -> Result<()> {
     let first = backend(client).await?;
     let other = db::connect(global, &crate::commands::spec::START, db::Access::Write).await?;
     let theirs = backend(&other).await?;
@@ -68,21 +68,21 @@ async fn backend(client: &Client) -> Result<i32> {
 }
 
 /// The lock key of the task `task_id` (as `task_id::text` writes it) in the table with this oid.
-pub async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {
+pub(crate) async fn key(client: &impl GenericClient, table_oid: u32, task_id: &str) -> Result<i64> {
     let row = queries::key(client, i64::from(table_oid), task_id).await.context("deriving the liveness lock key")?;
     Ok(row.key)
 }
 
 /// The task ids of running rows whose owner's lock is free: dead (`inspect` and `reap` under
 /// `--liveness lock`). Ask from a session that holds no liveness lock.
-pub async fn dead_tasks(client: &impl GenericClient, table: &Table) -> Result<Vec<String>> {
+pub(crate) async fn dead_tasks(client: &impl GenericClient, table: &Table) -> Result<Vec<String>> {
     let running = queries::running(client, table).await.context("listing running rows")?;
     let tasks: Vec<String> = running.into_iter().map(|r| r.task_id).collect();
     dead_among(client, table.oid, &tasks).await
 }
 
 /// Of these tasks, those whose lock is free at two probes [`CONFIRM`] apart.
-pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[String]) -> Result<Vec<String>> {
+pub(crate) async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[String]) -> Result<Vec<String>> {
     if tasks.is_empty() {
         return Ok(Vec::new());
     }
@@ -100,7 +100,7 @@ pub async fn dead_among(client: &impl GenericClient, table_oid: u32, tasks: &[St
 
 /// Takes the key as a session lock on this connection, without waiting; false when another
 /// session holds it.
-pub async fn hold(client: &impl GenericClient, key: i64) -> Result<bool> {
+pub(crate) async fn hold(client: &impl GenericClient, key: i64) -> Result<bool> {
     Ok(queries::hold(client, key).await.context("taking the liveness lock")?.held)
 }
 

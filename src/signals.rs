@@ -9,7 +9,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use crate::exit::ExitStatus;
 
 /// Listeners for SIGHUP, SIGINT and SIGTERM; create them early, so no signal arrives unheard.
-pub struct Signals {
+pub(crate) struct Signals {
     hup: Signal,
     int: Signal,
     term: Signal,
@@ -17,7 +17,7 @@ pub struct Signals {
 
 impl Signals {
     /// Starts listening.
-    pub fn new() -> Result<Signals> {
+    pub(crate) fn new() -> Result<Signals> {
         let listen = |kind| signal(kind).context("listening for SIGHUP, SIGINT and SIGTERM");
         Ok(Signals {
             hup: listen(SignalKind::hangup())?,
@@ -27,7 +27,7 @@ impl Signals {
     }
 
     /// The next signal, as the exit status it leads to.
-    pub async fn next(&mut self) -> ExitStatus {
+    pub(crate) async fn next(&mut self) -> ExitStatus {
         tokio::select! {
             _ = self.hup.recv() => ExitStatus::HungUp,
             _ = self.int.recv() => ExitStatus::Interrupted,

@@ -24,16 +24,16 @@ macro_rules! states {
         /// A row state, in severity order: worst first. Listed once, here: `--state`, the help,
         /// the JSON and CSV names and the SQL that counts, lists and sorts states come from it.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-        pub enum State {
+        pub(crate) enum State {
             $($(#[doc = $doc])+ $variant,)*
         }
 
         impl State {
             /// Every state, worst first.
-            pub const ALL: &[State] = &[$(State::$variant),*];
+            pub(crate) const ALL: &[State] = &[$(State::$variant),*];
 
             /// Its name on the command line and in output.
-            pub fn name(self) -> &'static str {
+            pub(crate) fn name(self) -> &'static str {
                 match self { $(State::$variant => $name,)* }
             }
 
@@ -43,12 +43,12 @@ macro_rules! states {
             }
 
             /// Whether the state is a problem to report.
-            pub fn is_problem(self) -> bool {
+            pub(crate) fn is_problem(self) -> bool {
                 match self { $(State::$variant => $problem,)* }
             }
 
             /// Its help line.
-            pub fn help(self) -> &'static str {
+            pub(crate) fn help(self) -> &'static str {
                 match self { $(State::$variant => concat!($($doc),+).trim_ascii().trim_end_matches('.'),)* }
             }
         }
@@ -78,7 +78,7 @@ states! {
 
 impl State {
     /// The states `inspect` shows by default.
-    pub fn problems() -> Vec<State> {
+    pub(crate) fn problems() -> Vec<State> {
         State::ALL.iter().copied().filter(|s| s.is_problem()).collect()
     }
 
@@ -147,7 +147,7 @@ impl Serialize for State {
 /// Any text is accepted here and checked by [`State::from_str`], so a list (`zombie,idle`) and
 /// a wrong name get syncctl's own message.
 #[derive(Debug, Clone, Copy)]
-pub struct StateValues;
+pub(crate) struct StateValues;
 
 impl clap::builder::TypedValueParser for StateValues {
     type Value = String;
@@ -170,7 +170,7 @@ impl clap::builder::TypedValueParser for StateValues {
 /// A `progress_percentage` as stored, integer or numeric, never rounded into another state
 /// (99.7 is not 100). Shown and serialised as an integer when it is whole.
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd)]
-pub struct Progress(pub f64);
+pub(crate) struct Progress(pub f64);
 
 impl Progress {
     fn whole(self) -> Option<i64> {
@@ -214,7 +214,7 @@ impl Serialize for Progress {
 /// [`Classifier::bind`]; a statement that extends the classifier appends its own, named, after
 /// them.
 #[derive(Debug)]
-pub struct Classifier {
+pub(crate) struct Classifier {
     timeout_seconds: f64,
     repeated_tasks: Vec<String>,
     second_running: Vec<String>,
@@ -225,7 +225,7 @@ pub struct Classifier {
 
 impl Classifier {
     /// The classifier, without duplicates until [`Classifier::find_duplicates`] runs.
-    pub fn new(heartbeat_timeout: Duration) -> Classifier {
+    pub(crate) fn new(heartbeat_timeout: Duration) -> Classifier {
         Classifier {
             timeout_seconds: heartbeat_timeout.as_secs_f64(),
             repeated_tasks: Vec::new(),
@@ -237,7 +237,7 @@ impl Classifier {
     }
 
     /// Only the rows of this user and / or task.
-    pub fn filter(mut self, user: Option<&str>, task: Option<&str>) -> Classifier {
+    pub(crate) fn filter(mut self, user: Option<&str>, task: Option<&str>) -> Classifier {
         self.user = user.map(|u| TextParam(u.to_string()));
         self.task = task.map(|t| TextParam(t.to_string()));
         self
@@ -246,7 +246,7 @@ impl Classifier {
     /// Finds the duplicate rows (`sql/state/duplicates.sql`), in the caller's transaction, whose
     /// snapshot keeps their keys valid for the statements that follow. A valid unique index
     /// rules its case out, and the search is skipped.
-    pub async fn find_duplicates(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
+    pub(crate) async fn find_duplicates(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
         let tasks = !table.holds(TASK_INDEX);
         let users = !table.holds(RUNNING_INDEX);
         if !tasks && !users {
@@ -260,7 +260,7 @@ impl Classifier {
 
     /// Under `--liveness lock`: running rows whose owner's session lock is free are dead at once
     /// (see `src/liveness.rs`).
-    pub async fn find_lock_dead(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
+    pub(crate) async fn find_lock_dead(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
         self.lock_dead = crate::liveness::dead_tasks(client, table).await?;
         Ok(())
     }
@@ -272,7 +272,7 @@ impl Classifier {
 
     /// Turns the server's refusal of a `--user` / `--task` value into a usage error: the column's
     /// type cannot hold it (SQLSTATE class 22, data exception).
-    pub fn explain_error(&self, err: tokio_postgres::Error, table: &Table) -> anyhow::Error {
+    pub(crate) fn explain_error(&self, err: tokio_postgres::Error, table: &Table) -> anyhow::Error {
         let data_exception = err.code().is_some_and(|c| c.code().starts_with("22"));
         if data_exception && (self.user.is_some() || self.task.is_some()) {
             let message = err.as_db_error().map(|d| d.message().to_string()).unwrap_or_default();

@@ -11,11 +11,11 @@ use crate::db::queries::{self, Fill, Statement, quote_ident};
 use crate::error::UsageError;
 
 /// The CHECK constraint of the rollout.
-pub const CHECK_NAME: &str = "chk_sync_state_consistency";
+pub(crate) const CHECK_NAME: &str = "chk_sync_state_consistency";
 /// At most one running row per user.
-pub const RUNNING_INDEX: &str = "uniq_user_running_sync";
+pub(crate) const RUNNING_INDEX: &str = "uniq_user_running_sync";
 /// No repeated task ids.
-pub const TASK_INDEX: &str = "uniq_task_id";
+pub(crate) const TASK_INDEX: &str = "uniq_task_id";
 
 /// A column the tool reads, and the types it accepts there.
 struct Need {
@@ -40,7 +40,7 @@ const READ_COLUMNS: &[Need] = &[
 ];
 
 /// The Priority-1 predicate as `add-constraints` writes it, for messages.
-pub const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
+pub(crate) const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
                                    OR (is_syncing = FALSE AND progress_percentage IN (0, 100))";
 
 /// The longest identifier PostgreSQL keeps (NAMEDATALEN - 1 bytes); longer ones are cut.
@@ -48,7 +48,7 @@ const MAX_IDENTIFIER: usize = 63;
 
 /// What one of the two unique indexes must be to count as installed.
 #[derive(Debug)]
-pub struct IndexSpec {
+pub(crate) struct IndexSpec {
     /// Its plain name.
     pub name: &'static str,
     /// Its one key column.
@@ -62,7 +62,7 @@ pub struct IndexSpec {
 }
 
 /// The rules of the unique index `role` (uniq_user_running_sync or uniq_task_id).
-pub fn index_spec(role: &str) -> &'static IndexSpec {
+pub(crate) fn index_spec(role: &str) -> &'static IndexSpec {
     if role == RUNNING_INDEX { &RUNNING_SPEC } else { &TASK_SPEC }
 }
 
@@ -85,7 +85,7 @@ const TASK_SPEC: IndexSpec = IndexSpec {
 
 /// Why one of the three objects does not count as installed, beyond missing or not valid.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     /// An object on this table carries the name but another definition (the reason says what
     /// it has and what it should be). It is never trusted, dropped or kept silently.
     WrongDefinition(String),
@@ -101,7 +101,7 @@ pub enum Problem {
 
 /// Whether one of the three objects exists on this table and holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConstraintStatus {
+pub(crate) struct ConstraintStatus {
     /// Its role: chk_sync_state_consistency, uniq_user_running_sync or uniq_task_id.
     pub name: &'static str,
     /// `check` or `unique index`.
@@ -141,7 +141,7 @@ impl ConstraintStatus {
     }
 
     /// `valid`, `NOT VALID` / `INVALID`, `missing`, `wrong definition` or `not enforceable`.
-    pub fn state_name(&self) -> &'static str {
+    pub(crate) fn state_name(&self) -> &'static str {
         match (&self.problem, self.exists, self.valid, self.kind) {
             (Some(Problem::WrongDefinition(_)), ..) => "wrong definition",
             (Some(Problem::NotEnforceable(_)), ..) => "not enforceable",
@@ -153,7 +153,7 @@ impl ConstraintStatus {
     }
 
     /// The reason behind [`ConstraintStatus::problem`].
-    pub fn reason(&self) -> Option<&str> {
+    pub(crate) fn reason(&self) -> Option<&str> {
         match &self.problem {
             Some(
                 Problem::WrongDefinition(r)
@@ -167,7 +167,7 @@ impl ConstraintStatus {
 
     /// `unique index uniq_task_id: valid`, with the name on this table when it is not the plain
     /// one and the reason when there is a problem.
-    pub fn summary(&self) -> String {
+    pub(crate) fn summary(&self) -> String {
         let named = self.object != self.name && (self.exists || self.problem.is_none());
         let object = if named { format!(" (as {})", self.object) } else { String::new() };
         let reason = self.reason().map(|r| format!(" ({r})")).unwrap_or_default();
@@ -197,7 +197,7 @@ impl serde::Serialize for ConstraintStatus {
 /// table's name cut at a character boundary plus a hash of the whole name, so that two long
 /// names with the same beginning still differ. Deterministic: it depends on the table's name
 /// alone, so introspection, the command and the `--print-sql` script all find the same name.
-pub fn own_index_name(table: &str, role: &str) -> String {
+pub(crate) fn own_index_name(table: &str, role: &str) -> String {
     let full = format!("{table}_{role}");
     if full.len() <= MAX_IDENTIFIER {
         return full;
@@ -224,7 +224,7 @@ pub fn own_index_name(table: &str, role: &str) -> String {
 /// (`(0)::numeric`; bigint arrays; a domain column cast to its base type), and those are what
 /// this builds. Any other way of writing an equivalent predicate (operands swapped, `<= 99 AND
 /// >= 0`, `<> 100`) is reported as a wrong definition: conservative, never trusting a wrong one.
-pub fn expected_check_definitions(progress: u32, progress_domain: bool, syncing_domain: bool) -> Vec<String> {
+pub(crate) fn expected_check_definitions(progress: u32, progress_domain: bool, syncing_domain: bool) -> Vec<String> {
     let base = if progress == Type::INT2.oid() {
         "smallint"
     } else if progress == Type::INT8.oid() {
@@ -409,7 +409,7 @@ fn index_status(
 
 /// The table as the catalog describes it.
 #[derive(Debug, Clone)]
-pub struct Table {
+pub(crate) struct Table {
     /// Its schema.
     pub schema: String,
     /// Its name.
@@ -432,7 +432,7 @@ pub struct Table {
 
 impl Table {
     /// Looks the table up and checks it has the columns every command reads.
-    pub async fn introspect(client: &impl GenericClient, spec: &str) -> Result<Table> {
+    pub(crate) async fn introspect(client: &impl GenericClient, spec: &str) -> Result<Table> {
         let parts = parse_name(spec)?;
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
         let found = queries::table::resolve(client, &quoted).await.context("looking up the table in the catalog")?;
@@ -516,7 +516,7 @@ impl Table {
     }
 
     /// `schema.name` as a person reads it.
-    pub fn display(&self) -> String {
+    pub(crate) fn display(&self) -> String {
         format!("{}.{}", self.schema, self.name)
     }
 
@@ -547,17 +547,17 @@ impl Table {
 
     /// Whether the named object (by its role: chk_sync_state_consistency, uniq_user_running_sync,
     /// uniq_task_id) exists on this table with the right definition and is valid.
-    pub fn holds(&self, name: &str) -> bool {
+    pub(crate) fn holds(&self, name: &str) -> bool {
         self.constraints.iter().any(|c| c.name == name && c.valid)
     }
 
     /// The status of the named object (by its role).
-    pub fn constraint(&self, name: &str) -> Option<&ConstraintStatus> {
+    pub(crate) fn constraint(&self, name: &str) -> Option<&ConstraintStatus> {
         self.constraints.iter().find(|c| c.name == name)
     }
 
     /// Columns stored as `timestamp without time zone`, read in --timestamp-zone.
-    pub fn naive_timestamp_columns(&self) -> Vec<&str> {
+    pub(crate) fn naive_timestamp_columns(&self) -> Vec<&str> {
         self.columns
             .iter()
             .filter(|c| c.base_type == Type::TIMESTAMP.oid() && (c.name == "started_at" || c.name == "updated_at"))
@@ -568,7 +568,7 @@ impl Table {
 
 /// Splits `--table` as SQL would: dot-separated parts, each either "quoted" (kept as is, `""`
 /// for a quote) or unquoted (folded to lower case).
-pub fn parse_name(spec: &str) -> Result<Vec<String>> {
+pub(crate) fn parse_name(spec: &str) -> Result<Vec<String>> {
     let bad = |why: &str| {
         UsageError::with_hint(
             format!("--table {spec:?} is not a valid table name: {why}"),

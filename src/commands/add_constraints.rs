@@ -53,7 +53,7 @@ use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
 const SAMPLE_LIMIT: u32 = 20;
 
 /// Runs `add-constraints`.
-pub async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.print_sql {
         // No connection: the script decides everything on the server when it runs.
         let text = script::render(&ctx.global.table, ctx.global.lock_timeout, args.build_wait)?;

@@ -9,19 +9,19 @@ use crate::cli::{Cli, CompletionsArgs};
 use crate::exit::ExitStatus;
 
 /// Prints the completions for one shell.
-pub fn run(args: CompletionsArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) fn run(args: CompletionsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ctx.printer.data(&script(args.shell))?;
     Ok(ExitStatus::Success)
 }
 
 /// Prints the man page.
-pub fn man(ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) fn man(ctx: &Ctx) -> Result<ExitStatus> {
     ctx.printer.data(&man_page())?;
     Ok(ExitStatus::Success)
 }
 
 /// The man page in roff, as checked in under `man/syncctl.1`.
-pub fn man_page() -> String {
+pub(crate) fn man_page() -> String {
     let mut buf = Vec::new();
     // Writing into a Vec cannot fail.
     let _ = clap_mangen::Man::new(Cli::command()).render(&mut buf);
@@ -29,7 +29,7 @@ pub fn man_page() -> String {
 }
 
 /// The completion script for `shell`, as checked in under `completions/`.
-pub fn script(shell: clap_complete::Shell) -> String {
+pub(crate) fn script(shell: clap_complete::Shell) -> String {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "syncctl", &mut buf);
     String::from_utf8_lossy(&buf).into_owned()

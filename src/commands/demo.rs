@@ -58,7 +58,7 @@ fn steps() -> Vec<Step> {
 }
 
 /// Runs `demo`.
-pub async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ctx.printer.note("starting a throwaway PostgreSQL cluster (initdb) …");
     let cluster = tokio::task::spawn_blocking(|| Cluster::start(ClusterOptions::default()))
         .await

@@ -77,7 +77,7 @@ fn verdict(statistics: Option<&Statistics>, warnings: &[String]) -> (bool, Level
 }
 
 /// Runs `health`.
-pub async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let format = if args.json { HealthFormat::Json } else { args.format };
     let report = match gather(ctx).await {
         Ok(report) => report,

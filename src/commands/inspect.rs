@@ -42,7 +42,7 @@ fn counts<S: serde::Serializer>(counts: &[(State, Option<i64>)], s: S) -> Result
 }
 
 /// Runs `inspect`.
-pub async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let wanted = wanted_states(&args.states)?;
     let session = Session::open(ctx, &spec::INSPECT, Access::Read, Snapshot::ReadOnly).await?;
     let (client, table) = (&session.client, &session.table);

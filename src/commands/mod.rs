@@ -1,15 +1,15 @@
 //! One module per subcommand, each with one entry function `run`; the table of subcommands
 //! ([`Spec`]); and the preamble every command that reads the table starts with ([`Session`]).
 
-pub mod add_constraints;
-pub mod completions;
-pub mod demo;
-pub mod health;
-pub mod inspect;
-pub mod reap;
-pub mod repair;
-pub mod start;
-pub mod validate;
+pub(crate) mod add_constraints;
+pub(crate) mod completions;
+pub(crate) mod demo;
+pub(crate) mod health;
+pub(crate) mod inspect;
+pub(crate) mod reap;
+pub(crate) mod repair;
+pub(crate) mod start;
+pub(crate) mod validate;
 
 use anyhow::{Context, Result};
 use serde::Serialize;

@@ -42,7 +42,7 @@ impl ReapReport {
 }
 
 /// Runs `reap`.
-pub async fn run(args: ReapArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: ReapArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let timeout = args.timeout.unwrap_or(ctx.global.heartbeat_timeout).as_secs_f64();
     let mut signals = Signals::new()?;
     let stop: Cell<Option<ExitStatus>> = Cell::new(None);

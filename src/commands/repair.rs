@@ -96,13 +96,13 @@ impl SkippedRow {
 }
 
 /// Runs `repair`.
-pub async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
     run_with(args, ctx, &Document::default()).await
 }
 
 /// Runs `repair` for another command (`add-constraints --repair`) and hands its JSON document
 /// back instead of printing it, so that stdout holds the caller's one document.
-pub async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Option<Value>)> {
+pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Option<Value>)> {
     let document = Document { kept: Some(RefCell::new(None)) };
     let status = run_with(args, ctx, &document).await?;
     Ok((status, document.kept.and_then(RefCell::into_inner)))

@@ -7,12 +7,12 @@
 //! as one task, the lease as another, and the loop here watches the work, the lease, the
 //! signals and the stall timer, and decides how the sync ends.
 
-pub mod child;
-pub mod claim;
-pub mod follow;
-pub mod lease;
-pub mod progress;
-pub mod simulated;
+pub(crate) mod child;
+pub(crate) mod claim;
+pub(crate) mod follow;
+pub(crate) mod lease;
+pub(crate) mod progress;
+pub(crate) mod simulated;
 
 use std::time::Duration;
 
@@ -38,7 +38,7 @@ use progress::{Ending, Reporter, SyncProgress};
 
 /// `full` or `incremental`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncType {
+pub(crate) enum SyncType {
     /// `--full`.
     Full,
     /// The default.
@@ -47,7 +47,7 @@ pub enum SyncType {
 
 impl SyncType {
     /// As written to sync_type and SYNCCTL_SYNC_TYPE.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             SyncType::Full => "full",
             SyncType::Incremental => "incremental",
@@ -57,7 +57,7 @@ impl SyncType {
 
 /// How the work ended on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WorkOutcome {
+pub(crate) enum WorkOutcome {
     /// Done.
     Completed,
     /// Failed, with the reason.
@@ -68,7 +68,7 @@ pub enum WorkOutcome {
 
 /// How the work is told to stop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// Not asked to stop.
     Run,
     /// Asked while the lease still holds (a signal, a stall): the child gets SIGTERM and its
@@ -81,7 +81,7 @@ pub enum Stop {
 
 /// Resolves once the work is asked to stop (or the sender is gone, which asks it to stop
 /// now), with how.
-pub async fn stopped(stop: &mut watch::Receiver<Stop>) -> Stop {
+pub(crate) async fn stopped(stop: &mut watch::Receiver<Stop>) -> Stop {
     match stop.wait_for(|s| *s != Stop::Run).await {
         Ok(how) => *how,
         Err(_) => Stop::Now,
@@ -112,7 +112,7 @@ impl Work {
 }
 
 /// Runs `start`.
-pub async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
     if args.heartbeat >= ctx.global.heartbeat_timeout {
         return Err(UsageError::with_hint(
             format!(

@@ -198,7 +198,7 @@ impl ValidationReport {
 }
 
 /// Runs `validate-constraints`.
-pub async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
+pub(crate) async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let session = Session::open(ctx, &spec::VALIDATE, Access::Read, Snapshot::ReadOnly).await?;
     let report =
         run_checks(&session.client, &session.table, ctx.global.heartbeat_timeout, args.limit, args.require_installed)

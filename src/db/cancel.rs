@@ -24,7 +24,7 @@ use super::tls;
 const LINGER: Duration = Duration::from_secs(5);
 
 /// Sends `token`'s cancel request to the first host of `settings`.
-pub async fn send(settings: &Settings, token: &CancelToken) -> Result<()> {
+pub(super) async fn send(settings: &Settings, token: &CancelToken) -> Result<()> {
     let config = &settings.config;
     let port = config.get_ports().first().copied().unwrap_or(5432);
     let mut connector = tls::connector(&settings.verification, settings.client_cert.as_ref())?;

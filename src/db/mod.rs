@@ -4,11 +4,11 @@
 //! cancel requests.
 
 mod cancel;
-pub mod param;
-pub mod queries;
-pub mod query;
-pub mod settings;
-pub mod tls;
+pub(crate) mod param;
+pub(crate) mod queries;
+pub(crate) mod query;
+pub(crate) mod settings;
+pub(crate) mod tls;
 
 use std::sync::OnceLock;
 
@@ -41,14 +41,14 @@ fn local_of(global: &GlobalArgs, settings: &settings::Settings) -> Local {
 
 /// Applies syncctl's settings to the transaction `client` is in (or, outside one, to nothing:
 /// the statement is its own transaction, which is how [`connect`] checks them).
-pub async fn apply(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+pub(crate) async fn apply(client: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
     let Some(local) = LOCAL.get() else { return Ok(()) };
     queries::session::apply(client, local).await
 }
 
 /// What a command does with the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
+pub(crate) enum Access {
     /// Reads only: it may run on a standby, and says so.
     Read,
     /// Writes: it stops before any work on a standby.
@@ -56,12 +56,12 @@ pub enum Access {
 }
 
 /// Read for a dry run, else write.
-pub fn access(dry_run: bool) -> Access {
+pub(crate) fn access(dry_run: bool) -> Access {
     if dry_run { Access::Read } else { Access::Write }
 }
 
 /// What the server `client` reached is.
-pub async fn server(client: &Client) -> Result<Server> {
+pub(crate) async fn server(client: &Client) -> Result<Server> {
     queries::session::server(client).await.context("asking whether the server is a standby")
 }
 
@@ -69,7 +69,7 @@ pub async fn server(client: &Client) -> Result<Server> {
 /// what a pooler accepts goes into the startup packet (no `options` of syncctl's own); the
 /// settings are checked once here and applied by every transaction. For a command that writes,
 /// a standby is refused before any work.
-pub async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Client> {
+pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Client> {
     let command = spec.name;
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
     let tls = tls::connector(&settings.verification, settings.client_cert.as_ref())?;
@@ -122,7 +122,7 @@ fn refused_setting(e: &tokio_postgres::Error, hint: &str) -> anyhow::Error {
 /// Runs `work` in a transaction of its own that carries syncctl's settings, committed when it
 /// succeeds and rolled back when it fails: for statements that would otherwise run on their
 /// own (heartbeats, reap's batches), where no session setting would hold through a pooler.
-pub async fn local<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
+pub(crate) async fn local<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
     // Sent together: one round trip.
     let (begun, applied) = tokio::join!(client.batch_execute("BEGIN"), apply(client));
     begun.context("starting a transaction")?;
@@ -146,13 +146,13 @@ fn session(command: &str) -> Session {
 
 /// Asks the server to cancel the statement running on `token`'s connection (over a new
 /// connection with the same address and TLS policy). Its transaction then rolls back.
-pub async fn cancel(global: &GlobalArgs, token: &CancelToken) -> Result<()> {
+pub(crate) async fn cancel(global: &GlobalArgs, token: &CancelToken) -> Result<()> {
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session("cancel"))?;
     cancel::send(&settings, token).await.context("cancelling the running statement")
 }
 
 /// A transaction that carries syncctl's settings; it rolls back unless committed.
-pub async fn begin(client: &mut Client, isolation: IsolationLevel, read_only: bool) -> Result<Transaction<'_>> {
+pub(crate) async fn begin(client: &mut Client, isolation: IsolationLevel, read_only: bool) -> Result<Transaction<'_>> {
     let tx = client
         .build_transaction()
         .isolation_level(isolation)
@@ -166,7 +166,7 @@ pub async fn begin(client: &mut Client, isolation: IsolationLevel, read_only: bo
 
 /// Begins, on `client` itself, a read-only transaction with one snapshot for all the statements
 /// that follow, so counts and rows agree; the caller commits it.
-pub async fn begin_read_only(client: &Client) -> Result<()> {
+pub(crate) async fn begin_read_only(client: &Client) -> Result<()> {
     let (begun, applied) =
         tokio::join!(client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), apply(client));
     begun.context("starting a transaction")?;
@@ -174,11 +174,11 @@ pub async fn begin_read_only(client: &Client) -> Result<()> {
 }
 
 /// A read-only transaction with one snapshot for all its statements, so counts and rows agree.
-pub async fn read_only(client: &mut Client) -> Result<Transaction<'_>> {
+pub(crate) async fn read_only(client: &mut Client) -> Result<Transaction<'_>> {
     begin(client, IsolationLevel::RepeatableRead, true).await
 }
 
 /// A read-write transaction (READ COMMITTED).
-pub async fn read_write(client: &mut Client) -> Result<Transaction<'_>> {
+pub(crate) async fn read_write(client: &mut Client) -> Result<Transaction<'_>> {
     begin(client, IsolationLevel::ReadCommitted, false).await
 }

@@ -9,7 +9,7 @@ use postgres_types::{Format, IsNull, ToSql, Type, to_sql_checked};
 
 /// A value in PostgreSQL's text format, accepted for a parameter of any type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TextParam(pub String);
+pub(crate) struct TextParam(pub String);
 
 impl ToSql for TextParam {
     fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn Error + Sync + Send>> {

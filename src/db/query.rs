@@ -14,7 +14,7 @@ use tokio_postgres::{Error, GenericClient, Row};
 use super::param::TextParam;
 
 /// A query parameter that knows the type it is sent as.
-pub trait Param: ToSql + Sync {
+pub(crate) trait Param: ToSql + Sync {
     /// The type declared for it in the Parse message.
     fn pg_type(&self) -> Type;
     /// The value, for tokio-postgres.
@@ -22,7 +22,7 @@ pub trait Param: ToSql + Sync {
 }
 
 /// A Rust type sent as one PostgreSQL type.
-pub trait Typed {
+pub(crate) trait Typed {
     /// That type.
     fn pg() -> Type;
 }
@@ -81,21 +81,25 @@ fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)>
 }
 
 /// The rows of `sql`.
-pub async fn query(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
+pub(crate) async fn query(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
     client.query_typed(sql, &typed(params)).await
 }
 
 /// The one row of `sql` (an error unless there is exactly one).
-pub async fn query_one(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
+pub(crate) async fn query_one(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
     client.query_typed_one(sql, &typed(params)).await
 }
 
 /// The row of `sql`, if any (an error if there are several).
-pub async fn query_opt(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Option<Row>, Error> {
+pub(crate) async fn query_opt(
+    client: &impl GenericClient,
+    sql: &str,
+    params: &[&dyn Param],
+) -> Result<Option<Row>, Error> {
     client.query_typed_opt(sql, &typed(params)).await
 }
 
 /// Runs `sql`; the number of rows it touched.
-pub async fn execute(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
+pub(crate) async fn execute(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
     client.execute_typed(sql, &typed(params)).await
 }

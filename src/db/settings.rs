@@ -16,7 +16,7 @@ use crate::error::UsageError;
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     /// No TLS.
     Disable,
     /// TLS if the server offers it, without verification.
@@ -51,7 +51,7 @@ impl FromStr for SslMode {
 
 /// How the server's certificate is checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verification {
+pub(crate) enum Verification {
     /// Encrypt only (libpq's prefer and require without a root certificate).
     None,
     /// The chain must lead to these roots; the host name is not checked.
@@ -63,7 +63,7 @@ pub enum Verification {
 /// A client certificate (PEM) and its private key (PEM), for servers that ask for one
 /// (`clientcert=verify-ca` / `verify-full` in pg_hba.conf, or `cert` authentication).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ClientCert {
+pub(crate) struct ClientCert {
     /// The certificate (chain) file.
     pub cert: PathBuf,
     /// The private key file.
@@ -82,7 +82,7 @@ struct TlsParams {
 
 /// Everything needed to open a connection.
 #[derive(Debug, Clone)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// The tokio-postgres configuration, TLS mode included.
     pub config: tokio_postgres::Config,
     /// How the certificate is verified when TLS is used.
@@ -94,13 +94,13 @@ pub struct Settings {
 }
 
 /// Where a setting comes from when the string leaves it out: the environment, in production.
-pub trait Env {
+pub(crate) trait Env {
     /// The variable's value, if set and not empty.
     fn var(&self, name: &str) -> Option<String>;
 }
 
 /// The process environment.
-pub struct ProcessEnv;
+pub(crate) struct ProcessEnv;
 
 impl Env for ProcessEnv {
     fn var(&self, name: &str) -> Option<String> {
@@ -111,13 +111,13 @@ impl Env for ProcessEnv {
 /// What syncctl puts in every connection's startup packet: only `application_name`, which
 /// poolers accept; its other settings are applied inside each transaction (`db::apply`).
 #[derive(Debug, Clone)]
-pub struct Session {
+pub(crate) struct Session {
     /// `application_name`, e.g. `syncctl/inspect`.
     pub application_name: String,
 }
 
 /// Builds the settings from an optional URL, the environment and syncctl's session settings.
-pub fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Settings> {
+pub(crate) fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Result<Settings> {
     let (rest, tls) = match url {
         Some(url) => split_tls_params(url),
         None => (String::new(), TlsParams::default()),
@@ -219,7 +219,7 @@ fn verification(mode: SslMode, explicit_root: Option<PathBuf>) -> Result<Verific
 
 /// The passwords that could appear in a message: the URL's and PGPASSWORD. Very short ones are
 /// left out: replacing every "a" in a message would only make it unreadable.
-pub fn secrets(url: Option<&str>) -> Vec<String> {
+pub(crate) fn secrets(url: Option<&str>) -> Vec<String> {
     let from_url = url.and_then(|u| {
         let (rest, _) = split_tls_params(u);
         tokio_postgres::Config::from_str(&rest).ok()?.get_password().map(|p| String::from_utf8_lossy(p).into_owned())

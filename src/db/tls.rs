@@ -20,7 +20,7 @@ use crate::error::UsageError;
 
 /// The connector for the given verification policy, presenting the client certificate when
 /// there is one.
-pub fn connector(verification: &Verification, client: Option<&ClientCert>) -> Result<MakeRustlsConnect> {
+pub(crate) fn connector(verification: &Verification, client: Option<&ClientCert>) -> Result<MakeRustlsConnect> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier: Arc<dyn ServerCertVerifier> = match verification {
         Verification::None => Arc::new(Unverified(provider.signature_verification_algorithms)),

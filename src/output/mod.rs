@@ -8,7 +8,7 @@ pub(crate) mod inspect;
 pub(crate) mod reap;
 pub(crate) mod repair;
 pub(crate) mod start;
-pub mod stream;
+pub(crate) mod stream;
 pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
@@ -21,17 +21,17 @@ use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
 use crate::cli::ColorChoice;
 
 /// Styles used across the output.
-pub mod style {
+pub(crate) mod style {
     use super::*;
     use anstyle::Style;
     /// Problems and errors.
-    pub const BAD: Style = AnsiColor::Red.on_default().bold();
+    pub(crate) const BAD: Style = AnsiColor::Red.on_default().bold();
     /// Warnings.
-    pub const WARN: Style = AnsiColor::Yellow.on_default().bold();
+    pub(crate) const WARN: Style = AnsiColor::Yellow.on_default().bold();
     /// Good news.
-    pub const GOOD: Style = AnsiColor::Green.on_default().bold();
+    pub(crate) const GOOD: Style = AnsiColor::Green.on_default().bold();
     /// Secondary text.
-    pub const DIM: Style = Style::new().dimmed();
+    pub(crate) const DIM: Style = Style::new().dimmed();
 }
 
 /// What a renderer needs to know of the terminal: whether to paint. Renderers take this, not
@@ -158,25 +158,25 @@ pub(crate) fn json(report: &impl serde::Serialize) -> String {
 }
 
 /// An empty human table with these headers.
-pub fn table(headers: &[&str]) -> Table {
+pub(crate) fn table(headers: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(headers);
     table
 }
 
 /// RFC 3339 with an offset, to the microsecond (JSON, CSV).
-pub fn timestamp(t: &DateTime<Utc>) -> String {
+pub(crate) fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, false)
 }
 
 /// RFC 3339 with an offset, to the second (human tables).
-pub fn timestamp_short(t: &DateTime<Utc>) -> String {
+pub(crate) fn timestamp_short(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
 /// A duration for people: `45s`, `16m 20s`, `5h 3m`, `483d 2h`. Negative (a future timestamp)
 /// reads `in the future`.
-pub fn human_seconds(seconds: f64) -> String {
+pub(crate) fn human_seconds(seconds: f64) -> String {
     if seconds < 0.0 {
         return "in the future".into();
     }
@@ -190,7 +190,7 @@ pub fn human_seconds(seconds: f64) -> String {
 }
 
 /// Cuts text to `max` characters (not bytes), marking the cut.
-pub fn cut(text: &str, max: usize) -> String {
+pub(crate) fn cut(text: &str, max: usize) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
     if one_line.chars().count() <= max {
         one_line
@@ -217,7 +217,7 @@ pub(crate) fn csv<R: CsvRecord>(rows: &[R]) -> String {
 }
 
 /// One CSV line (RFC 4180 quoting), newline included.
-pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
+pub(crate) fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
     let mut line = fields
         .iter()
         .map(|f| {
@@ -232,7 +232,7 @@ pub fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
 /// so a reader (node_exporter's textfile collector) never sees half a file.
-pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));

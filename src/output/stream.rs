@@ -99,18 +99,18 @@ fn write_lines(target: Target, lines: Receiver<Message>, dropped: &AtomicU64) {
 }
 
 /// A line on stderr (a newline is added).
-pub fn stderr_line(text: &str) {
+pub(crate) fn stderr_line(text: &str) {
     Stream::get(Target::Stderr).send(format!("{text}\n"));
 }
 
 /// A line on stdout that must not hold its caller up (`start`'s task id and events).
-pub fn stdout_line(text: &str) {
+pub(crate) fn stdout_line(text: &str) {
     Stream::get(Target::Stdout).send(format!("{text}\n"));
 }
 
 /// Waits until the lines queued so far are written, at most `within` in all (a stream nobody
 /// reads must not keep the process from exiting). Called once, before the process exits.
-pub fn flush(within: Duration) {
+pub(crate) fn flush(within: Duration) {
     let deadline = Instant::now() + within;
     for cell in [&STDOUT, &STDERR] {
         let Some(stream) = cell.get() else { continue };

@@ -33,7 +33,7 @@ const DRAIN: Duration = Duration::from_secs(2);
 
 /// Checks, before anything is claimed, that the program exists and may be executed (looked up
 /// on PATH as exec does), so a typo is a usage error and not a failed task row.
-pub fn check_runnable(command: &[String]) -> anyhow::Result<()> {
+pub(crate) fn check_runnable(command: &[String]) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let Some(program) = command.first() else {
         return Err(UsageError::with_hint(
@@ -64,7 +64,7 @@ pub fn check_runnable(command: &[String]) -> anyhow::Result<()> {
 
 /// A child command and what it is told.
 #[derive(Debug, Clone)]
-pub struct Child {
+pub(crate) struct Child {
     /// The program and its arguments.
     pub command: Vec<String>,
     /// SYNCCTL_* variables.
@@ -75,7 +75,7 @@ pub struct Child {
 
 impl Child {
     /// Runs the child until it exits or it is asked to stop.
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         progress: watch::Sender<SyncProgress>,
         mut stop: watch::Receiver<Stop>,

@@ -29,7 +29,7 @@ const ATTEMPTS: usize = 3;
 
 /// A running row of the user, as the claim read it.
 #[derive(Debug, Clone)]
-pub struct RunningRow {
+pub(crate) struct RunningRow {
     /// Its task id (NULL shows as empty).
     pub task_id: String,
     /// Its progress, as stored (NULL shows as 0).
@@ -79,7 +79,7 @@ impl From<TaskRow> for RunningRow {
 
 impl RunningRow {
     /// The row as a snapshot, for showing its progress.
-    pub fn snapshot(&self) -> SyncProgress {
+    pub(crate) fn snapshot(&self) -> SyncProgress {
         let mut snapshot = SyncProgress::initial();
         snapshot.progress = self.progress.clamp(0.0, 100.0) as u8;
         snapshot.stats.extend(self.stats.clone());
@@ -89,7 +89,7 @@ impl RunningRow {
 
 /// A new task, committed.
 #[derive(Debug)]
-pub struct Claimed {
+pub(crate) struct Claimed {
     /// `sync_<user_id>_<8 hex>_<unix seconds>`.
     pub task_id: String,
     /// The user id as user_id::text writes it.
@@ -108,7 +108,7 @@ pub struct Claimed {
 
 /// What the claim found.
 #[derive(Debug)]
-pub enum Claim {
+pub(crate) enum Claim {
     /// A new task is ours.
     New(Claimed),
     /// The user has a live running task.
@@ -116,7 +116,7 @@ pub enum Claim {
 }
 
 /// What a claim needs to know.
-pub struct Request<'a> {
+pub(crate) struct Request<'a> {
     /// --user as given.
     pub user: &'a str,
     /// full or incremental.
@@ -128,7 +128,7 @@ pub struct Request<'a> {
 }
 
 /// Checks the columns `start` writes beyond those every command reads.
-pub fn require_columns(table: &Table) -> Result<()> {
+pub(crate) fn require_columns(table: &Table) -> Result<()> {
     for (name, types, what) in
         [("current_stats", &[Type::JSONB, Type::JSON][..], "json or jsonb"), ("sync_type", &[][..], "any type")]
     {
@@ -149,7 +149,7 @@ pub fn require_columns(table: &Table) -> Result<()> {
 }
 
 /// Claims a sync for the user: reuse the live task, or release dead ones and start a new one.
-pub async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) -> Result<Claim> {
+pub(crate) async fn claim(client: &mut Client, table: &Table, request: &Request<'_>) -> Result<Claim> {
     for _ in 0..ATTEMPTS {
         let begun = tokio::time::Instant::now();
         let tx = db::read_write(client).await?;
@@ -320,7 +320,7 @@ fn new_task_id(user_id: &str, now_unix: i64) -> String {
 }
 
 /// The row of a task being followed (`--if-running follow`); `None` when it is gone.
-pub async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
+pub(crate) async fn task_row(client: &Client, table: &Table, classifier: &Classifier) -> Result<Option<RunningRow>> {
     let rows = queries::task_rows(client, table, classifier).await?;
     Ok(rows.into_iter().next().map(RunningRow::from))
 }

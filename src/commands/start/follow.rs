@@ -14,7 +14,7 @@ use crate::state::Classifier;
 use crate::table::Table;
 
 /// Polls the task every `every` until it ends; `classifier` filters on its user and task.
-pub async fn follow(
+pub(crate) async fn follow(
     client: &tokio_postgres::Client,
     table: &Table,
     classifier: &Classifier,

@@ -32,12 +32,12 @@ const BACKOFF: Duration = Duration::from_millis(100);
 
 /// How long before the heartbeat timeout the lease gives itself up: a tenth of the timeout, but
 /// never so much that it would lapse between two heartbeats that got through.
-pub fn margin(heartbeat: Duration, timeout: Duration) -> Duration {
+pub(crate) fn margin(heartbeat: Duration, timeout: Duration) -> Duration {
     (timeout / 10).min(timeout.saturating_sub(heartbeat) / 2)
 }
 
 /// What the lease needs to write.
-pub struct Lease {
+pub(crate) struct Lease {
     /// For reconnecting.
     pub global: GlobalArgs,
     /// `sql/start/beat.sql`, `release.sql` and `released.sql`, rendered for the table.
@@ -58,7 +58,7 @@ pub struct Lease {
 
 /// The end of the task, written in one statement.
 #[derive(Debug, Clone)]
-pub struct Release {
+pub(crate) struct Release {
     /// 100 when completed, else 0.
     pub progress: u8,
     /// The final stats (JSON text).
@@ -69,7 +69,7 @@ pub struct Release {
 
 /// How the lease ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum End {
+pub(crate) enum End {
     /// The release was written.
     Released,
     /// A write touched no row: someone released the task or took it over.
@@ -90,7 +90,7 @@ impl Lease {
     /// Holds the lease until `release` brings the end (then writes it) or the lease is lost or
     /// expires. `client` is the claim's connection; `held` whether it holds the liveness lock;
     /// `claimed` when the claim's transaction began.
-    pub async fn run(
+    pub(crate) async fn run(
         self,
         client: Client,
         held: bool,

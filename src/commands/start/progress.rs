@@ -20,7 +20,7 @@ const SHOW_EVERY: Duration = Duration::from_secs(1);
 
 /// The state of the work: progress 0..=100 and its stats.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SyncProgress {
+pub(crate) struct SyncProgress {
     /// Percent done.
     pub progress: u8,
     /// The stats, always with `new`, `updated` and `errors` (never the incident's blanks).
@@ -29,7 +29,7 @@ pub struct SyncProgress {
 
 impl SyncProgress {
     /// Nothing done yet, zero counts.
-    pub fn initial() -> SyncProgress {
+    pub(crate) fn initial() -> SyncProgress {
         let mut stats = Map::new();
         for key in ["new", "updated", "errors"] {
             stats.insert(key.into(), json!(0));
@@ -38,14 +38,14 @@ impl SyncProgress {
     }
 
     /// The stats as JSON text, for the current_stats column.
-    pub fn stats_json(&self) -> String {
+    pub(crate) fn stats_json(&self) -> String {
         Value::Object(self.stats.clone()).to_string()
     }
 }
 
 /// How a sync ended, as the event names of `--json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ending {
+pub(crate) enum Ending {
     /// The work completed; the row holds progress 100 and the final stats.
     Completed,
     /// The work failed; the row holds progress 0 and the error.
@@ -61,7 +61,7 @@ pub enum Ending {
 
 impl Ending {
     /// The event name.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Ending::Completed => "completed",
             Ending::Failed => "failed",
@@ -96,7 +96,7 @@ struct Inner {
 
 /// Shows a sync's life; cheap to clone (the child's log relay shares it).
 #[derive(Clone)]
-pub struct Reporter {
+pub(crate) struct Reporter {
     /// The shared state.
     inner: Arc<Mutex<Inner>>,
     /// Where notes and warnings go.
@@ -106,7 +106,7 @@ pub struct Reporter {
 impl Reporter {
     /// A reporter for `task_id`: JSON events on stdout with `json`; a bar when stderr is a
     /// terminal; nothing on stderr with `-q`.
-    pub fn new(task_id: &str, json: bool, quiet: bool, printer: &Printer) -> Reporter {
+    pub(crate) fn new(task_id: &str, json: bool, quiet: bool, printer: &Printer) -> Reporter {
         let mode = if quiet {
             Mode::Quiet
         } else if std::io::stderr().is_terminal() {
@@ -156,23 +156,23 @@ impl Reporter {
     }
 
     /// A note on stderr.
-    pub fn note(&self, text: &str) {
+    pub(crate) fn note(&self, text: &str) {
         self.say(|| self.printer.note(text));
     }
 
     /// A warning on stderr.
-    pub fn warn(&self, text: &str) {
+    pub(crate) fn warn(&self, text: &str) {
         self.say(|| self.printer.warn(text));
     }
 
     /// A line of the child's log, relayed to stderr.
-    pub fn log(&self, line: &str) {
+    pub(crate) fn log(&self, line: &str) {
         self.say(|| stream::stderr_line(line));
     }
 
     /// New progress: the bar follows at once; plain lines and JSON events at most once a
     /// second, and always when `force` (the last state before the end).
-    pub fn progress(&self, snapshot: &SyncProgress, force: bool) {
+    pub(crate) fn progress(&self, snapshot: &SyncProgress, force: bool) {
         let mut inner = self.lock();
         if let Mode::Bar(bar) = &inner.mode {
             bar.set_position(u64::from(snapshot.progress));
@@ -203,7 +203,7 @@ impl Reporter {
     }
 
     /// The end: the last event on stdout, a summary on stderr.
-    pub fn finished(&self, ending: Ending, snapshot: &SyncProgress, error: Option<&str>) {
+    pub(crate) fn finished(&self, ending: Ending, snapshot: &SyncProgress, error: Option<&str>) {
         let inner = self.lock();
         if let Mode::Bar(bar) = &inner.mode {
             bar.finish_and_clear();

@@ -14,7 +14,7 @@ use super::{Stop, WorkOutcome, stopped};
 
 /// The simulated sync's settings (`--demo-*`).
 #[derive(Debug, Clone)]
-pub struct SimulatedSync {
+pub(crate) struct SimulatedSync {
     /// Mails to sync.
     pub items: u32,
     /// Mails per second.
@@ -27,7 +27,11 @@ pub struct SimulatedSync {
 
 impl SimulatedSync {
     /// Runs the simulated sync until it completes, fails, or it is asked to stop.
-    pub async fn run(self, progress: watch::Sender<SyncProgress>, mut stop: watch::Receiver<Stop>) -> WorkOutcome {
+    pub(crate) async fn run(
+        self,
+        progress: watch::Sender<SyncProgress>,
+        mut stop: watch::Receiver<Stop>,
+    ) -> WorkOutcome {
         let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / self.rate));
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let (mut new, mut updated, mut errors) = (0u32, 0u32, 0u32);

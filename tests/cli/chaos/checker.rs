@@ -29,7 +29,7 @@ use serde_json::Value;
 
 /// How late a reap may be beyond timeout + interval: the machine is shared and loaded, and a
 /// reaper may be between a failed pass and its next tick, or being restarted.
-pub const ZOMBIE_SLACK: Duration = Duration::from_secs(6);
+pub(super) const ZOMBIE_SLACK: Duration = Duration::from_secs(6);
 
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 
@@ -52,7 +52,7 @@ struct Seen {
 
 /// The checker's findings, shared with the campaign.
 #[derive(Default)]
-pub struct Findings {
+pub(super) struct Findings {
     pub samples: u64,
     pub reconnects: u64,
     /// Distinct violations, `kind: detail`.
@@ -69,7 +69,7 @@ impl Findings {
 }
 
 /// A running checker thread.
-pub struct Checker {
+pub(super) struct Checker {
     stop: Arc<AtomicBool>,
     findings: Arc<Mutex<Findings>>,
     thread: Option<thread::JoinHandle<()>>,
@@ -78,7 +78,7 @@ pub struct Checker {
 impl Checker {
     /// Starts sampling the table at `url`; `reap_after` is the reaper's timeout plus interval,
     /// `live_for` how long after its last heartbeat a task is surely still alive.
-    pub fn start(url: String, reap_after: Duration, live_for: Duration) -> Checker {
+    pub(super) fn start(url: String, reap_after: Duration, live_for: Duration) -> Checker {
         let stop = Arc::new(AtomicBool::new(false));
         let findings = Arc::new(Mutex::new(Findings::default()));
         let (stop_flag, sink) = (Arc::clone(&stop), Arc::clone(&findings));
@@ -107,17 +107,17 @@ impl Checker {
     }
 
     /// Records a violation found outside the sampler (e.g. by the end-of-run checks).
-    pub fn violation(&self, kind: &str, subject: &str, detail: String) {
+    pub(super) fn violation(&self, kind: &str, subject: &str, detail: String) {
         self.findings.lock().unwrap_or_else(PoisonError::into_inner).violation(kind, subject, detail);
     }
 
     /// The number of samples so far.
-    pub fn samples(&self) -> u64 {
+    pub(super) fn samples(&self) -> u64 {
         self.findings.lock().unwrap_or_else(PoisonError::into_inner).samples
     }
 
     /// Stops sampling and returns the findings.
-    pub fn finish(mut self) -> Findings {
+    pub(super) fn finish(mut self) -> Findings {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
             t.join().expect("the checker thread panicked");
@@ -133,7 +133,7 @@ impl Drop for Checker {
 }
 
 /// new + updated + errors of a stats document.
-pub fn counter(stats: &str) -> i64 {
+pub(super) fn counter(stats: &str) -> i64 {
     let stats: Value = serde_json::from_str(stats).unwrap_or(Value::Null);
     ["new", "updated", "errors"].iter().filter_map(|k| stats[k].as_i64()).sum()
 }

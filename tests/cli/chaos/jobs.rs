@@ -17,7 +17,7 @@ use super::checker::Checker;
 /// so).
 const FREEZE_GAP_NS: u64 = 1_000_000_000;
 /// The longest a thawed job may run beside the job that took its task over.
-pub const THAW_TAIL_NS: u64 = 1_000_000_000;
+pub(super) const THAW_TAIL_NS: u64 = 1_000_000_000;
 const THAW_TAIL: std::time::Duration = std::time::Duration::from_nanos(THAW_TAIL_NS);
 
 /// One job's record.
@@ -58,7 +58,7 @@ fn overlap(a: (u64, u64), b: (u64, u64)) -> Option<u64> {
 
 /// What the records showed, for the report.
 #[derive(Debug, Default)]
-pub struct Record {
+pub(super) struct Record {
     pub jobs: usize,
     pub mails: usize,
     /// Thawed jobs that ran beside the job that took their task over, and the longest time.
@@ -70,7 +70,7 @@ pub struct Record {
 
 /// Reads every user's record in `dir` and reports each pair of jobs of one user that ran at
 /// once; `frozen` are the tasks whose start was frozen with its job.
-pub fn check(dir: &Path, frozen: &HashSet<String>, checker: &Checker) -> Record {
+pub(super) fn check(dir: &Path, frozen: &HashSet<String>, checker: &Checker) -> Record {
     let mut record = Record::default();
     for entry in std::fs::read_dir(dir).expect("the jobs' log directory") {
         let path = entry.expect("a log file").path();
@@ -146,7 +146,7 @@ pub fn check(dir: &Path, frozen: &HashSet<String>, checker: &Checker) -> Record 
 }
 
 /// The pids that ran `task` for `user`, from the user's record.
-pub fn pids_of(dir: &Path, user: &str, task: &str) -> Vec<i32> {
+pub(super) fn pids_of(dir: &Path, user: &str, task: &str) -> Vec<i32> {
     let text = std::fs::read_to_string(dir.join(user)).unwrap_or_default();
     let mut pids: Vec<i32> =
         text.lines().filter_map(|l| l.strip_prefix(task)?.strip_prefix(' ')?.split(' ').next()?.parse().ok()).collect();
@@ -155,7 +155,7 @@ pub fn pids_of(dir: &Path, user: &str, task: &str) -> Vec<i32> {
 }
 
 /// The jobs among `pids` still running: a job must not outlive its start.
-pub fn running(pids: &[i32]) -> Vec<i32> {
+pub(super) fn running(pids: &[i32]) -> Vec<i32> {
     pids.iter()
         .copied()
         .filter(|pid| {

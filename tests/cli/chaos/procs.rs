@@ -17,7 +17,7 @@ use crate::support::syncctl_process;
 
 /// What a `start --json` printed: its first and last events, and any line that was not JSON.
 #[derive(Debug, Default)]
-pub struct Events {
+pub(super) struct Events {
     pub first: Option<Value>,
     pub last: Option<Value>,
     pub not_json: Vec<String>,
@@ -25,7 +25,7 @@ pub struct Events {
 
 /// Where a process's stderr goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Stderr {
+pub(super) enum Stderr {
     /// A pipe the campaign reads.
     Drained,
     /// A pipe nobody reads: it fills, and every write would block.
@@ -37,7 +37,7 @@ pub enum Stderr {
 }
 
 /// A running syncctl process.
-pub struct Proc {
+pub(super) struct Proc {
     child: Child,
     events: Option<Arc<Mutex<Events>>>,
     stdout: Option<JoinHandle<()>>,
@@ -56,14 +56,14 @@ pub struct Proc {
 
 /// How a process ended.
 #[derive(Debug)]
-pub struct Exit {
+pub(super) struct Exit {
     pub status: ExitStatus,
     pub stderr_tail: String,
 }
 
 impl Exit {
     /// `exit N` or `signal N`, for messages.
-    pub fn describe(&self) -> String {
+    pub(super) fn describe(&self) -> String {
         match (self.status.code(), self.status.signal()) {
             (Some(code), _) => format!("exit {code}"),
             (None, Some(signal)) => format!("signal {signal}"),
@@ -84,7 +84,7 @@ fn tail(text: &str, max: usize) -> String {
 impl Proc {
     /// Spawns `syncctl <args>` against `url`; with `json_events`, stdout is read as `--json`
     /// events, else discarded.
-    pub fn spawn(url: &str, args: &[String], json_events: bool, stderr: Stderr) -> Proc {
+    pub(super) fn spawn(url: &str, args: &[String], json_events: bool, stderr: Stderr) -> Proc {
         let stderr_to = match stderr {
             Stderr::Full => std::fs::File::options().write(true).open("/dev/full").expect("/dev/full").into(),
             _ => Stdio::piped(),
@@ -145,12 +145,12 @@ impl Proc {
         }
     }
 
-    pub fn pid(&self) -> i32 {
+    pub(super) fn pid(&self) -> i32 {
         self.child.id() as i32
     }
 
     /// Sends `signal` and remembers it.
-    pub fn signal(&mut self, signal: i32) {
+    pub(super) fn signal(&mut self, signal: i32) {
         // SAFETY: kill(2) on the pid of a child we spawned and have not reaped yet (a reaped
         // pid is never signalled: `try_exit` consumes the handle's running state first).
         unsafe { libc::kill(self.pid(), signal) };
@@ -160,7 +160,7 @@ impl Proc {
     /// Freezes the process and the process groups of its children (SIGSTOP) until `thaw_at`:
     /// a pause like a VM freeze or a cgroup freezer, which takes a whole process tree. After
     /// it, start must find itself fenced out rather than write, and stop its child.
-    pub fn freeze(&mut self, thaw_at: Instant) {
+    pub(super) fn freeze(&mut self, thaw_at: Instant) {
         // SAFETY: as in `signal`.
         unsafe { libc::kill(self.pid(), libc::SIGSTOP) };
         // Stopped first, so it forks no child while its children are looked up.
@@ -175,7 +175,7 @@ impl Proc {
 
     /// Sends SIGCONT when the freeze is over (or `now` is forced): the children first, so they
     /// may run before start can stop them, the worst order for start.
-    pub fn thaw_if_due(&mut self, force: bool) {
+    pub(super) fn thaw_if_due(&mut self, force: bool) {
         if self.thaw_at.is_some_and(|at| force || Instant::now() >= at) {
             for group in self.frozen_groups.drain(..) {
                 // SAFETY: as in `freeze`.
@@ -188,7 +188,7 @@ impl Proc {
     }
 
     /// The exit, once the process has ended (its pipes drained).
-    pub fn try_exit(&mut self) -> Option<Exit> {
+    pub(super) fn try_exit(&mut self) -> Option<Exit> {
         let status = self.child.try_wait().expect("waitpid")?;
         if let Some(reader) = self.stdout.take() {
             let _ = reader.join();
@@ -199,12 +199,12 @@ impl Proc {
     }
 
     /// The first event (`claimed` or `reused`), once printed.
-    pub fn first_event(&self) -> Option<Value> {
+    pub(super) fn first_event(&self) -> Option<Value> {
         self.events.as_ref()?.lock().unwrap_or_else(PoisonError::into_inner).first.clone()
     }
 
     /// The events so far.
-    pub fn take_events(&self) -> Events {
+    pub(super) fn take_events(&self) -> Events {
         self.events
             .as_ref()
             .map(|e| std::mem::take(&mut *e.lock().unwrap_or_else(PoisonError::into_inner)))

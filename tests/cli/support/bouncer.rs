@@ -16,7 +16,7 @@ use super::pgurl;
 
 /// How the pooler hands server connections to clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pooling {
+pub(crate) enum Pooling {
     /// A server connection per transaction.
     Transaction,
     /// A server connection per client session.
@@ -24,7 +24,7 @@ pub enum Pooling {
 }
 
 /// A running PgBouncer.
-pub struct Bouncer {
+pub(crate) struct Bouncer {
     child: Child,
     port: u16,
     _dir: tempfile::TempDir,
@@ -34,14 +34,14 @@ const PROGRAM: &str = "/usr/sbin/pgbouncer";
 
 impl Bouncer {
     /// Starts a PgBouncer in front of the server of `server_url`, with a default configuration.
-    pub fn start(server_url: &str, pooling: Pooling) -> Bouncer {
+    pub(crate) fn start(server_url: &str, pooling: Pooling) -> Bouncer {
         Bouncer::start_with(server_url, pooling, "")
     }
 
     /// Starts one with `extra` lines in its `[pgbouncer]` section (e.g. the common
     /// `ignore_startup_parameters = options`, which lets a client's startup options through
     /// unapplied).
-    pub fn start_with(server_url: &str, pooling: Pooling, extra: &str) -> Bouncer {
+    pub(crate) fn start_with(server_url: &str, pooling: Pooling, extra: &str) -> Bouncer {
         assert!(
             Path::new(PROGRAM).exists(),
             "{PROGRAM} is missing: the pooler tests need Debian's pgbouncer (apt-get install pgbouncer; .ci/run installs it)"
@@ -92,7 +92,7 @@ impl Bouncer {
     }
 
     /// `url` (a database of the test server) as reached through this pooler.
-    pub fn url(&self, url: &str) -> String {
+    pub(crate) fn url(&self, url: &str) -> String {
         pgurl::with_address(url, "127.0.0.1", self.port)
     }
 }

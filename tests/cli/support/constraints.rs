@@ -5,14 +5,14 @@
 use super::{TestDb, syncctl, text};
 
 /// The CHECK constraint's name.
-pub const CHECK: &str = "chk_sync_state_consistency";
+pub(crate) const CHECK: &str = "chk_sync_state_consistency";
 /// The partial unique index on `user_id` of running rows.
-pub const RUNNING: &str = "uniq_user_running_sync";
+pub(crate) const RUNNING: &str = "uniq_user_running_sync";
 /// The unique index on `task_id`.
-pub const TASK: &str = "uniq_task_id";
+pub(crate) const TASK: &str = "uniq_task_id";
 
 /// The three Priority-1 objects, exactly as the brief writes them.
-pub const PLAIN_CONSTRAINTS: &str = "
+pub(crate) const PLAIN_CONSTRAINTS: &str = "
     ALTER TABLE user_sync_status ADD CONSTRAINT chk_sync_state_consistency CHECK (
         (is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99)
      OR (is_syncing = FALSE AND progress_percentage IN (0, 100)));
@@ -21,7 +21,7 @@ pub const PLAIN_CONSTRAINTS: &str = "
 
 /// The three objects on `table` as the catalog shows them: (name, definition, valid), sorted.
 /// Equal end states have equal lists.
-pub fn end_state(db: &TestDb, table: &str) -> Vec<(String, String, bool)> {
+pub(crate) fn end_state(db: &TestDb, table: &str) -> Vec<(String, String, bool)> {
     let rows = db.query(
         "SELECT conname::text, pg_get_constraintdef(oid), convalidated
            FROM pg_constraint WHERE conrelid = $1::text::regclass AND contype = 'c'
@@ -36,13 +36,13 @@ pub fn end_state(db: &TestDb, table: &str) -> Vec<(String, String, bool)> {
 }
 
 /// The names of the three objects that exist and are valid on `table`.
-pub fn valid_objects(db: &TestDb, table: &str) -> Vec<String> {
+pub(crate) fn valid_objects(db: &TestDb, table: &str) -> Vec<String> {
     end_state(db, table).into_iter().filter(|(_, _, valid)| *valid).map(|(name, _, _)| name).collect()
 }
 
 /// The three names, sorted as [`valid_objects`] lists them: what it returns once all three are
 /// installed and valid.
-pub fn all_three() -> Vec<String> {
+pub(crate) fn all_three() -> Vec<String> {
     let mut names = vec![CHECK.to_string(), TASK.to_string(), RUNNING.to_string()];
     names.sort();
     names
@@ -50,7 +50,7 @@ pub fn all_three() -> Vec<String> {
 
 /// Runs `validate-constraints --require-installed` on `table` and asserts its exit code (0:
 /// installed and valid, 1: not).
-pub fn require_installed(db: &TestDb, table: &str, code: i32) {
+pub(crate) fn require_installed(db: &TestDb, table: &str, code: i32) {
     let out = syncctl(db).args(["--table", table, "validate-constraints", "--require-installed"]).output().unwrap();
     assert_eq!(out.status.code(), Some(code), "{}", text(&out.stdout));
 }

@@ -12,13 +12,13 @@
 // Each test file uses only part of the harness; the rest is not dead, just unused there.
 #![allow(dead_code)]
 
-pub mod bouncer;
-pub mod cluster;
-pub mod constraints;
-pub mod fixtures;
+pub(crate) mod bouncer;
+pub(crate) mod cluster;
+pub(crate) mod constraints;
+pub(crate) mod fixtures;
 mod pgurl;
-pub mod wait;
-pub mod writers;
+pub(crate) mod wait;
+pub(crate) mod writers;
 
 use std::env;
 use std::fmt::Write as _;
@@ -31,14 +31,14 @@ use postgres::types::{FromSqlOwned, ToSql};
 use postgres::{Client, NoTls, Row};
 use serde_json::Value;
 
-pub use cluster::{Cluster, ClusterOptions};
+pub(crate) use cluster::{Cluster, ClusterOptions};
 
 /// The environment variable naming the test server.
-pub const TEST_URL_VAR: &str = "SYNCCTL_TEST_DATABASE_URL";
+pub(crate) const TEST_URL_VAR: &str = "SYNCCTL_TEST_DATABASE_URL";
 
 /// How long one `syncctl` run may take before `assert_cmd` kills it: a hung binary fails its
 /// test instead of hanging the suite. Generous, and a test may set its own.
-pub const SYNCCTL_TIMEOUT: Duration = Duration::from_mins(2);
+pub(crate) const SYNCCTL_TIMEOUT: Duration = Duration::from_mins(2);
 
 /// The server the tests run against.
 struct Server {
@@ -79,12 +79,12 @@ extern "C" fn stop_shared_cluster() {
 }
 
 /// The URL of the test server's maintenance database, as its admin role.
-pub fn admin_url() -> String {
+pub(crate) fn admin_url() -> String {
     server().admin_url.clone()
 }
 
 /// A new connection to the test server's maintenance database, as its admin role.
-pub fn admin_client() -> Client {
+pub(crate) fn admin_client() -> Client {
     connect(&server().admin_url)
 }
 
@@ -93,12 +93,12 @@ fn connect(url: &str) -> Client {
 }
 
 /// Quotes an SQL identifier (`a"b` → `"a""b"`).
-pub fn quote_ident(name: &str) -> String {
+pub(crate) fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Formats a database error with everything a failing test should show.
-pub fn describe_sql_error(e: &postgres::Error) -> String {
+pub(crate) fn describe_sql_error(e: &postgres::Error) -> String {
     let Some(db) = e.as_db_error() else {
         return e.to_string();
     };
@@ -124,7 +124,7 @@ fn random_hex(len: usize) -> String {
 ///
 /// Every helper opens its own short connection, so a `TestDb` can be shared between threads
 /// and holds no session that could block what the test does.
-pub struct TestDb {
+pub(crate) struct TestDb {
     name: String,
     url: String,
     /// Roles made for this database (with their passwords), dropped after it.
@@ -134,7 +134,7 @@ pub struct TestDb {
 impl TestDb {
     /// Creates `syncctl_t_<pid>_<counter>_<random>` (UTF8, C locale, from template0).
     #[allow(clippy::new_without_default)] // Creating a database is no default value.
-    pub fn new() -> TestDb {
+    pub(crate) fn new() -> TestDb {
         let server = server();
         let name =
             format!("syncctl_t_{}_{}_{}", process::id(), DB_COUNTER.fetch_add(1, Ordering::Relaxed), random_hex(8));
@@ -150,23 +150,23 @@ impl TestDb {
     }
 
     /// The database's name.
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.name
     }
 
     /// The URL of this database as the admin role: what the binary gets as `DATABASE_URL`.
-    pub fn url(&self) -> &str {
+    pub(crate) fn url(&self) -> &str {
         &self.url
     }
 
     /// The URL of this database as `role`, with `password` if given.
-    pub fn url_as(&self, role: &str, password: Option<&str>) -> String {
+    pub(crate) fn url_as(&self, role: &str, password: Option<&str>) -> String {
         pgurl::with_user(&server().admin_url, &self.name, role, password)
     }
 
     /// The URL of this database as a role the harness made ([`readonly_role`],
     /// [`TestDb::create_role`]), with the password it gave that role.
-    pub fn role_url(&self, role: &str) -> String {
+    pub(crate) fn role_url(&self, role: &str) -> String {
         let password = self
             .lock_roles()
             .iter()
@@ -178,52 +178,52 @@ impl TestDb {
     }
 
     /// A new connection to this database as the admin role.
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         Client::connect(&self.url, NoTls).unwrap_or_else(|e| panic!("cannot connect to {}: {e}", self.name))
     }
 
     /// Runs one or more statements (simple protocol); panics with the SQL error.
-    pub fn execute(&self, sql: &str) {
+    pub(crate) fn execute(&self, sql: &str) {
         self.try_execute(sql).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)));
     }
 
     /// Runs one or more statements (simple protocol), returning the error for tests that
     /// expect one.
-    pub fn try_execute(&self, sql: &str) -> Result<(), postgres::Error> {
+    pub(crate) fn try_execute(&self, sql: &str) -> Result<(), postgres::Error> {
         self.client().batch_execute(sql)
     }
 
     /// The rows of one query with `$n` parameters; panics with the SQL error.
-    pub fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Vec<Row> {
+    pub(crate) fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Vec<Row> {
         self.client().query(sql, params).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)))
     }
 
     /// The one row of a query with `$n` parameters; panics unless exactly one row comes back.
-    pub fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Row {
+    pub(crate) fn query_one(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Row {
         self.client().query_one(sql, params).unwrap_or_else(|e| panic!("{sql}\nfailed: {}", describe_sql_error(&e)))
     }
 
     /// The first column of the one row of `sql`.
-    pub fn scalar<T: FromSqlOwned>(&self, sql: &str) -> T {
+    pub(crate) fn scalar<T: FromSqlOwned>(&self, sql: &str) -> T {
         self.query_one(sql, &[]).get(0)
     }
 
     /// `SELECT count(*) FROM <table> WHERE <condition>`; `table` is written as in SQL.
-    pub fn count(&self, table: &str, condition: &str) -> i64 {
+    pub(crate) fn count(&self, table: &str, condition: &str) -> i64 {
         self.scalar(&format!("SELECT count(*) FROM {table} WHERE {condition}"))
     }
 
     /// Creates a LOGIN role unique to this database, with a random password and the given
     /// extra attributes (e.g. `NOINHERIT`), and returns its name. It is dropped with the
     /// database; connect with [`TestDb::role_url`].
-    pub fn create_role(&self, attributes: &str) -> String {
+    pub(crate) fn create_role(&self, attributes: &str) -> String {
         let (role, password) = self.new_role();
         self.execute(&format!("CREATE ROLE {} LOGIN PASSWORD '{password}' {attributes}", quote_ident(&role)));
         role
     }
 
     /// Makes the harness drop `role` with this database (for roles a test made itself).
-    pub fn register_role(&self, role: &str) {
+    pub(crate) fn register_role(&self, role: &str) {
         self.lock_roles().push((role.to_owned(), None));
     }
 
@@ -272,7 +272,7 @@ impl Drop for TestDb {
 /// Creates a LOGIN role unique to `db` that may only connect to it, use the schema of `table`
 /// and SELECT from `table` (written as in SQL, e.g. `"Sync Ops".user_sync_status`). Returns
 /// the role's name; connect with [`TestDb::role_url`]. Dropped with `db`.
-pub fn readonly_role(db: &TestDb, table: &str) -> String {
+pub(crate) fn readonly_role(db: &TestDb, table: &str) -> String {
     let schema: String = db
         .query_one(
             "SELECT n.nspname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -295,13 +295,13 @@ pub fn readonly_role(db: &TestDb, table: &str) -> String {
 
 /// The md5 of all rows of `table` (written as in SQL), in a fixed order: equal digests before
 /// and after a command mean it changed nothing.
-pub fn table_digest(db: &TestDb, table: &str) -> String {
+pub(crate) fn table_digest(db: &TestDb, table: &str) -> String {
     db.scalar(&format!("SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), md5('')) FROM {table} t"))
 }
 
 /// The built `syncctl` binary, with a clean environment (only PATH and HOME kept) and
 /// `DATABASE_URL` set to `db`'s URL.
-pub fn syncctl(db: &TestDb) -> assert_cmd::Command {
+pub(crate) fn syncctl(db: &TestDb) -> assert_cmd::Command {
     let mut cmd = syncctl_bare();
     cmd.env("DATABASE_URL", db.url());
     cmd
@@ -309,7 +309,7 @@ pub fn syncctl(db: &TestDb) -> assert_cmd::Command {
 
 /// The built `syncctl` binary with a clean environment (only PATH and HOME kept): no
 /// `DATABASE_URL`, no PG* variables, no `SYNCCTL_*`, `NO_COLOR` or `CI`.
-pub fn syncctl_bare() -> assert_cmd::Command {
+pub(crate) fn syncctl_bare() -> assert_cmd::Command {
     let mut cmd =
         assert_cmd::Command::cargo_bin("syncctl").unwrap_or_else(|e| panic!("the syncctl binary was not built: {e}"));
     cmd.env_clear();
@@ -325,7 +325,7 @@ pub fn syncctl_bare() -> assert_cmd::Command {
 /// The built `syncctl` binary as a plain [`std::process::Command`], for tests that spawn,
 /// signal and reap it themselves: clean environment (only PATH and HOME kept), `DATABASE_URL`
 /// set to `url`, stdin closed.
-pub fn syncctl_process(url: &str) -> std::process::Command {
+pub(crate) fn syncctl_process(url: &str) -> std::process::Command {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin!("syncctl"));
     cmd.env_clear()
         .envs(["PATH", "HOME"].iter().filter_map(|k| env::var_os(k).map(|v| (k, v))))
@@ -336,21 +336,21 @@ pub fn syncctl_process(url: &str) -> std::process::Command {
 
 /// The built `syncctl` binary run to its end with `args`, against the database at `url` (a
 /// server other than the test server's, a pooler, several hosts), with a clean environment.
-pub fn run_at(url: &str, args: &[&str]) -> Output {
+pub(crate) fn run_at(url: &str, args: &[&str]) -> Output {
     syncctl_bare().env("DATABASE_URL", url).args(args).output().unwrap()
 }
 
 /// The JSON document `bytes` holds (a run's stdout); panics with the text when it is not JSON.
-pub fn json(bytes: &[u8]) -> Value {
+pub(crate) fn json(bytes: &[u8]) -> Value {
     serde_json::from_slice(bytes).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(bytes)))
 }
 
 /// `bytes` (a run's stdout or stderr) as text, invalid UTF-8 replaced.
-pub fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A run's stderr as text, for assertions and their messages.
-pub fn stderr(out: &Output) -> String {
+pub(crate) fn stderr(out: &Output) -> String {
     text(&out.stderr)
 }

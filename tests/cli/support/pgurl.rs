@@ -41,13 +41,13 @@ fn join(parts: &Parts<'_>, userinfo: Option<&str>, db: &str) -> String {
 }
 
 /// `url` pointing at database `db` instead, same user and password.
-pub fn with_database(url: &str, db: &str) -> String {
+pub(super) fn with_database(url: &str, db: &str) -> String {
     let parts = split(url);
     join(&parts, parts.userinfo, db)
 }
 
 /// The `host:port` of `url` (the first, for a multi-host URL) and its user and password.
-pub fn address(url: &str) -> (String, u16, String, Option<String>) {
+pub(super) fn address(url: &str) -> (String, u16, String, Option<String>) {
     let parts = split(url);
     let first = parts.hosts.split(',').next().unwrap_or("localhost");
     let (host, port) = match first.rsplit_once(':') {
@@ -65,7 +65,7 @@ pub fn address(url: &str) -> (String, u16, String, Option<String>) {
 }
 
 /// `url` with its hosts replaced by `host:port`.
-pub fn with_address(url: &str, host: &str, port: u16) -> String {
+pub(super) fn with_address(url: &str, host: &str, port: u16) -> String {
     let parts = split(url);
     let hosts = format!("{host}:{port}");
     let db = url.split_once("://").and_then(|(_, r)| r.find('/').map(|i| &r[i + 1..])).unwrap_or("");
@@ -96,7 +96,7 @@ fn decode(s: &str) -> String {
 }
 
 /// `url` pointing at database `db` as `user` (with `password`, if any) instead.
-pub fn with_user(url: &str, db: &str, user: &str, password: Option<&str>) -> String {
+pub(super) fn with_user(url: &str, db: &str, user: &str, password: Option<&str>) -> String {
     let parts = split(url);
     let userinfo = match password {
         Some(pw) => format!("{}:{}", encode(user), encode(pw)),
@@ -105,4 +105,4 @@ pub fn with_user(url: &str, db: &str, user: &str, password: Option<&str>) -> Str
     join(&parts, Some(&userinfo), db)
 }
 
-pub use syncctl::cluster::url_encode as encode;
+pub(super) use syncctl::cluster::url_encode as encode;

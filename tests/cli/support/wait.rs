@@ -6,14 +6,14 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long [`wait_for`] and [`wait_exit`] wait for something that should take a moment.
-pub const DEADLINE: Duration = Duration::from_secs(60);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(60);
 
 /// How long [`poll`] waits: longer than [`DEADLINE`], for heartbeats, takeovers and builds on a
 /// loaded machine.
-pub const POLL_DEADLINE: Duration = Duration::from_secs(90);
+pub(crate) const POLL_DEADLINE: Duration = Duration::from_secs(90);
 
 /// Polls `done` every 50 ms until it holds; panics with `what` after [`DEADLINE`].
-pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
     let start = Instant::now();
     while !done() {
         assert!(start.elapsed() < DEADLINE, "gave up waiting for {what}");
@@ -23,7 +23,7 @@ pub fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 
 /// Polls `check` every 25 ms until it returns Some, and returns that value; panics with `what`
 /// after [`POLL_DEADLINE`].
-pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = check() {
@@ -35,14 +35,14 @@ pub fn poll<T>(what: &str, mut check: impl FnMut() -> Option<T>) -> T {
 }
 
 /// Waits for `child` to exit, killing it and failing after [`DEADLINE`].
-pub fn wait_exit(child: &mut Child) -> ExitStatus {
+pub(crate) fn wait_exit(child: &mut Child) -> ExitStatus {
     exit_within(child, DEADLINE).unwrap_or_else(|| panic!("the process did not exit within {DEADLINE:?}"))
 }
 
 /// Waits up to `deadline` for `child` to exit (checking every 20 ms) and returns its status; if
 /// it is still running then, kills it and returns None, for the caller to fail with what it
 /// knows about the run.
-pub fn exit_within(child: &mut Child, deadline: Duration) -> Option<ExitStatus> {
+pub(crate) fn exit_within(child: &mut Child, deadline: Duration) -> Option<ExitStatus> {
     let started = Instant::now();
     loop {
         if let Some(status) = child.try_wait().unwrap() {

@@ -15,14 +15,14 @@ use super::{TestDb, describe_sql_error, syncctl_bare, text};
 
 /// A writer session updating random rows of the reference table in a loop, one autocommit
 /// statement at a time, recording when each commit returned and any error.
-pub struct Writer {
+pub(crate) struct Writer {
     stop: Arc<AtomicBool>,
     handle: thread::JoinHandle<(Vec<Instant>, Vec<String>)>,
 }
 
 impl Writer {
     /// Starts a writer on `db`'s reference table, whose ids run from 1 to `rows`.
-    pub fn start(db: &TestDb, rows: i64) -> Writer {
+    pub(crate) fn start(db: &TestDb, rows: i64) -> Writer {
         let stop = Arc::new(AtomicBool::new(false));
         let mut client = Client::connect(db.url(), NoTls).unwrap();
         let flag = stop.clone();
@@ -51,14 +51,14 @@ impl Writer {
     }
 
     /// Stops the writer; returns its commit times and errors.
-    pub fn finish(self) -> (Vec<Instant>, Vec<String>) {
+    pub(crate) fn finish(self) -> (Vec<Instant>, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         self.handle.join().unwrap()
     }
 }
 
 /// The longest time between two commits (or the window's edges) inside [from, to].
-pub fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration {
+pub(crate) fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration {
     let mut times: Vec<Instant> = commits.iter().copied().filter(|t| *t >= from && *t <= to).collect();
     times.insert(0, from);
     times.push(to);
@@ -68,10 +68,10 @@ pub fn longest_gap(commits: &[Instant], from: Instant, to: Instant) -> Duration 
 /// What a writer's longest gap between commits may exceed the lock timeout by: its own cycle
 /// and the scheduling noise of a loaded 2-core machine, never a lock wait (those end at the
 /// lock timeout).
-pub const WRITER_MARGIN: Duration = Duration::from_secs(2);
+pub(crate) const WRITER_MARGIN: Duration = Duration::from_secs(2);
 
 /// Waits (generously) until the writer has committed at least once, so it is in its loop.
-pub fn wait_for_commits(db: &TestDb, before: &str) {
+pub(crate) fn wait_for_commits(db: &TestDb, before: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while db.count(REFERENCE_TABLE, &format!("updated_at > '{before}'::timestamptz")) == 0 {
         assert!(Instant::now() < deadline, "the writers never committed");
@@ -82,7 +82,7 @@ pub fn wait_for_commits(db: &TestDb, before: &str) {
 /// Fills `db`'s reference table with `rows` rows, runs four writers (direct connections) and
 /// the rollout over `url` (the database directly, or through a pooler): the rollout completes
 /// and no writer ever waits longer than the lock timeout (plus [`WRITER_MARGIN`]).
-pub fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
+pub(crate) fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
     // One row per user: 2 % running (progress 0..98), the rest completed or idle.
     db.execute(&format!(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
