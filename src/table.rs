@@ -140,6 +140,14 @@ impl ConstraintStatus {
         }
     }
 
+    /// The object `name` of the reference table, under its plain name: missing, or existing
+    /// (with an oid) and valid or not; for tests.
+    #[cfg(test)]
+    pub(crate) fn example(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
+        let kind = if name == CHECK_NAME { "check" } else { "unique index" };
+        ConstraintStatus { oid: exists.then_some(16_500), exists, valid, ..ConstraintStatus::missing(name, kind) }
+    }
+
     /// `valid`, `NOT VALID` / `INVALID`, `missing`, `wrong definition` or `not enforceable`.
     pub(crate) fn state_name(&self) -> &'static str {
         match (&self.problem, self.exists, self.valid, self.kind) {

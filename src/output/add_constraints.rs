@@ -125,20 +125,8 @@ mod tests {
     use crate::commands::add_constraints::script;
     use crate::table::{CHECK_NAME, RUNNING_INDEX, TASK_INDEX, Table};
 
-    /// The object `name` of the reference table: missing, or existing and valid or not.
     fn status(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
-        let kind = if name == CHECK_NAME { "check" } else { "unique index" };
-        ConstraintStatus {
-            name,
-            kind,
-            object: name.to_string(),
-            oid: exists.then_some(16_500),
-            exists,
-            valid,
-            definition: None,
-            problem: None,
-            note: None,
-        }
+        ConstraintStatus::example(name, exists, valid)
     }
 
     /// The reference table (sql/schema.sql) with these objects.

@@ -305,20 +305,8 @@ mod tests {
     use super::*;
     use crate::table::TASK_INDEX;
 
-    /// The object `name` as introspection would find it, under its plain name.
     fn status(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
-        let kind = if name == CHECK_NAME { "check" } else { "unique index" };
-        ConstraintStatus {
-            name,
-            kind,
-            object: name.to_string(),
-            oid: None,
-            exists,
-            valid,
-            definition: None,
-            problem: None,
-            note: None,
-        }
+        ConstraintStatus::example(name, exists, valid)
     }
 
     fn create(role: &'static str) -> Step {
