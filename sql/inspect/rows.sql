@@ -7,8 +7,9 @@
 -- "Worst first" sorts by the state flags in severity order, then the longest silence first.
 -- Cost: one scan of the table plus a top-N sort.
 WITH classified AS ({classify})
-SELECT key, user_id, task_id, is_syncing, progress_percentage, error_message,
-       started_at, updated_at, silent_seconds, {state_names} AS states
+-- Every column of the classifier goes out (the row struct in src/db/queries/inspect.rs reads
+-- those it shows), so a column the classifier gains reaches inspect without a change here.
+SELECT classified.*, {state_names} AS states
 FROM classified
 WHERE {state_filter}
 ORDER BY {state_order},
