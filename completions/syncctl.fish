@@ -83,7 +83,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s V -l version
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A human summary'
 json\t'The seed\'s JSON health document (plus `warnings` and `constraints`)'
 prometheus\t'Prometheus text exposition, for node_exporter\'s textfile collector'"
-complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout' -r -F
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-` is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is refused before any work' -r -F
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r

@@ -88,7 +88,7 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((table\:"A human summary"
 json\:"The seed'\''s JSON health document (plus \`warnings\` and \`constraints\`)"
 prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collector"))' \
-'--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout]:FILE:_files' \
+'--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout; \`-\` is stdout. Only a regular file (or a new one) is accepted\: a device, FIFO or directory is refused before any work]:FILE:_files' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \

@@ -194,7 +194,9 @@ pub struct HealthArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
-    /// Write the report to FILE atomically (temporary file, then rename) instead of stdout.
+    /// Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-`
+    /// is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is
+    /// refused before any work.
     #[arg(long, value_name = "FILE")]
     pub output: Option<std::path::PathBuf>,
 }

@@ -79,6 +79,7 @@ fn verdict(statistics: Option<&Statistics>, warnings: &[String]) -> (bool, Level
 /// Runs `health`.
 pub(crate) async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let format = if args.json { HealthFormat::Json } else { args.format };
+    let destination = args.output.as_deref().map(output::Destination::of).transpose()?;
     let report = match gather(ctx).await {
         Ok(report) => report,
         Err(err) => unanswered(&err, ctx),
@@ -88,10 +89,10 @@ pub(crate) async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
         HealthFormat::Json => output::json(&report),
         HealthFormat::Prometheus => output::health::prometheus(&report),
     };
-    match &args.output {
-        Some(path) => output::write_atomically(path, &text)
+    match destination {
+        Some(output::Destination::File(path)) => output::write_atomically(&path, &text)
             .with_context(|| format!("writing the report to {}", path.display()))?,
-        None => ctx.printer.data(&text)?,
+        Some(output::Destination::Stdout) | None => ctx.printer.data(&text)?,
     }
     Ok(ExitStatus::Monitoring(report.status))
 }

@@ -12,7 +12,7 @@ pub(crate) mod stream;
 pub(crate) mod validate;
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anstyle::AnsiColor;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -230,14 +230,76 @@ pub(crate) fn csv_line<S: AsRef<str>>(fields: &[S]) -> String {
     line
 }
 
+/// Where `--output` sends a report: stdout for `-`, else a regular file replaced atomically.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Destination {
+    /// `-`: stdout, like no `--output` at all.
+    Stdout,
+    /// A regular file (or one to create), with symbolic links followed, so a link stays a link.
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Checks `--output PATH` before any work: the atomic rename would replace whatever is at
+    /// the path, so only a regular file or a missing one in an existing directory is accepted.
+    /// A device (`/dev/stdout`), a FIFO or a directory is a usage error, and nothing changes.
+    pub(crate) fn of(path: &Path) -> anyhow::Result<Destination> {
+        if path.as_os_str() == "-" {
+            return Ok(Destination::Stdout);
+        }
+        let refuse = |what: &str| {
+            crate::error::UsageError::with_hint(
+                format!("--output {} is {what}, not a regular file: nothing was written", path.display()),
+                "name a file (it is replaced atomically), or `--output -` (or no --output) for stdout",
+            )
+        };
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_file() => Ok(Destination::File(std::fs::canonicalize(path)?)),
+            Ok(m) => Err(refuse(kind_of(&m))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                if dir.is_dir() {
+                    Ok(Destination::File(path.to_path_buf()))
+                } else {
+                    Err(crate::error::UsageError::with_hint(
+                        format!("--output {}: the directory {} does not exist", path.display(), dir.display()),
+                        "create the directory first, or name a file in an existing one",
+                    ))
+                }
+            }
+            Err(e) => Err(anyhow::Error::new(e).context(format!("looking at --output {}", path.display()))),
+        }
+    }
+}
+
+/// What a file that is not a regular one is, for a message.
+fn kind_of(m: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
+    }
+}
+
 /// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
 /// so a reader (node_exporter's textfile collector) never sees half a file.
 pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // A leftover of a process that had this pid goes first; create_new then follows no link
+    // someone may have put at the name.
+    let _ = std::fs::remove_file(&tmp);
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
+        let mut file = std::fs::File::create_new(&tmp)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)
