@@ -123,10 +123,7 @@ fn refused_setting(e: &tokio_postgres::Error, hint: &str) -> anyhow::Error {
 /// succeeds and rolled back when it fails: for statements that would otherwise run on their
 /// own (heartbeats, reap's batches), where no session setting would hold through a pooler.
 pub(crate) async fn local<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
-    // Sent together: one round trip.
-    let (begun, applied) = tokio::join!(client.batch_execute("BEGIN"), apply(client));
-    begun.context("starting a transaction")?;
-    applied.context("applying the session settings")?;
+    begin_on(client, "BEGIN").await?;
     match work.await {
         Ok(value) => {
             client.batch_execute("COMMIT").await.context("committing")?;
@@ -167,8 +164,13 @@ pub(crate) async fn begin(client: &mut Client, isolation: IsolationLevel, read_o
 /// Begins, on `client` itself, a read-only transaction with one snapshot for all the statements
 /// that follow, so counts and rows agree; the caller commits it.
 pub(crate) async fn begin_read_only(client: &Client) -> Result<()> {
-    let (begun, applied) =
-        tokio::join!(client.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"), apply(client));
+    begin_on(client, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
+}
+
+/// Begins a transaction on `client` itself with `begin` and applies syncctl's settings in it,
+/// both sent together: one round trip.
+async fn begin_on(client: &Client, begin: &str) -> Result<()> {
+    let (begun, applied) = tokio::join!(client.batch_execute(begin), apply(client));
     begun.context("starting a transaction")?;
     applied.context("applying the session settings")
 }
