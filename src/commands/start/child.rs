@@ -84,6 +84,9 @@ impl Child {
         let Some((program, args)) = self.command.split_first() else {
             return WorkOutcome::Failed("no command given".into());
         };
+        // Before the spawn: a Ctrl-Z that comes once the child runs must find the handler that
+        // stops the child too, not the default action that would stop start alone.
+        let mut suspend = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok();
         let parent = std::process::id();
         let mut spawned = Command::new(program);
         let spawned = spawned
@@ -114,7 +117,6 @@ impl Child {
             )
         };
         tokio::pin!(readers);
-        let mut suspend = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::from_raw(libc::SIGTSTP)).ok();
         let mut drained = None;
         let status = loop {
             tokio::select! {
