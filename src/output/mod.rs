@@ -49,6 +49,36 @@ impl Style {
     }
 }
 
+// One vocabulary for time, in every output:
+// - people read durations as [`human_seconds`] (`45s`, `16m 20s`, `5h 3m`, `483d 2h`) and
+//   timestamps as [`timestamp_short`] (RFC 3339 to the second);
+// - JSON and CSV carry durations as seconds to the millisecond ([`seconds`], [`serde_seconds`])
+//   and timestamps as RFC 3339 to the microsecond ([`timestamp`], [`serde_time`]).
+
+/// Seconds to the millisecond, for JSON and CSV: `43047806.123`.
+pub(crate) fn seconds(s: f64) -> String {
+    format!("{s:.3}")
+}
+
+/// Serialises a duration in seconds as a JSON number rounded to the millisecond ([`seconds`]).
+pub(crate) mod serde_seconds {
+    /// Seconds.
+    pub(crate) fn serialize<S: serde::Serializer>(s: &f64, ser: S) -> Result<S::Ok, S::Error> {
+        ser.serialize_f64((s * 1000.0).round() / 1000.0)
+    }
+
+    /// Seconds or null.
+    pub(crate) mod optional {
+        /// Seconds or null.
+        pub(crate) fn serialize<S: serde::Serializer>(s: &Option<f64>, ser: S) -> Result<S::Ok, S::Error> {
+            match s {
+                Some(s) => super::serialize(s, ser),
+                None => ser.serialize_none(),
+            }
+        }
+    }
+}
+
 /// Serialises timestamps as RFC 3339 with an offset, to the microsecond ([`timestamp`]).
 pub(crate) mod serde_time {
     use chrono::{DateTime, Utc};
@@ -320,6 +350,22 @@ mod tests {
         assert_eq!(human_seconds(980.0), "16m 20s");
         assert_eq!(human_seconds(3.0 * 3600.0 + 120.0), "3h 2m");
         assert_eq!(human_seconds(-3.0), "in the future");
+    }
+
+    #[test]
+    fn machine_seconds_stop_at_the_millisecond() {
+        assert_eq!(seconds(43_047_806.122_605), "43047806.123");
+        #[derive(serde::Serialize)]
+        struct S {
+            #[serde(with = "serde_seconds")]
+            a: f64,
+            #[serde(with = "serde_seconds::optional")]
+            b: Option<f64>,
+        }
+        assert_eq!(
+            serde_json::to_string(&S { a: 43_047_806.122_605, b: None }).unwrap(),
+            r#"{"a":43047806.123,"b":null}"#
+        );
     }
 
     #[test]

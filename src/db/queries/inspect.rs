@@ -6,7 +6,7 @@ use tokio_postgres::{Error, GenericClient, Row};
 
 use super::{FromRow, rows};
 use crate::db::query::{Param, query, query_one};
-use crate::output::{CsvRecord, serde_time, timestamp};
+use crate::output::{CsvRecord, seconds, serde_seconds, serde_time, timestamp};
 use crate::state::{Classifier, Progress, State};
 use crate::table::Table;
 
@@ -42,6 +42,7 @@ pub(crate) struct ClassifiedRow {
     /// progress_percentage.
     pub(crate) progress_percentage: Option<Progress>,
     /// now() - updated_at, in seconds.
+    #[serde(with = "serde_seconds::optional")]
     pub(crate) silent_seconds: Option<f64>,
     /// started_at.
     #[serde(with = "serde_time::optional")]
@@ -94,7 +95,7 @@ impl CsvRecord for ClassifiedRow {
             self.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(";"),
             text(self.is_syncing.map(|b| b.to_string())),
             text(self.progress_percentage.map(|p| p.to_string())),
-            text(self.silent_seconds.map(|s| format!("{s:.3}"))),
+            text(self.silent_seconds.map(seconds)),
             text(self.started_at.as_ref().map(timestamp)),
             text(self.updated_at.as_ref().map(timestamp)),
             text(self.error_message.clone()),
