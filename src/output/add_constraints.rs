@@ -263,7 +263,7 @@ mod tests {
     #[test]
     fn the_summary_lists_every_step_and_paints_the_verdict() {
         insta::assert_snapshot!(summary(&stopped(), Style::default()));
-        let painted = summary(&stopped(), Style { color: true });
+        let painted = summary(&stopped(), Style { color: true, width: None });
         assert!(painted.contains("\u{1b}[1m\u{1b}[31mstopped before the end"), "{painted}");
         insta::assert_snapshot!(crate::output::json(&stopped()));
     }

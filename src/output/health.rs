@@ -201,7 +201,7 @@ mod tests {
     #[test]
     fn the_summary_paints_the_verdict_and_warnings_only_when_asked() {
         insta::assert_snapshot!(table(&critical(), Style::default()));
-        let painted = table(&critical(), Style { color: true });
+        let painted = table(&critical(), Style { color: true, width: None });
         assert!(painted.starts_with("\u{1b}[1m\u{1b}[31mCRITICAL"), "{painted}");
         assert!(painted.contains("\u{1b}[1m\u{1b}[33mwarning:"), "{painted}");
     }

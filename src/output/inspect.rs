@@ -21,7 +21,11 @@ pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
                 r.progress_percentage.map_or("NULL".into(), |p| format!("{p}%")),
                 r.silent_seconds.map_or("-".into(), human_seconds),
                 r.started_at.as_ref().map_or("-".into(), timestamp_short),
-                cut(r.error_message.as_deref().unwrap_or(""), 40),
+                match paint.width {
+                    Some(_) => cut(r.error_message.as_deref().unwrap_or(""), 40),
+                    // A pipe gets the whole message.
+                    None => r.error_message.clone().unwrap_or_default(),
+                },
             ]);
         }
         out.push_str(&table.to_string());
@@ -86,7 +90,7 @@ mod tests {
     #[test]
     fn the_table_paints_problems_only_when_asked() {
         insta::assert_snapshot!(table(&report(), Style::default()));
-        let painted = table(&report(), Style { color: true });
+        let painted = table(&report(), Style { color: true, width: None });
         assert!(painted.contains("\u{1b}[1m\u{1b}[31mzombie, half-released"), "{painted}");
         assert!(!painted.contains("\u{1b}[1m\u{1b}[31mrunning"), "{painted}");
     }

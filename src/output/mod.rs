@@ -34,12 +34,15 @@ pub(crate) mod style {
     pub(crate) const DIM: Style = Style::new().dimmed();
 }
 
-/// What a renderer needs to know of the terminal: whether to paint. Renderers take this, not
-/// the command's context, so a snapshot test renders them with or without colour.
+/// What a renderer needs to know of the terminal: whether to paint, and how wide it is.
+/// Renderers take this, not the command's context, so a snapshot test renders them with or
+/// without colour, at any width or as for a pipe.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Style {
     /// Paint with ANSI colours.
     pub(crate) color: bool,
+    /// The terminal's width in columns; `None` for a pipe or a file, which get full values.
+    pub(crate) width: Option<usize>,
 }
 
 impl Style {
@@ -107,6 +110,7 @@ pub(crate) mod serde_time {
 pub struct Printer {
     color_out: bool,
     color_err: bool,
+    width_out: Option<usize>,
     quiet: bool,
     verbose: u8,
 }
@@ -122,7 +126,8 @@ impl Printer {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (auto(std::io::stdout().is_terminal()), auto(std::io::stderr().is_terminal())),
         };
-        Printer { color_out, color_err, quiet, verbose }
+        let width_out = std::io::stdout().is_terminal().then(terminal_width);
+        Printer { color_out, color_err, width_out, quiet, verbose }
     }
 
     /// Writes data to stdout. A closed pipe comes back as `BrokenPipe`, a clean end.
@@ -142,7 +147,7 @@ impl Printer {
 
     /// How renderers paint for stdout.
     pub(crate) fn style(&self) -> Style {
-        Style { color: self.color_out }
+        Style { color: self.color_out, width: self.width_out }
     }
 
     /// A note on stderr, unless `-q`.
@@ -173,6 +178,18 @@ impl Printer {
             stream::stderr_line(&format!("  {} {hint}", paint(self.color_err, style::DIM, "hint:")));
         }
     }
+}
+
+/// The width of the terminal on stdout: `COLUMNS` when set (as shells and tests set it), else
+/// what the terminal says, else 80.
+fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|&c| c > 0) {
+        return columns;
+    }
+    // SAFETY: TIOCGWINSZ only fills the winsize it is given.
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    let asked = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    if asked == 0 && size.ws_col > 0 { usize::from(size.ws_col) } else { 80 }
 }
 
 fn paint(on: bool, style: anstyle::Style, text: &str) -> String {

@@ -165,7 +165,7 @@ mod tests {
     #[test]
     fn the_report_paints_failures_only_when_asked() {
         insta::assert_snapshot!(table(&failing(), Style::default()));
-        let painted = table(&failing(), Style { color: true });
+        let painted = table(&failing(), Style { color: true, width: None });
         assert!(painted.starts_with("\u{1b}[1m\u{1b}[31mFAIL"), "{painted}");
         assert!(painted.contains("\u{1b}[1m\u{1b}[32mok  "), "{painted}");
     }
