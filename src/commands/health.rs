@@ -159,9 +159,9 @@ fn warnings(table: &Table, statistics: &Statistics, server: Server, heartbeat_ti
     let mut warnings: Vec<String> = table.constraints.iter().filter(|c| !c.valid).map(constraint_warning).collect();
     if statistics.skewed_tasks > 0 {
         warnings.push(format!(
-            "{} rows have timestamps more than a minute in the future (a clock or time-zone bug): \
+            "{} timestamps more than a minute in the future (a clock or time-zone bug): \
              see `syncctl inspect --state skewed`",
-            statistics.skewed_tasks
+            output::count(statistics.skewed_tasks as usize, "row has", "rows have")
         ));
     }
     if let Some(lag) = server.replay_lag_seconds.filter(|l| *l > heartbeat_timeout.as_secs_f64() / 2.0) {

@@ -78,7 +78,8 @@ pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
         replay_lag_seconds: session.server.standby.then_some(session.server.replay_lag_seconds),
     };
     if report.rows.len() as i64 == limit {
-        ctx.printer.note(&format!("showing the first {limit} rows (--limit); the counts cover all of them"));
+        let first = if limit == 1 { "the first row".to_string() } else { format!("the first {limit} rows") };
+        ctx.printer.note(&format!("showing {first} (--limit); the counts cover all of them"));
     }
     let text = match args.output.format() {
         RowFormat::Table => output::inspect::table(&report, ctx.printer.style()),

@@ -54,7 +54,7 @@ impl ValidationCheck {
     pub(crate) fn message(self) -> &'static str {
         match self {
             ValidationCheck::CheckPredicate => {
-                "rows violate chk_sync_state_consistency (syncing at 100 %, or stopped between 0 and 100 %)"
+                "rows violate chk_sync_state_consistency (syncing at 100%, or stopped between 0 and 100%)"
             }
             ValidationCheck::NullState => {
                 "rows have is_syncing or progress_percentage NULL (a CHECK lets them through; readers do not)"

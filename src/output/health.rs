@@ -169,7 +169,7 @@ mod tests {
             status: Level::Critical,
             warnings: vec![
                 "check chk_sync_state_consistency is NOT VALID: run `syncctl add-constraints`".into(),
-                "1 rows have timestamps more than a minute in the future".into(),
+                "1 row has timestamps more than a minute in the future".into(),
             ],
             constraints: constraints(),
             table: "public.user_sync_status".into(),

@@ -236,6 +236,11 @@ pub(crate) fn human_seconds(seconds: f64) -> String {
     }
 }
 
+/// A count with its noun, singular for one: `1 row`, `2 rows`, `0 rows`.
+pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Cuts text to `max` characters (not bytes), marking the cut.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
@@ -383,6 +388,13 @@ mod tests {
             serde_json::to_string(&S { a: 43_047_806.122_605, b: None }).unwrap(),
             r#"{"a":43047806.123,"b":null}"#
         );
+    }
+
+    #[test]
+    fn counts_agree_with_their_noun() {
+        assert_eq!(count(1, "row", "rows"), "1 row");
+        assert_eq!(count(2, "row", "rows"), "2 rows");
+        assert_eq!(count(0, "attempt", "attempts"), "0 attempts");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `repair`'s report for people: the plan as a table or CSV, and what applying it did. (Its
 //! JSON document is the report itself, [`crate::output::json`].) Nothing here is painted.
 
-use super::{csv_line, human_seconds, table as new_table};
+use super::{count, csv_line, human_seconds, table as new_table};
 use crate::commands::repair::plan::Planned;
 use crate::commands::repair::{RepairOutcome, RepairReport, SKIPPED_WHY};
 use crate::db::queries::repair::Target;
@@ -21,7 +21,11 @@ pub(crate) fn plan_table(report: &RepairReport) -> String {
             p.reason.clone(),
         ]);
     }
-    format!("{table}\n{} of {} selected rows to change\n", report.changes(), report.plan.len())
+    format!(
+        "{table}\n{} of {} to change\n",
+        report.changes(),
+        count(report.plan.len(), "selected row", "selected rows")
+    )
 }
 
 /// The plan as CSV: a header, then one line per selected row.
@@ -43,7 +47,8 @@ pub(crate) fn plan_csv(report: &RepairReport) -> String {
 
 /// What applying did, for people: a summary, then one line per skipped row.
 pub(crate) fn outcome(outcome: &RepairOutcome) -> String {
-    let mut out = format!("changed {} rows, skipped {}\n", outcome.applied.len(), outcome.skipped.len());
+    let mut out =
+        format!("changed {}, skipped {}\n", count(outcome.applied.len(), "row", "rows"), outcome.skipped.len());
     for t in &outcome.skipped {
         out.push_str(&format!(
             "skipped {} (key {}, user {}): {SKIPPED_WHY}\n",

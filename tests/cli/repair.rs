@@ -284,7 +284,7 @@ fn a_table_without_a_primary_key_is_repaired_across_transactions() {
 
     let out = syncctl(&db).args(["--table", "no_key", "repair", "--all", "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("changed 1 rows, skipped 0"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("changed 1 row, skipped 0"));
     assert!(!String::from_utf8_lossy(&out.stderr).contains("locked"));
     assert_eq!(db.count("no_key", "is_syncing"), 0);
 }
@@ -340,7 +340,7 @@ fn a_live_task_named_with_task_is_released_after_a_slow_answer() {
     }
     let (status, output) = prompt.answer("y");
     assert_eq!(status.code(), Some(0), "{output}");
-    assert!(output.contains("changed 1 rows, skipped 0"), "{output}");
+    assert!(output.contains("changed 1 row, skipped 0"), "{output}");
     let (syncing, progress, error) = state(&db, "live-task");
     assert_eq!((syncing, progress), (Some(false), Some(0)));
     assert!(error.is_some_and(|e| e.contains("named with --task")));

@@ -480,11 +480,11 @@ fn rows_at_the_same_ctid_of_two_partitions_are_two_rows() {
             assert_eq!(check["count"], 1, "one second running row: {check}");
             let (code, stdout, stderr) = run(&db, &["repair", "--duplicates", "--yes"]);
             assert_eq!(code, Some(0), "{stderr}");
-            assert!(stdout.contains("changed 1 rows, skipped 0"), "{stdout}");
+            assert!(stdout.contains("changed 1 row, skipped 0"), "{stdout}");
         } else {
             let (code, stdout, stderr) = run(&db, &["repair", "--zombies", "--yes"]);
             assert_eq!(code, Some(0), "{stderr}");
-            assert!(stdout.contains("changed 1 rows, skipped 0"), "{stdout}");
+            assert!(stdout.contains("changed 1 row, skipped 0"), "{stdout}");
         }
         assert!(!row(&db, "zombie").0, "the zombie is released");
         assert_live(&db, "repair");

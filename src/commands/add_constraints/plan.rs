@@ -89,7 +89,11 @@ impl Bounds {
     /// attempts` / `--build-wait 10m`.
     pub(crate) fn waits_at_most(&self, bound: Bound) -> String {
         match bound {
-            Bound::Lock => format!("--lock-timeout {}, {} attempts", flag_duration(self.lock_timeout), self.retries),
+            Bound::Lock => format!(
+                "--lock-timeout {}, {}",
+                flag_duration(self.lock_timeout),
+                crate::output::count(self.retries as usize, "attempt", "attempts")
+            ),
             Bound::Build => format!("--build-wait {}", flag_duration(self.build_wait)),
         }
     }

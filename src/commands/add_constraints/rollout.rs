@@ -15,7 +15,7 @@ use crate::cli::AddConstraintsArgs;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
 use crate::db::{self};
 use crate::error::{self, UsageError};
-use crate::output::add_constraints::build_in_progress;
+use crate::output::{self, add_constraints::build_in_progress};
 use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
 
 /// The longest pause between two attempts of a step.
@@ -140,8 +140,8 @@ impl Runner<'_> {
                 }
                 Err(stop) => {
                     records.push(StepRecord { status: "failed", attempts, seconds: Some(seconds), note: None });
-                    let plural = if attempts == 1 { "" } else { "s" };
-                    ctx.printer.note(&format!("{prefix} failed after {seconds:.3}s ({attempts} attempt{plural})"));
+                    let attempts = output::count(attempts as usize, "attempt", "attempts");
+                    ctx.printer.note(&format!("{prefix} failed after {seconds:.3}s ({attempts})"));
                     return Some(stop);
                 }
             }
@@ -384,7 +384,10 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
         // 57014: the client cancelled a concurrent step at its bound (run_bounded).
         Some(c) if c == SqlState::LOCK_NOT_AVAILABLE || c == SqlState::QUERY_CANCELED => match step.bound() {
             Bound::Lock => Stop::Lock(
-                e.context(format!("lock not obtained within --lock-timeout after {attempts} attempts")),
+                e.context(format!(
+                    "lock not obtained within --lock-timeout after {}",
+                    output::count(attempts as usize, "attempt", "attempts")
+                )),
                 "another session holds a conflicting lock (see pg_locks / pg_stat_activity); the table is usable as \
                  it is: rerun later, or with a longer --lock-timeout or more --retries"
                     .into(),
