@@ -11,6 +11,7 @@ pub(crate) mod error;
 pub mod exit;
 pub(crate) mod liveness;
 pub(crate) mod output;
+pub(crate) mod prompt;
 pub(crate) mod signals;
 pub(crate) mod state;
 pub(crate) mod table;

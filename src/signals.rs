@@ -35,3 +35,13 @@ impl Signals {
         }
     }
 }
+
+/// Gives SIGHUP, SIGINT and SIGTERM their default action back (end the process at once), for a
+/// command that listened only for a while (a question it asked) and has nothing to clean up
+/// after: a listener, once set up, would otherwise keep swallowing them for the rest of the run.
+pub(crate) fn restore_defaults() {
+    for signal in [libc::SIGHUP, libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: resetting a disposition to SIG_DFL touches no memory of this process.
+        unsafe { libc::signal(signal, libc::SIG_DFL) };
+    }
+}

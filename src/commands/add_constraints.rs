@@ -25,11 +25,10 @@ pub(crate) mod report;
 mod rollout;
 pub(crate) mod script;
 
-use std::io::IsTerminal;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, FromArgMatches};
 use serde_json::Value;
 use tokio_postgres::Client;
@@ -47,6 +46,7 @@ use crate::db::{self};
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress};
+use crate::prompt::{self, Answer};
 use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
 
 /// Sample rows per failing check when the data is refused.
@@ -66,7 +66,7 @@ pub(crate) async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatu
     let in_progress = builds_in_progress(&client, &table).await?;
     note_builds(&table, &in_progress, ctx);
     let decided = if args.rollback {
-        decide_rollback(&table, &args, ctx)?
+        decide_rollback(&table, &args, ctx).await?
     } else {
         decide_rollout(&mut client, &table, &args, ctx).await?
     };
@@ -77,16 +77,23 @@ pub(crate) async fn run(args: AddConstraintsArgs, ctx: &Ctx) -> Result<ExitStatu
     Apply { client: &client, table: &table, args: &args, ctx, in_progress: &in_progress }.apply(plan, &data).await
 }
 
-/// The steps of `--rollback`, once confirmed; breaks with exit 1 when the answer is no.
-fn decide_rollback(
+/// The steps of `--rollback`, once confirmed; breaks with exit 1 when the answer is no (or
+/// the exit status of a signal at the question).
+async fn decide_rollback(
     table: &Table,
     args: &AddConstraintsArgs,
     ctx: &Ctx,
 ) -> Result<ControlFlow<ExitStatus, (Vec<Step>, DataCheck)>> {
     let plan = rollback_plan(&table.constraints);
-    if !args.dry_run && !plan.is_empty() && !confirmed(args, table)? {
-        ctx.printer.note("nothing changed");
-        return Ok(ControlFlow::Break(ExitStatus::Problems));
+    if !args.dry_run && !plan.is_empty() {
+        match confirmed(args, table, &plan).await? {
+            Answer::Yes => {}
+            Answer::No => {
+                ctx.printer.note("not confirmed: nothing changed");
+                return Ok(ControlFlow::Break(ExitStatus::Problems));
+            }
+            Answer::Stopped(status) => return Ok(ControlFlow::Break(status)),
+        }
     }
     Ok(ControlFlow::Continue((plan, DataCheck::default())))
 }
@@ -232,22 +239,21 @@ fn refuse(
     Ok(ExitStatus::Problems)
 }
 
-/// Asks before `--rollback` on a terminal; without one, `--yes` is required.
-fn confirmed(args: &AddConstraintsArgs, table: &Table) -> Result<bool> {
+/// Asks before `--rollback` on a terminal, listing each object it drops; without one, `--yes`
+/// is required.
+async fn confirmed(args: &AddConstraintsArgs, table: &Table, plan: &[Step]) -> Result<Answer> {
     if args.yes {
-        return Ok(true);
+        return Ok(Answer::Yes);
     }
-    if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+    if !prompt::on_terminal() {
         return Err(UsageError::with_hint(
-            "--rollback removes the constraints and there is no terminal to confirm it",
+            "--rollback removes the constraints and there is no terminal to confirm it; nothing changed",
             "pass --yes to confirm",
         ));
     }
-    dialoguer::Confirm::new()
-        .with_prompt(format!("drop the three constraints of {}?", table.display()))
-        .default(false)
-        .interact()
-        .context("asking for confirmation")
+    let objects = output::count(plan.len(), "object", "objects");
+    let steps: Vec<String> = plan.iter().map(Step::label).collect();
+    prompt::confirm(&format!("--rollback will drop {objects} of {}:", table.display()), &steps).await
 }
 
 /// Says what the rollout leaves out, on stderr, and returns exit 1 (or `status` when there is

@@ -33,6 +33,7 @@ use crate::db::queries::repair::{
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
 use crate::output;
+use crate::prompt::{self, Answer};
 use crate::state::{Classifier, State};
 use crate::table::Table;
 use plan::{Change, Planned};
@@ -277,33 +278,33 @@ async fn confirm(
     if args.yes {
         return Ok(None);
     }
-    let terminal = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !terminal {
+    if !prompt::on_terminal() {
         emit()?;
         return Err(UsageError::with_hint(
             "not applying the plan: there is no terminal to confirm on and --yes was not given; nothing changed",
             "review the plan, then run again with --yes (or --dry-run to only show it)",
         ));
     }
-    if json {
-        // The document comes at the end; the person deciding needs to see the plan now.
-        output::stream::stderr_line(output::repair::plan_table(report).trim_end());
+    // The plan table is what will be done; when it went elsewhere than the terminal (a file,
+    // or the JSON document that comes at the end), the question shows it.
+    let plan: Vec<String> = match json || !std::io::stdout().is_terminal() {
+        true => output::repair::plan_table(report).lines().map(String::from).collect(),
+        false => Vec::new(),
+    };
+    let changes = output::count(report.changes(), "row", "rows");
+    let summary = match plan.is_empty() {
+        true => format!("repair will change {changes} of {}, as the plan above says", table.display()),
+        false => format!("repair will change {changes} of {}:", table.display()),
+    };
+    match prompt::confirm(&summary, &plan).await? {
+        Answer::Yes => Ok(None),
+        Answer::No => {
+            emit()?;
+            ctx.printer.note("not confirmed: nothing changed");
+            Ok(Some(ExitStatus::Problems))
+        }
+        Answer::Stopped(status) => Ok(Some(status)),
     }
-    if ask(format!("Apply these {} changes to {}?", report.changes(), table.display())).await? {
-        return Ok(None);
-    }
-    emit()?;
-    ctx.printer.note("not confirmed: nothing changed");
-    Ok(Some(ExitStatus::Problems))
-}
-
-/// Asks `prompt` on the terminal, default no. Never auto-confirmed (not even when CI is set):
-/// --yes is the only way around the question.
-async fn ask(prompt: String) -> Result<bool> {
-    tokio::task::spawn_blocking(move || dialoguer::Confirm::new().with_prompt(prompt).default(false).interact())
-        .await
-        .context("asking for confirmation")?
-        .context("reading the answer from the terminal")
 }
 
 /// Step 2: applies the plan in `tx`, verifies the changed rows, commits, and prints the result.

@@ -25,6 +25,8 @@ mod pooler;
 
 mod privileges;
 
+mod pty;
+
 mod reap;
 
 mod repair;

@@ -3,13 +3,9 @@
 //! without confirmation, a row heartbeated between plan and confirmation skipped, and a row
 //! lock held elsewhere ending in exit 5 with nothing changed.
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
-
 use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::wait::{wait_exit, wait_for};
+use crate::support::terminal::Terminal;
 use crate::support::{TestDb, json, syncctl, table_digest};
 
 /// (is_syncing, progress_percentage, error_message) of the row with this task id.
@@ -21,58 +17,26 @@ fn state(db: &TestDb, task: &str) -> (Option<bool>, Option<i32>, Option<String>)
     (row.get(0), row.get(1), row.get(2))
 }
 
-/// `syncctl <args> --color never` under a pseudo-terminal (`script` from util-linux), stopped
-/// at its confirmation prompt.
-struct Prompt {
-    child: std::process::Child,
-    seen: Arc<Mutex<Vec<u8>>>,
-    reader: std::thread::JoinHandle<()>,
-}
+/// `syncctl <args> --color never` on a terminal, stopped at its confirmation question.
+struct Prompt(Terminal);
 
 impl Prompt {
     /// Starts the command and waits until it asks.
     fn start(db: &TestDb, args: &[&str]) -> Prompt {
-        let command = format!("'{}' {} --color never", env!("CARGO_BIN_EXE_syncctl"), args.join(" "));
-        let mut child = Command::new("script")
-            .args(["-qfec", &command, "/dev/null"])
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("TERM", "xterm")
-            .env("DATABASE_URL", db.url())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("script (util-linux) runs");
-        let seen = Arc::new(Mutex::new(Vec::new()));
-        let mut stdout = child.stdout.take().unwrap();
-        let sink = Arc::clone(&seen);
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stdout.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().extend_from_slice(&buf[..n]);
-            }
-        });
-        let prompt = Prompt { child, seen, reader };
-        wait_for("the confirmation prompt", || prompt.text().contains("Apply these"));
-        prompt
+        let terminal = Terminal::spawn(db, &[args, &["--color", "never"]].concat());
+        terminal.wait_for("Proceed? [y/N] ");
+        Prompt(terminal)
     }
 
     /// What the terminal showed so far.
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned()
+        self.0.text()
     }
 
-    /// Answers the prompt; the exit status and everything the terminal showed.
+    /// Answers the question; the exit status and everything the terminal showed.
     fn answer(mut self, answer: &str) -> (std::process::ExitStatus, String) {
-        self.child.stdin.as_mut().unwrap().write_all(format!("{answer}\n").as_bytes()).unwrap();
-        let status = wait_exit(&mut self.child);
-        self.reader.join().unwrap();
-        let text = String::from_utf8_lossy(&self.seen.lock().unwrap()).into_owned();
-        (status, text)
+        self.0.type_keys(format!("{answer}\r").as_bytes());
+        self.0.finish()
     }
 }
 
