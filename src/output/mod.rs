@@ -171,9 +171,10 @@ impl Printer {
         }
     }
 
-    /// An error on stderr, with what to do next.
+    /// An error on stderr, with what to do next. `error:` is clap's prefix for usage errors too,
+    /// so every error of the run reads alike.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        stream::stderr_line(&format!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:")));
+        stream::stderr_line(&format!("{} {message}", paint(self.color_err, style::BAD, "error:")));
         if let Some(hint) = hint {
             stream::stderr_line(&format!("  {} {hint}", paint(self.color_err, style::DIM, "hint:")));
         }

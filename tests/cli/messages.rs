@@ -12,7 +12,8 @@ fn fails(cmd: &mut assert_cmd::Command) -> (Option<i32>, String) {
 
 fn says(stderr: &str, what: &str, next: &str) {
     let hint = stderr.split("hint:").nth(1).unwrap_or_default();
-    assert!(stderr.contains("syncctl: error:") && stderr.contains(what), "what happened: {what:?} in\n{stderr}");
+    let error = stderr.lines().find(|l| l.starts_with("error: ")).unwrap_or_default();
+    assert!(error.contains(what), "what happened: {what:?} on an `error: ` line (clap's prefix) of\n{stderr}");
     assert!(hint.contains(next), "what to do next: {next:?} in the hint of\n{stderr}");
 }
 
@@ -77,4 +78,15 @@ fn no_terminal_for_confirmation() {
         "there is no terminal to confirm on and --yes was not given; nothing changed",
         "run again with --yes",
     );
+}
+
+/// Every error has the one prefix, `error: `, the one clap gives a usage error too.
+#[test]
+fn one_error_prefix_for_usage_and_run_errors() {
+    let (code, stderr) = fails(syncctl_bare().args(["inspect", "--no-such-flag"]));
+    assert_eq!(code, Some(2));
+    assert!(stderr.starts_with("error: "), "clap's usage error:\n{stderr}");
+    let (code, stderr) = fails(syncctl_bare().args(["-d", "postgres://postgres@127.0.0.1:1/postgres", "inspect"]));
+    assert_eq!(code, Some(3));
+    assert!(stderr.starts_with("error: ") && !stderr.contains("syncctl: error"), "a run's error:\n{stderr}");
 }
