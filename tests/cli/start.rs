@@ -340,6 +340,9 @@ fn a_child_exiting_3_fails_the_task_with_its_status_and_last_stderr_line() {
     assert!(!syncing && progress == 0);
     assert_eq!(error.as_deref(), Some("exit status 3: fatal: mailbox gone"));
     assert_eq!(stats["new"], 3);
+    // A failed sync is an error, with the one error prefix, not a warning.
+    assert!(stderr.lines().any(|l| l.starts_with(&format!("error: failed {task}: exit status 3"))), "{stderr}");
+    assert!(!stderr.contains("warning: failed"), "{stderr}");
 }
 
 #[test]

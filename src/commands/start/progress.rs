@@ -213,9 +213,12 @@ impl Reporter {
             self.emit(ending.name(), &inner.task_id, body);
         }
         let summary = start::summary(ending, &inner.task_id, snapshot, error);
+        // A sync that failed, stalled or lost its lease is an error (exit 1 or 4); one cancelled
+        // by a signal did what it was told.
         match ending {
             Ending::Completed => self.printer.note(&summary),
-            _ => self.printer.warn(&summary),
+            Ending::Cancelled => self.printer.warn(&summary),
+            Ending::Failed | Ending::Stalled | Ending::LeaseLost => self.printer.error(&summary, None),
         }
     }
 }
