@@ -747,7 +747,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__start)
-            opts="-d -v -q -h -V --user --full --if-running --heartbeat --stall-timeout --grace --json --liveness --demo --demo-items --demo-rate --demo-fail-at --demo-hang-at --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --user --full --no-create --if-running --heartbeat --stall-timeout --grace --json --liveness --demo --demo-items --demo-rate --demo-fail-at --demo-hang-at --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

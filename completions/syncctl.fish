@@ -208,6 +208,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l color -d 'When
 always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l full -d 'A full sync (sync_type = \'full\'); without it, \'incremental\''
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l no-create -d 'Only start a sync for a user that has a row already: a user id with no row is an error (exit 2) and nothing is written. Without it, such a user gets a first row (said on stderr), as a mistyped id would too'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l json -d 'JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo -d 'Run the built-in simulated mailbox sync instead of a command'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'

@@ -261,6 +261,7 @@ lock\:"Also by a session advisory lock its process holds\: a running row whose l
 always\:"Always colour"
 never\:"Never colour"))' \
 '--full[A full sync (sync_type = '\''full'\''); without it, '\''incremental'\'']' \
+'--no-create[Only start a sync for a user that has a row already\: a user id with no row is an error (exit 2) and nothing is written. Without it, such a user gets a first row (said on stderr), as a mistyped id would too]' \
 '--json[JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line]' \
 '--demo[Run the built-in simulated mailbox sync instead of a command]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \

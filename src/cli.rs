@@ -389,6 +389,12 @@ pub struct StartArgs {
     #[arg(long)]
     pub full: bool,
 
+    /// Only start a sync for a user that has a row already: a user id with no row is an error
+    /// (exit 2) and nothing is written. Without it, such a user gets a first row (said on
+    /// stderr), as a mistyped id would too.
+    #[arg(long)]
+    pub no_create: bool,
+
     /// When the user already has a live running task: reuse it (print its task id), follow it
     /// to its end, or fail (exit 1).
     #[arg(long, value_enum, default_value_t = IfRunning::Reuse, value_name = "WHAT")]

@@ -144,6 +144,7 @@ pub(crate) async fn run(args: StartArgs, ctx: &Ctx) -> Result<ExitStatus> {
         user: &args.user,
         sync_type,
         lock_liveness: args.liveness == Liveness::Lock,
+        create: !args.no_create,
         classifier: &classifier,
     };
     match claim::claim(&mut client, &table, &request).await? {
@@ -201,11 +202,14 @@ async fn run_task(
     Ok(verdict.status)
 }
 
-/// The first stdout line (the task id, or the `claimed` event), and a note per dead task the
-/// claim took over.
+/// The first stdout line (the task id, or the `claimed` event), a note when the user had no
+/// row, and a note per dead task the claim took over.
 fn announce(reporter: &Reporter, claimed: &Claimed, sync_type: SyncType) {
     let took_over = claimed.took_over.iter().map(|(task, reason)| TookOver { task_id: task, reason }).collect();
     reporter.started("claimed", ClaimedBody { user_id: &claimed.user_id, sync_type: sync_type.name(), took_over });
+    if claimed.first_row {
+        reporter.note(&say::first_row(&claimed.user_id));
+    }
     for (task, reason) in &claimed.took_over {
         reporter.note(&say::took_over(task, reason));
     }

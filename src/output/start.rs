@@ -105,6 +105,11 @@ pub(crate) fn reusing(live: &str) -> String {
     format!("reusing the user's live task: {live}")
 }
 
+/// The note for a user that had no row: a mistyped id would get one, so it is said.
+pub(crate) fn first_row(user_id: &str) -> String {
+    format!("user {user_id} has no row yet; creating it")
+}
+
 /// The note for a dead task the claim released.
 pub(crate) fn took_over(task_id: &str, reason: &str) -> String {
     format!("released the dead task {task_id} ({reason}) and took over")

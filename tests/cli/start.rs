@@ -545,6 +545,30 @@ fn a_table_keyed_by_user_keeps_one_row_per_user() {
 }
 
 #[test]
+fn a_user_with_no_row_is_said_and_no_create_refuses_it() {
+    let db = db_with_table();
+    let demo = ["--demo", "--demo-items", "3", "--demo-rate", "50"];
+    let refused = syncctl(&db).args(["start", "--user", USER, "--no-create"]).args(demo).output().unwrap();
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(&format!("error: user {USER} has no row")) && stderr.contains("--no-create"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "no task id: {}", String::from_utf8_lossy(&refused.stdout));
+    assert_eq!(db.count("user_sync_status", "true"), 0, "nothing was written");
+
+    let created = syncctl(&db).args(["start", "--user", USER]).args(demo).output().unwrap();
+    let stderr = String::from_utf8_lossy(&created.stderr);
+    assert_eq!(created.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains(&format!("user {USER} has no row yet; creating it")), "{stderr}");
+
+    // Now the user has a row: said no more, and --no-create lets it start.
+    let again = syncctl(&db).args(["start", "--user", USER, "--no-create"]).args(demo).output().unwrap();
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("has no row"), "{stderr}");
+    assert_eq!(db.count("user_sync_status", "progress_percentage = 100"), 2);
+}
+
+#[test]
 fn a_user_id_the_column_cannot_hold_is_a_usage_error() {
     let db = db_with_table();
     let out = syncctl(&db).args(["start", "--user", "not-a-uuid", "--demo"]).output().unwrap();

@@ -104,6 +104,8 @@ pub(crate) struct Claimed {
     /// When the claim's transaction began: the row's first `updated_at` is no earlier, so the
     /// lease counts from here.
     pub begun: tokio::time::Instant,
+    /// The user had no row before: this task's is their first.
+    pub first_row: bool,
 }
 
 /// What the claim found.
@@ -123,6 +125,8 @@ pub(crate) struct Request<'a> {
     pub sync_type: SyncType,
     /// --liveness lock.
     pub lock_liveness: bool,
+    /// Without --no-create: a user with no row gets one.
+    pub create: bool,
     /// --heartbeat-timeout.
     pub classifier: &'a Classifier,
 }
@@ -200,12 +204,19 @@ async fn attempt(
         return Ok(Some(Claim::Live(live.clone())));
     }
 
+    let first_row = rows.is_empty() && !queries::user_has_row(tx, table, &TextParam(user_id.clone())).await?;
+    if first_row && !request.create {
+        return Err(UsageError::with_hint(
+            format!("user {user_id} has no row in {} (--no-create): nothing was written", table.display()),
+            "check the user id; without --no-create, start creates the user's first row",
+        ));
+    }
     let Some(took_over) = release_dead(tx, table, &rows).await? else {
         return Ok(None);
     };
     let (task_id, liveness) = own_task_id(tx, table, request, &user_id, now_unix).await?;
     let snapshot = write_task(tx, table, request, &user_id, &task_id).await?;
-    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun })))
+    Ok(Some(Claim::New(Claimed { task_id, user_id, took_over, liveness, snapshot, begun, first_row })))
 }
 
 /// Releases every row of `rows` (none is live): the (task id, reason) of each, or `None` when

@@ -82,6 +82,7 @@ registry! {
     REAP_DRY_RUN = "reap/dry_run.sql";
     START_LOCK_USER = "start/lock_user.sql";
     START_ROWS = "start/rows.sql";
+    START_USER_HAS_ROW = "start/user_has_row.sql";
     START_RELEASE_DEAD = "start/release_dead.sql";
     START_INSERT_TASK = "start/insert_task.sql";
     START_UPDATE_TASK = "start/update_task.sql";

@@ -49,6 +49,14 @@ row! {
 }
 
 row! {
+    /// `start/user_has_row.sql`: whether the user has any row.
+    UserHasRow {
+        /// At least one row.
+        has_row: bool,
+    }
+}
+
+row! {
     /// `start/update_task.sql`: the user's row, now the new task's.
     UpdatedTask {
         /// The stored stats as text (the previous task's history included).
@@ -158,6 +166,17 @@ pub(crate) async fn task_rows(
     classifier: &Classifier,
 ) -> Result<Vec<TaskRow>, Error> {
     rows(&query(client, &table.render(&super::START_ROWS), &classifier.bind()).await?)
+}
+
+/// `start/user_has_row.sql`: whether `user_id` (as user_id::text wrote it) has any row.
+pub(crate) async fn user_has_row(
+    client: &impl GenericClient,
+    table: &Table,
+    user_id: &TextParam,
+) -> Result<bool, Error> {
+    let params: [&dyn Param; 1] = [user_id];
+    let row = UserHasRow::from_row(&query_one(client, &table.render(&super::START_USER_HAS_ROW), &params).await?)?;
+    Ok(row.has_row)
 }
 
 /// `start/release_dead.sql`: the rows it released (0 when the row changed since it was read).

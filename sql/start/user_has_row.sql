@@ -1,0 +1,11 @@
+-- start, claim step 3, only when the user has no running row: whether the user has any row at
+-- all, so that a first row is said aloud ("user … has no row yet; creating it"), or refused
+-- under --no-create (a mistyped id would otherwise get a row of its own, and a sync).
+--
+-- Placeholders: {table}.
+-- Parameters: $1 the user id as user_id::text wrote it (start/lock_user.sql), compared with the
+-- column's own type.
+-- Runs after the user's advisory lock (start/lock_user.sql), in the claim's transaction, so a
+-- concurrent first claim of the same user has committed its row or not begun.
+-- Locks: none beyond ACCESS SHARE. Cost: one probe of an index on user_id (else a scan).
+SELECT EXISTS (SELECT 1 FROM {table} AS t WHERE t."user_id" = $1) AS has_row
