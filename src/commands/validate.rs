@@ -50,19 +50,37 @@ impl ValidationCheck {
         }
     }
 
-    /// What a violation means.
+    /// What a violation means, after its count (`3 rows violate …`), as in the JSON document.
     pub(crate) fn message(self) -> &'static str {
+        self.wording().1
+    }
+
+    /// The count and what it means, for people, the noun agreeing with the count:
+    /// `1 row violates …`, `3 rows violate …`.
+    pub(crate) fn counted(self, count: i64) -> String {
+        let (one, many) = self.wording();
+        format!("{count} {}", if count == 1 { one } else { many })
+    }
+
+    /// The message for one violation and for several.
+    fn wording(self) -> (&'static str, &'static str) {
         match self {
-            ValidationCheck::CheckPredicate => {
-                "rows violate chk_sync_state_consistency (syncing at 100%, or stopped between 0 and 100%)"
-            }
-            ValidationCheck::NullState => {
-                "rows have is_syncing or progress_percentage NULL (a CHECK lets them through; readers do not)"
-            }
-            ValidationCheck::DuplicateRunning => {
-                "users have a second running row: uniq_user_running_sync would refuse it"
-            }
-            ValidationCheck::DuplicateTaskId => "rows repeat a task_id: uniq_task_id would refuse them",
+            ValidationCheck::CheckPredicate => (
+                "row violates chk_sync_state_consistency (syncing at 100%, or stopped between 0 and 100%)",
+                "rows violate chk_sync_state_consistency (syncing at 100%, or stopped between 0 and 100%)",
+            ),
+            ValidationCheck::NullState => (
+                "row has is_syncing or progress_percentage NULL (a CHECK lets it through; readers do not)",
+                "rows have is_syncing or progress_percentage NULL (a CHECK lets them through; readers do not)",
+            ),
+            ValidationCheck::DuplicateRunning => (
+                "user has a second running row: uniq_user_running_sync would refuse it",
+                "users have a second running row: uniq_user_running_sync would refuse it",
+            ),
+            ValidationCheck::DuplicateTaskId => (
+                "row repeats a task_id: uniq_task_id would refuse it",
+                "rows repeat a task_id: uniq_task_id would refuse them",
+            ),
         }
     }
 

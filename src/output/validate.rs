@@ -30,7 +30,7 @@ fn check(c: &CheckOutcome, paint: Style) -> String {
         let why = c.guaranteed_by.as_ref().map(|i| format!(" (guaranteed by {i})")).unwrap_or_default();
         return format!("{} {}: none{why}\n", paint.paint(style::GOOD, "ok  "), c.check.name());
     }
-    let mut out = format!("{} {}: {} {}\n", paint.paint(style::BAD, "FAIL"), c.check.name(), c.count, c.message);
+    let mut out = format!("{} {}: {}\n", paint.paint(style::BAD, "FAIL"), c.check.name(), c.check.counted(c.count));
     let mut table = new_table(&["key", "user", "task", "is_syncing", "progress"]);
     for s in &c.samples {
         table.add_row(vec![

@@ -237,3 +237,15 @@ fn a_wrong_password_is_exit_3_and_never_printed() {
     let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert!(!all.contains(secret), "{all}");
 }
+
+#[test]
+fn the_limit_note_counts_in_words_that_agree() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, true);
+    for (limit, says) in [("1", "showing the first row (--limit)"), ("2", "showing the first 2 rows (--limit)")] {
+        let out = syncctl(&db).args(["inspect", "--state", "all", "--limit", limit]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "--limit {limit}: {stderr}");
+    }
+}
