@@ -6,7 +6,7 @@
 -- the row it locked, so a row that a live task heartbeated or another reaper released in the
 -- meantime is left alone. Each released row is released once.
 -- A released row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
--- updated_at now(), and " - released by syncctl reap: no heartbeat for <N>s at <time>" appended
+-- updated_at now(), and " - released by syncctl reap: no heartbeat for <N>s at <time>" (RFC 3339, UTC) appended
 -- to the old error text (which is kept). current_stats is kept.
 -- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit);
 -- $3 (text[]) task ids whose owner's liveness lock was found free (--liveness lock; else empty):
@@ -37,7 +37,7 @@ SET "is_syncing"          = false,
                                       ELSE COALESCE('no heartbeat for '
                                                     || floor(extract(epoch FROM now() - d.last_heartbeat))::int8
                                                     || 's', 'no heartbeat recorded') END
-                              || ' at ' || date_trunc('second', now()))
+                              || ' at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 FROM dead AS d
 WHERE t.ctid = d.ctid
   AND t.tableoid = d.tableoid  -- a ctid repeats in every partition of a partitioned table

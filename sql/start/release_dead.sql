@@ -17,7 +17,7 @@ SET "is_syncing" = false,
     "progress_percentage" = 0,
     "error_message" = concat_ws(' - ', NULLIF(t."error_message"::text, ''),
                                 'released by syncctl start: ' || $3::text || ' at '
-                                || to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SSOF')),
+                                || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
     "updated_at" = clock_timestamp()
 WHERE t.ctid = $1::text::tid
   AND t.tableoid = $4::oid

@@ -103,6 +103,7 @@ fn the_incident_is_released_with_its_history_and_the_constraints_then_hold() {
     let error = error.unwrap();
     let kept = format!("{INCIDENT_ERROR} - released by syncctl repair: zombie, half-released (no heartbeat for ");
     assert!(error.starts_with(&kept), "{error}");
+    crate::support::note_time(&error);
     assert_eq!(db.count("user_sync_status", "current_stats <> '{}'"), INCIDENT_COMPLETED, "stats kept");
 
     // Clean data, constraints still missing: WARNING, not CRITICAL.
@@ -216,6 +217,7 @@ fn selectors_pick_their_kind_and_task_releases_a_live_task() {
     let out = syncctl(&db).args(["repair", "--task", MIXED_DUP_USER_A_TASK, "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(state(&db, MIXED_DUP_USER_A_TASK).0, Some(false));
+    crate::support::note_time(&state(&db, MIXED_DUP_USER_A_TASK).2.unwrap());
     assert_eq!(state(&db, MIXED_DUP_USER_B_TASK).0, Some(true), "only the named task");
 
     // --user restricts; a value user_id (uuid) cannot hold is a usage error.
