@@ -58,7 +58,7 @@ fn four_reapers_release_ten_thousand_zombies_exactly_once() {
     assert_eq!(
         db.count(
             "user_sync_status",
-            "error_message LIKE 'old error - released by syncctl reap: no heartbeat for 6__s at %'"
+            "error_message LIKE 'old error - released by syncctl reap: no heartbeat for 1_m %s at %'"
         ),
         3333,
         "the old error text is kept, the note appended"
