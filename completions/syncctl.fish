@@ -224,7 +224,9 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone 
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end and print the DATABASE_URL to use'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end, repaired, and print the DATABASE_URL to use'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep-broken -d 'Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l print-sql -d 'Start no cluster: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql: `syncctl demo --print-sql | psql "$DATABASE_URL"`'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'

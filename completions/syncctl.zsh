@@ -287,7 +287,9 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
-'--keep[Leave the cluster running at the end and print the DATABASE_URL to use]' \
+'(--keep-broken --print-sql)--keep[Leave the cluster running at the end, repaired, and print the DATABASE_URL to use]' \
+'(--print-sql)--keep-broken[Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on]' \
+'--print-sql[Start no cluster\: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql\: \`syncctl demo --print-sql | psql "\$DATABASE_URL"\`]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \

@@ -338,9 +338,19 @@ pub struct AddConstraintsArgs {
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Leave the cluster running at the end and print the DATABASE_URL to use.
-    #[arg(long)]
+    /// Leave the cluster running at the end, repaired, and print the DATABASE_URL to use.
+    #[arg(long, conflicts_with_all = ["keep_broken", "print_sql"])]
     pub keep: bool,
+
+    /// Stop before the repair and leave the cluster running with the broken table, to practise
+    /// inspect, repair and add-constraints on.
+    #[arg(long, conflicts_with = "print_sql")]
+    pub keep_broken: bool,
+
+    /// Start no cluster: print the practice table (CREATE TABLE user_sync_status and its rows)
+    /// as a script for psql: `syncctl demo --print-sql | psql "$DATABASE_URL"`.
+    #[arg(long)]
+    pub print_sql: bool,
 
     /// Healthy users loaded around the incident.
     #[arg(long, default_value_t = 3000, value_name = "N")]

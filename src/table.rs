@@ -7,7 +7,7 @@ use tokio_postgres::types::Type;
 
 pub(crate) use crate::db::queries::table::Column;
 use crate::db::queries::table::{CheckRow, NamedRelation, Partitioning};
-use crate::db::queries::{self, Fill, Statement, quote_ident};
+use crate::db::queries::{self, Fill, Filled, Statement, quote_ident};
 use crate::error::UsageError;
 
 /// The CHECK constraint of the rollout.
@@ -445,8 +445,8 @@ impl Table {
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
         let found = queries::table::resolve(client, &quoted).await.context("looking up the table in the catalog")?;
         let Some(found) = found else {
-            return Err(UsageError::with_hint(
-                format!("table {spec} does not exist (looked for {quoted})"),
+            return Err(UsageError::not_found(
+                format!("table {spec} does not exist (as SQL reads it: {quoted})"),
                 "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
                  the role's search_path, and that the role has USAGE on the table's schema (without it the \
                  table is invisible)",
@@ -502,7 +502,7 @@ impl Table {
     fn require(&self, needs: &[Need]) -> Result<()> {
         for need in needs {
             let Some(column) = self.columns.iter().find(|c| c.name == need.name) else {
-                return Err(UsageError::with_hint(
+                return Err(UsageError::not_found(
                     format!("table {} has no column {}", self.display(), need.name),
                     "syncctl needs the columns of the reference table (sql/schema.sql); check --table",
                 ));
@@ -521,6 +521,15 @@ impl Table {
             }
         }
         Ok(())
+    }
+
+    /// What `-v` says of the table: its name, key, user_id's type and whether it holds one row
+    /// per user, e.g. `public.user_sync_status (key id; user_id uuid, one row per user: no)`.
+    pub(crate) fn shape(&self) -> String {
+        let key = if self.key.is_empty() { "none: rows named by (tableoid, ctid)".into() } else { self.key.join(", ") };
+        let user_type = self.columns.iter().find(|c| c.name == "user_id").map_or("?", |c| c.type_name.as_str());
+        let per_user = if self.one_row_per_user { "yes" } else { "no" };
+        format!("{} (key {key}; user_id {user_type}, one row per user: {per_user})", self.display())
     }
 
     /// `schema.name` as a person reads it.
@@ -549,8 +558,8 @@ impl Table {
     }
 
     /// A statement rendered for this table.
-    pub(crate) fn render(&self, statement: &Statement) -> String {
-        statement.render(&self.fill())
+    pub(crate) fn render(&self, statement: &Statement) -> Filled {
+        statement.filled(&self.fill())
     }
 
     /// Whether the named object (by its role: chk_sync_state_consistency, uniq_user_running_sync,

@@ -123,6 +123,7 @@ impl Session {
             db::begin_read_only(&client).await?;
         }
         let table = Table::introspect(&client, &ctx.global.table).await?;
+        ctx.printer.debug(&format!("syncctl: table {} resolved to {}", ctx.global.table, table.shape()));
         let naive = if spec.reads_timestamps { naive_note(&table, ctx) } else { None };
         Ok(Session { client, table, server, naive })
     }

@@ -30,7 +30,7 @@ use crate::db;
 use crate::db::queries::repair::{
     self as queries, ApplyParams, ChangedRow, NamedRelease, PlanParams, ReleaseNamedParams, Target, VersionedChange,
 };
-use crate::error::UsageError;
+use crate::error::{self, UsageError};
 use crate::exit::ExitStatus;
 use crate::output;
 use crate::state::{Classifier, State};
@@ -201,7 +201,17 @@ async fn plan_confirm_apply(
             report.result = Some(RepairOutcome::default());
             document.emit(&report, ctx)?;
         }
-        ctx.printer.note("nothing to repair");
+        if report.plan.is_empty() && (args.user.is_some() || !args.tasks.is_empty()) {
+            let named =
+                args.tasks.iter().map(|t| format!("--task {t}")).chain(args.user.iter().map(|u| format!("--user {u}")));
+            ctx.printer.note(&error::where_looked(format!(
+                "nothing to repair: no row of {} matches {}",
+                session.table.display(),
+                named.collect::<Vec<_>>().join(" ")
+            )));
+        } else {
+            ctx.printer.note("nothing to repair");
+        }
         return Ok(ExitStatus::Success);
     }
     if let Some(stop) = confirm(args, &report, &session.table, ctx, document).await? {

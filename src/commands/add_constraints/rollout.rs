@@ -12,6 +12,7 @@ use tokio_postgres::error::SqlState;
 use super::plan::{Bound, Bounds, Step, flag_duration, millis, refuse_before_ddl};
 use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
+use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
 use crate::db::{self};
 use crate::error::{self, UsageError};
@@ -279,7 +280,7 @@ impl Runner<'_> {
     /// runs in one of its own with the bound as lock_timeout (`sql/add_constraints/step_bound.sql`).
     /// A concurrent build or drop may not: the client bounds it, cancelling it at the bound as a
     /// lock timeout would have (SQLSTATE 57014 then, classified like 55P03).
-    async fn run_bounded(&self, sql: &str, bound: Duration, concurrently: bool) -> Result<()> {
+    async fn run_bounded(&self, sql: &Filled, bound: Duration, concurrently: bool) -> Result<()> {
         let client = self.client;
         if !concurrently {
             return db::local(client, async {

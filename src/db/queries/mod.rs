@@ -20,6 +20,7 @@ pub(crate) mod validate;
 
 use tokio_postgres::Row;
 
+use crate::db::query::Sql;
 use crate::state::State;
 
 /// One statement (or fragment) from `sql/`.
@@ -53,8 +54,10 @@ registry! {
     SCHEMA = "schema.sql";
     FIXTURES_INCIDENT = "fixtures/incident.sql";
     DEMO_POPULATION = "demo/population.sql";
+    DEMO_SCRIPT = "demo/script.sql";
     SESSION_LOCAL = "session/local.sql";
     SESSION_SERVER = "session/server.sql";
+    SESSION_VERSION = "session/version.sql";
     TABLE_RESOLVE = "table/resolve.sql";
     TABLE_COLUMNS = "table/columns.sql";
     TABLE_PRIMARY_KEY = "table/primary_key.sql";
@@ -129,6 +132,10 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("expected_literal", "an index's expected definition as a string literal"),
     ("predicates", "an index's accepted predicates as a text[] literal"),
     ("total", "whether an index must be total (true / false)"),
+    ("schema", "the reference table, schema.sql, in the demo's script"),
+    ("incident", "the incident, fixtures/incident.sql, filled, in the demo's script"),
+    ("population", "the population, demo/population.sql, filled, in the demo's script"),
+    ("users", "how many users the demo's script loads"),
 ];
 
 /// Quotes an identifier for SQL: always, so case, spaces, dots and quotes survive.
@@ -167,7 +174,39 @@ impl Fill {
     }
 }
 
+/// A statement filled for one use, with its name.
+#[derive(Debug, Clone)]
+pub(crate) struct Filled {
+    /// The statement's path under `sql/`.
+    path: &'static str,
+    /// Its text, filled.
+    text: String,
+}
+
+impl From<Filled> for String {
+    fn from(filled: Filled) -> String {
+        filled.text
+    }
+}
+
+impl<'a> From<&'a Filled> for Sql<'a> {
+    fn from(filled: &'a Filled) -> Sql<'a> {
+        Sql { path: filled.path, text: &filled.text }
+    }
+}
+
+impl From<&Statement> for Sql<'static> {
+    fn from(statement: &Statement) -> Sql<'static> {
+        Sql { path: statement.path, text: statement.text }
+    }
+}
+
 impl Statement {
+    /// The statement filled with `fill` ([`Statement::render`]), to send.
+    pub(crate) fn filled(&self, fill: &Fill) -> Filled {
+        Filled { path: self.path, text: self.render(fill) }
+    }
+
     /// The statement with every `{placeholder}` that `fill` has replaced by its value. In a
     /// comment (`--` to the end of the line) only one-line values are: a fragment of several
     /// lines would end the comment and become code. Values are not scanned again.

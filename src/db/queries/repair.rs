@@ -6,7 +6,7 @@
 use serde::Serialize;
 use tokio_postgres::{Error, GenericClient, Row};
 
-use super::{FromRow, Statement, row, rows};
+use super::{Filled, FromRow, Statement, row, rows};
 use crate::db::param::TextParam;
 use crate::db::query::{Param, query};
 use crate::state::{Classifier, Progress, State};
@@ -111,7 +111,7 @@ pub(crate) async fn plan(
     classifier: &Classifier,
     p: &PlanParams<'_>,
 ) -> Result<Vec<Target>, Error> {
-    let sql = super::REPAIR_PLAN.render(&table.fill().with("state_filter", State::filter_sql(p.states)));
+    let sql = super::REPAIR_PLAN.filled(&table.fill().with("state_filter", State::filter_sql(p.states)));
     let tasks = TextParam(array_literal(p.tasks));
     let mut params = classifier.bind();
     params.push(&tasks);
@@ -254,8 +254,8 @@ pub(crate) async fn release_named(
 }
 
 /// A statement that applies the plan, for `table`, with the RETURNING clause both share.
-fn applying(table: &Table, statement: &Statement) -> String {
-    statement.render(&table.fill().with("returning", super::REPAIR_RETURNING.text.trim_end()))
+fn applying(table: &Table, statement: &Statement) -> Filled {
+    statement.filled(&table.fill().with("returning", super::REPAIR_RETURNING.text.trim_end()))
 }
 
 /// `items` as a JSON array.
@@ -289,7 +289,7 @@ mod tests {
             constraints: Vec::new(),
         };
         for statement in [super::super::REPAIR_APPLY, super::super::REPAIR_RELEASE_NAMED] {
-            let sql = applying(&table, &statement);
+            let sql = String::from(applying(&table, &statement));
             assert!(!sql.contains("{returning}") && sql.contains("AS consistent"), "{}", statement.path);
         }
     }
