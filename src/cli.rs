@@ -57,6 +57,11 @@ pub struct GlobalArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to
+    /// the terminal's width, no one-field-per-line layout.
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     /// More diagnostics on stderr (repeatable).
     #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
     pub verbose: u8,

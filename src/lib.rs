@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> ExitStatus {
 }
 
 fn run_command(cli: Cli) -> ExitStatus {
-    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose, cli.global.wide);
     let ctx = Ctx { global: cli.global, printer };
     let command = spec(&cli.command);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {

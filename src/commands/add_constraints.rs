@@ -293,7 +293,11 @@ impl Apply<'_> {
         if args.dry_run {
             let report =
                 DryRunPlan::new(table, &plan, action, bounds, self.in_progress.to_vec(), data.repaired.clone());
-            let text = if args.json { output::json(&report) } else { output::add_constraints::dry_run_sql(&report) };
+            let text = if args.json {
+                output::json(&report)
+            } else {
+                output::add_constraints::dry_run_sql(&report, ctx.printer.style())
+            };
             ctx.printer.data(&text)?;
             if args.rollback {
                 return Ok(ExitStatus::Success);

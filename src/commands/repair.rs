@@ -262,7 +262,9 @@ fn plan_error(e: tokio_postgres::Error, args: &RepairArgs, classifier: &Classifi
 /// the result).
 fn show_plan(report: &RepairReport, format: RowFormat, ctx: &Ctx) -> Result<()> {
     match format {
-        RowFormat::Table if !report.plan.is_empty() => ctx.printer.data(&output::repair::plan_table(report))?,
+        RowFormat::Table if !report.plan.is_empty() => {
+            ctx.printer.data(&output::repair::plan_table(report, ctx.printer.style()))?
+        }
         RowFormat::Csv => ctx.printer.data(&output::repair::plan_csv(report))?,
         _ => {}
     }
@@ -297,7 +299,7 @@ async fn confirm(
     }
     if json {
         // The document comes at the end; the person deciding needs to see the plan now.
-        output::stream::stderr_line(output::repair::plan_table(report).trim_end());
+        output::stream::stderr_line(output::repair::plan_table(report, ctx.printer.style_err()).trim_end());
     }
     if ask(format!("Apply these {} changes to {}?", report.changes(), table.display())).await? {
         return Ok(None);
@@ -333,7 +335,7 @@ async fn finish(
             report.result = Some(outcome);
             document.emit(&report, ctx)?;
         }
-        _ => ctx.printer.data(&output::repair::outcome(&outcome))?,
+        _ => ctx.printer.data(&output::repair::outcome(&outcome, ctx.printer.style()))?,
     }
     if skipped == 0 {
         return Ok(ExitStatus::Success);

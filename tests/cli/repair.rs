@@ -145,6 +145,23 @@ fn without_a_terminal_or_yes_nothing_changes_and_it_says_why() {
     assert_eq!(table_digest(&db, REFERENCE_TABLE), before);
 }
 
+/// The plan's JSON and CSV carry the row's updated_at as RFC 3339, as inspect does.
+#[test]
+fn the_plan_has_rfc3339_timestamps() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["repair", "--zombies", "--dry-run", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["plan"][0]["before"]["updated_at"], "2025-07-22T05:27:50.842634+00:00", "{doc:#}");
+    let out = syncctl(&db).args(["repair", "--zombies", "--dry-run", "--format", "csv"]).output().unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("key,user_id,task_id,updated_at,silent_seconds,"), "{csv}");
+    assert!(csv.contains(",2025-07-22T05:27:50.842634+00:00,"), "{csv}");
+}
+
 #[test]
 fn every_kind_of_bad_row_is_repaired_as_documented() {
     let db = TestDb::new();

@@ -3,6 +3,7 @@
 //! the running tasks named with `--task`) with the RETURNING clause they share
 //! (`repair/returning.sql`).
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::{Error, GenericClient, Row};
 
@@ -33,6 +34,8 @@ pub(crate) struct Target {
     pub(crate) progress: Option<f64>,
     /// now() - updated_at in seconds, by the database clock.
     pub(crate) silent_seconds: Option<f64>,
+    /// updated_at (the classifier's, as timestamptz; NULL when infinite).
+    pub(crate) updated_at: Option<DateTime<Utc>>,
     /// Syncing with a heartbeat older than the timeout, or none.
     pub(crate) zombie: bool,
     /// Syncing with an error message.
@@ -77,6 +80,7 @@ impl FromRow for Target {
             is_syncing: row.try_get("is_syncing")?,
             progress: row.try_get("progress_percentage")?,
             silent_seconds: row.try_get("silent_seconds")?,
+            updated_at: row.try_get("updated_at")?,
             zombie: row.try_get("zombie")?,
             half_released: row.try_get("half_released")?,
             repeated_task: row.try_get("repeated_task")?,

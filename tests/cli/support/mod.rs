@@ -17,6 +17,7 @@ pub(crate) mod cluster;
 pub(crate) mod constraints;
 pub(crate) mod fixtures;
 mod pgurl;
+pub(crate) mod terminal;
 pub(crate) mod wait;
 pub(crate) mod writers;
 
