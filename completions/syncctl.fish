@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_syncctl_global_optspecs
-    string join \n d/database-url= table= heartbeat-timeout= lock-timeout= statement-timeout= timestamp-zone= color= v/verbose q/quiet h/help V/version
+    string join \n d/database-url= table= heartbeat-timeout= lock-timeout= statement-timeout= timestamp-zone= color= wide v/verbose q/quiet h/help V/version
 end
 
 function __fish_syncctl_needs_command
@@ -33,6 +33,7 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -l timestamp-zone -d 'Time
 complete -c syncctl -n "__fish_syncctl_needs_command" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_needs_command" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -76,6 +77,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l color -d 'Wh
 always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -94,6 +96,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l color -d 'Whe
 always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -113,6 +116,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l require-installed -d 'Also fail when any of the three constraints is missing or not valid'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -139,6 +143,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l all -d 'All o
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l dry-run -d 'Show the plan, change nothing'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -159,6 +164,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l dry-run -d 'Show what would be released, change nothing'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l json -d 'One JSON document per pass instead of one line per released task'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -181,6 +187,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l dry-
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l print-sql -d 'Print the whole rollout as an idempotent psql script, without connecting'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l rollback -d 'Remove the three objects instead (indexes concurrently)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l json -d 'A JSON summary on stdout instead of the human one'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -210,6 +217,7 @@ never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l full -d 'A full sync (sync_type = \'full\'); without it, \'incremental\''
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l json -d 'JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo -d 'Run the built-in simulated mailbox sync instead of a command'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -227,6 +235,7 @@ never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end, repaired, and print the DATABASE_URL to use'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep-broken -d 'Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l print-sql -d 'Start no cluster: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql: `syncctl demo --print-sql | psql "$DATABASE_URL"`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -240,6 +249,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l timestam
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -253,6 +263,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l timestamp-zone -
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'

@@ -25,6 +25,7 @@ _syncctl() {
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -73,6 +74,7 @@ csv\:"CSV with a header line"))' \
 always\:"Always colour"
 never\:"Never colour"))' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -100,6 +102,7 @@ prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collect
 always\:"Always colour"
 never\:"Never colour"))' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -128,6 +131,7 @@ always\:"Always colour"
 never\:"Never colour"))' \
 '--require-installed[Also fail when any of the three constraints is missing or not valid]' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -164,6 +168,7 @@ never\:"Never colour"))' \
 '-y[Do not ask for confirmation (needed without a terminal)]' \
 '--yes[Do not ask for confirmation (needed without a terminal)]' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -193,6 +198,7 @@ always\:"Always colour"
 never\:"Never colour"))' \
 '--dry-run[Show what would be released, change nothing]' \
 '--json[One JSON document per pass instead of one line per released task]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -225,6 +231,7 @@ never\:"Never colour"))' \
 '--print-sql[Print the whole rollout as an idempotent psql script, without connecting]' \
 '--rollback[Remove the three objects instead (indexes concurrently)]' \
 '--json[A JSON summary on stdout instead of the human one]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -263,6 +270,7 @@ never\:"Never colour"))' \
 '--full[A full sync (sync_type = '\''full'\''); without it, '\''incremental'\'']' \
 '--json[JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line]' \
 '--demo[Run the built-in simulated mailbox sync instead of a command]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -290,6 +298,7 @@ never\:"Never colour"))' \
 '(--keep-broken --print-sql)--keep[Leave the cluster running at the end, repaired, and print the DATABASE_URL to use]' \
 '(--print-sql)--keep-broken[Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on]' \
 '--print-sql[Start no cluster\: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql\: \`syncctl demo --print-sql | psql "\$DATABASE_URL"\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -312,6 +321,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -335,6 +345,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
