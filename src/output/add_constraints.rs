@@ -77,11 +77,11 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan, paint: Style) -> String {
 
 /// The steps of a run: what a step did and the bounds give way on a narrow terminal.
 const STEP_COLUMNS: [Column; 5] = [
-    Column::cut("step", 16),
-    Column::cut("result", 10),
+    Column::text("step", 16),
+    Column::text("result", 10),
     Column::whole("attempts"),
     Column::whole("time"),
-    Column::cut("waits at most", 13),
+    Column::text("waits at most", 13),
 ];
 
 /// The summary of a run: the steps with how each ended (or `nothing to do`), the three objects
@@ -330,5 +330,28 @@ mod tests {
         let script =
             script::render("\"Sync Ops\".\"User Sync\"", Duration::from_millis(1500), Duration::from_secs(60)).unwrap();
         insta::assert_snapshot!(script);
+    }
+
+    #[test]
+    fn the_dry_run_and_the_summary_at_every_width() {
+        // The statements are shown as sql/ writes them; the lines around them fit.
+        let sql = |plan: &DryRunPlan| -> Vec<String> {
+            let mut sql: Vec<String> =
+                plan.steps.iter().flat_map(|s| [s.statement.clone(), s.lock_timeout.clone()]).collect();
+            sql.push(plan.lift_statement_timeout.to_string());
+            sql
+        };
+        let fresh = dry_run(&fresh(), Action::Rollout, Vec::new());
+        let verbatim = sql(&fresh);
+        let verbatim: Vec<&str> = verbatim.iter().map(String::as_str).collect();
+        crate::output::matrix::at_every_width("add_constraints_dry_run", &verbatim, |style| dry_run_sql(&fresh, style));
+        let (table, builds) = halfway();
+        let halfway = dry_run(&table, Action::Rollout, builds);
+        let verbatim = sql(&halfway);
+        let verbatim: Vec<&str> = verbatim.iter().map(String::as_str).collect();
+        crate::output::matrix::at_every_width("add_constraints_dry_run_halfway", &verbatim, |style| {
+            dry_run_sql(&halfway, style)
+        });
+        crate::output::matrix::at_every_width("add_constraints_summary", &[], |style| summary(&stopped(), style));
     }
 }

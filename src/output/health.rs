@@ -56,8 +56,8 @@ fn statistics_table(s: &Statistics, width: Option<usize>) -> String {
 /// The zombies, the longest silent first; their ids give way on a narrow terminal.
 fn zombies_table(zombies: &[Zombie], width: Option<usize>) -> String {
     const COLUMNS: [Column; 5] = [
-        Column::cut("zombie task", 12),
-        Column::cut("user", 9),
+        Column::id("zombie task", 12),
+        Column::id("user", 9),
         Column::whole("started"),
         Column::whole("last update"),
         Column::whole("silent"),

@@ -5,13 +5,13 @@ use crate::commands::inspect::InspectReport;
 
 /// Inspect's columns: ids and the error give way on a narrow terminal.
 const COLUMNS: [Column; 7] = [
-    Column::cut("user", 9),
-    Column::cut("task", 12),
+    Column::id("user", 9),
+    Column::id("task", 12),
     Column::whole("state"),
     Column::whole("progress"),
     Column::whole("silent for"),
     Column::whole("started"),
-    Column::cut("error", 10),
+    Column::text("error", 10),
 ];
 
 /// The human table, then the count per state. On a terminal `started` reads as a time ago (the
@@ -73,8 +73,8 @@ mod tests {
         let at = |s| Utc.timestamp_opt(s, 0).unwrap();
         let row = |key: &str, states: Vec<State>, progress: f64, silent: f64, error: Option<&str>| ClassifiedRow {
             key: key.into(),
-            user_id: Some(format!("user-{key}")),
-            task_id: Some(format!("sync_user-{key}_1753133270")),
+            user_id: Some(format!("60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}")),
+            task_id: Some(format!("sync_60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}_1a2b3c4d_1753133270")),
             states,
             is_syncing: Some(true),
             progress_percentage: Some(Progress(progress)),
@@ -118,5 +118,10 @@ mod tests {
     #[test]
     fn json_is_the_documented_document() {
         insta::assert_snapshot!(crate::output::json(&report()));
+    }
+
+    #[test]
+    fn the_table_at_every_width() {
+        crate::output::matrix::at_every_width("inspect_table", &[], |style| table(&report(), style));
     }
 }

@@ -5,6 +5,8 @@
 pub(crate) mod add_constraints;
 pub(crate) mod health;
 pub(crate) mod inspect;
+#[cfg(test)]
+mod matrix;
 pub(crate) mod reap;
 pub(crate) mod repair;
 pub(crate) mod start;
@@ -163,32 +165,43 @@ impl Printer {
     /// A note on stderr, unless `-q`.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            stream::stderr_line(&paint(self.color_err, style::DIM, text));
+            self.diagnostic(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A detail on stderr with `-v`.
     pub fn debug(&self, text: &str) {
         if self.verbose > 0 {
-            stream::stderr_line(&paint(self.color_err, style::DIM, text));
+            self.diagnostic(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A warning on stderr, unless `-q`.
     pub fn warn(&self, text: &str) {
         if !self.quiet {
-            stream::stderr_line(&format!("{} {text}", paint(self.color_err, style::WARN, "warning:")));
+            self.diagnostic(&format!("{} {text}", paint(self.color_err, style::WARN, "warning:")));
         }
     }
 
     /// An error on stderr, with what to do next.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        stream::stderr_line(&format!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:")));
+        self.diagnostic(&format!("{} {message}", paint(self.color_err, style::BAD, "syncctl: error:")));
         if let Some(hint) = hint {
+            let hint = wrap(hint, self.width_err.map(|w| w.saturating_sub(8)), HINT_INDENT);
             stream::stderr_line(&format!("  {} {hint}", paint(self.color_err, style::DIM, "hint:")));
         }
     }
+
+    /// A line on stderr, wrapped to a terminal's width ([`DIAGNOSTIC_INDENT`]).
+    fn diagnostic(&self, text: &str) {
+        stream::stderr_line(&wrap(text, self.width_err, DIAGNOSTIC_INDENT));
+    }
 }
+
+/// How a diagnostic wrapped on a terminal goes on: its next lines are indented this much.
+pub(crate) const DIAGNOSTIC_INDENT: &str = "  ";
+/// A hint's next lines line up under its text (`  hint: `).
+const HINT_INDENT: &str = "        ";
 
 /// The width of the terminal on `fd`: `COLUMNS` when set (as shells and tests set it), else
 /// what the terminal says, else 80.
@@ -320,32 +333,40 @@ pub(crate) fn visible_width(text: &str) -> usize {
     UnicodeWidthStr::width(strip_ansi(text).as_str())
 }
 
-/// A column of a [`fit`] table: its header and how narrow it may be cut.
+/// A column of a [`fit`] table: its header and how it gives way on a narrow terminal.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Column {
     /// The header.
     pub(crate) header: &'static str,
     /// `None`: always shown whole (short values: states, percentages, durations); `Some(n)`:
-    /// cut with `…` down to `n` columns (ids, free text) when the row is too wide.
-    pub(crate) cut_to: Option<usize>,
+    /// cut with `…` down to `n` columns when the row is too wide.
+    cut_to: Option<usize>,
+    /// Free text, cut before the ids: an id's prefix names the row, the rest of a sentence
+    /// is on the pipe's output and in JSON.
+    text: bool,
 }
 
 impl Column {
     /// A column shown whole.
     pub(crate) const fn whole(header: &'static str) -> Column {
-        Column { header, cut_to: None }
+        Column { header, cut_to: None, text: false }
     }
 
-    /// A column cut down to `min` columns when the table is too wide.
-    pub(crate) const fn cut(header: &'static str, min: usize) -> Column {
-        Column { header, cut_to: Some(min) }
+    /// An id (task, user, key): cut down to its first `min` columns, after the text columns.
+    pub(crate) const fn id(header: &'static str, min: usize) -> Column {
+        Column { header, cut_to: Some(min), text: false }
+    }
+
+    /// Free text (an error, a reason): the first to be cut, down to `min` columns.
+    pub(crate) const fn text(header: &'static str, min: usize) -> Column {
+        Column { header, cut_to: Some(min), text: true }
     }
 }
 
 /// The one way a human table meets the terminal: `rows` under `columns`, with full values for
-/// a pipe (`width` None). On a terminal the cuttable columns give way, the widest first, until
-/// the table fits `width`; when even their shortest forms do not fit, the rows come in the
-/// expanded layout of psql's `\x`, one `field | value` line each. No trailing newline.
+/// a pipe (`width` None). On a terminal the text columns give way, the widest first, then the
+/// ids, until the table fits `width`; when even their shortest forms do not fit, the rows come
+/// in the expanded layout of psql's `\x`, one `field | value` line each. No trailing newline.
 pub(crate) fn fit(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> String {
     let headers: Vec<&str> = columns.iter().map(|c| c.header).collect();
     let Some(width) = width else { return render_table(&headers, rows) };
@@ -365,7 +386,10 @@ pub(crate) fn fit(columns: &[Column], rows: &[Vec<String>], width: Option<usize>
     let mut widths = natural.clone();
     while frame + widths.iter().sum::<usize>() > width {
         // The loop ends: the least widths fit, and each turn takes a column off one of them.
-        let Some(i) = (0..widths.len()).filter(|&i| widths[i] > least[i]).max_by_key(|&i| widths[i]) else { break };
+        let widest = |text: bool| {
+            (0..widths.len()).filter(|&i| columns[i].text == text && widths[i] > least[i]).max_by_key(|&i| widths[i])
+        };
+        let Some(i) = widest(true).or_else(|| widest(false)) else { break };
         widths[i] -= 1;
     }
     let rows: Vec<Vec<String>> =
@@ -388,14 +412,15 @@ fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
 fn expanded(headers: &[&str], rows: &[Vec<String>], width: usize) -> String {
     let label = headers.iter().map(|h| visible_width(h)).max().unwrap_or(0);
     let room = width.saturating_sub(label + 3).max(1);
+    let records: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|v| cut(v, room)).collect()).collect();
+    // One rule length for every record, as wide as the widest line.
+    let widest = records.iter().flatten().map(|v| visible_width(v)).max().unwrap_or(0);
     let mut out = Vec::new();
-    for (n, row) in rows.iter().enumerate() {
-        let values: Vec<String> = row.iter().map(|v| cut(v, room)).collect();
-        let widest = values.iter().map(|v| visible_width(v)).max().unwrap_or(0);
+    for (n, values) in records.iter().enumerate() {
         let title = format!("-[ RECORD {} ]", n + 1);
         let rule = (label + 3 + widest).min(width).saturating_sub(visible_width(&title));
         out.push(format!("{title}{}", "-".repeat(rule)));
-        for (h, v) in headers.iter().zip(&values) {
+        for (h, v) in headers.iter().zip(values) {
             let pad = label - visible_width(h);
             out.push(format!("{h}{} | {v}", " ".repeat(pad)).trim_end().to_string());
         }
@@ -568,7 +593,7 @@ mod tests {
     /// the cut forms are too wide.
     #[test]
     fn a_table_fits_or_expands() {
-        let columns = [Column::cut("id", 6), Column::whole("state"), Column::cut("note", 6)];
+        let columns = [Column::id("id", 6), Column::whole("state"), Column::text("note", 6)];
         let rows = vec![vec!["sync_0123456789abcdef".to_string(), "zombie".into(), "a long note about it".into()]];
         let pipe = fit(&columns, &rows, None);
         assert!(pipe.contains("sync_0123456789abcdef") && pipe.contains("a long note about it"), "{pipe}");

@@ -9,12 +9,12 @@ use crate::state::Progress;
 
 /// The plan's columns: on a narrow terminal everything gives way but the key's first characters.
 const COLUMNS: [Column; 6] = [
-    Column::cut("key", 8),
-    Column::cut("user", 9),
-    Column::cut("task", 12),
-    Column::cut("before", 14),
-    Column::cut("after", 14),
-    Column::cut("reason", 16),
+    Column::id("key", 8),
+    Column::id("user", 9),
+    Column::id("task", 12),
+    Column::text("before", 14),
+    Column::text("after", 14),
+    Column::text("reason", 16),
 ];
 
 /// The plan as a human table (fitted to `paint.width`), then how many of the selected rows
@@ -255,5 +255,14 @@ mod tests {
             crate::output::json(&report),
             "{\n  \"plan\": [],\n  \"dry_run\": false,\n  \"result\": {\n    \"applied\": [],\n    \"skipped\": []\n  }\n}\n"
         );
+    }
+
+    #[test]
+    fn the_plan_and_the_outcome_at_every_width() {
+        let dry = RepairReport { plan: plan(), dry_run: true, result: None };
+        crate::output::matrix::at_every_width("repair_plan", &[], |style| plan_table(&dry, style));
+        crate::output::matrix::at_every_width("repair_outcome", &[], |style| {
+            outcome(applied().result.as_ref().unwrap(), style)
+        });
     }
 }

@@ -26,9 +26,9 @@ pub(crate) fn table(report: &ValidationReport, paint: Style) -> String {
 
 /// A failed check's sample rows: the ids give way on a narrow terminal.
 const SAMPLE_COLUMNS: [Column; 5] = [
-    Column::cut("key", 8),
-    Column::cut("user", 9),
-    Column::cut("task", 12),
+    Column::id("key", 8),
+    Column::id("user", 9),
+    Column::id("task", 12),
     Column::whole("is_syncing"),
     Column::whole("progress"),
 ];
@@ -200,5 +200,11 @@ mod tests {
     #[test]
     fn json_is_the_documented_document() {
         insta::assert_snapshot!(crate::output::json(&failing()));
+    }
+
+    #[test]
+    fn the_report_at_every_width() {
+        crate::output::matrix::at_every_width("validate_failing", &[], |style| table(&failing(), style));
+        crate::output::matrix::at_every_width("validate_clean", &[], |style| table(&clean_not_installed(), style));
     }
 }
