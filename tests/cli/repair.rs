@@ -162,6 +162,23 @@ fn the_plan_has_rfc3339_timestamps() {
     assert!(csv.contains(",2025-07-22T05:27:50.842634+00:00,"), "{csv}");
 }
 
+/// On a terminal 80 columns wide the plan of the mixed table fits (one field per line), and
+/// names every row by a recognisable task id; `--wide` gives every task id whole.
+#[test]
+fn the_plan_fits_the_terminal() {
+    use crate::support::terminal::{on_terminal, too_wide};
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, false);
+
+    let (code, text) = on_terminal(&db, &["repair", "--all", "--dry-run"], 80);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(too_wide(&text, 80).is_empty(), "lines wider than 80 columns:\n{text}");
+    assert!(MIXED_ZOMBIE_TASKS.iter().all(|t| text.contains(t)), "{text}");
+    let (_, wide) = on_terminal(&db, &["repair", "--all", "--dry-run", "--wide"], 80);
+    assert!(!too_wide(&wide, 80).is_empty(), "--wide cuts nothing:\n{wide}");
+}
+
 #[test]
 fn every_kind_of_bad_row_is_repaired_as_documented() {
     let db = TestDb::new();

@@ -17,6 +17,7 @@ use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBound
 use crate::db::{self};
 use crate::error::{self, UsageError};
 use crate::output::add_constraints::build_in_progress;
+use crate::output::human_seconds;
 use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
 
 /// The longest pause between two attempts of a step.
@@ -133,7 +134,7 @@ impl Runner<'_> {
             match result {
                 Ok(Done::Ran) => {
                     records.push(StepRecord { status: "done", attempts, seconds: Some(seconds), note: None });
-                    ctx.printer.note(&format!("{prefix} done in {seconds:.3}s"));
+                    ctx.printer.note(&format!("{prefix} done in {}", human_seconds(seconds)));
                 }
                 Ok(Done::Skipped(why)) => {
                     ctx.printer.note(&format!("{prefix} skipped: {why}"));
@@ -142,7 +143,10 @@ impl Runner<'_> {
                 Err(stop) => {
                     records.push(StepRecord { status: "failed", attempts, seconds: Some(seconds), note: None });
                     let plural = if attempts == 1 { "" } else { "s" };
-                    ctx.printer.note(&format!("{prefix} failed after {seconds:.3}s ({attempts} attempt{plural})"));
+                    ctx.printer.note(&format!(
+                        "{prefix} failed after {} ({attempts} attempt{plural})",
+                        human_seconds(seconds)
+                    ));
                     return Some(stop);
                 }
             }
@@ -161,9 +165,8 @@ impl Runner<'_> {
                 Err(StepError::Sql(e)) if sqlstate(&e) == Some(SqlState::LOCK_NOT_AVAILABLE) && attempt < attempts => {
                     let pause = backoff(self.args.retry_delay, attempt);
                     self.ctx.printer.note(&format!(
-                        "      lock not available within --lock-timeout (attempt {attempt}/{attempts}); retrying in \
-                         {:.1}s",
-                        pause.as_secs_f64()
+                        "      lock not available within --lock-timeout (attempt {attempt}/{attempts}); retrying in {}",
+                        human_seconds(pause.as_secs_f64())
                     ));
                     tokio::time::sleep(pause).await;
                     attempt += 1;
