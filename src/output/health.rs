@@ -1,6 +1,6 @@
 //! `health`'s report as a summary for people, and as Prometheus text.
 
-use super::{Column, Style, fit, style, timestamp_short};
+use super::{Column, Style, fit, style, timestamp_short, wrap};
 use crate::commands::health::HealthReport;
 use crate::db::queries::health::{Statistics, Zombie};
 use crate::exit::Level;
@@ -38,10 +38,13 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
         out.push_str(&format!("{}\n", zombies_table(&report.zombies, paint.width)));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{}\n", c.summary()));
+        out.push_str(&format!("{}\n", wrap(&c.summary(), paint.width, "  ")));
     }
     for w in &report.warnings {
-        out.push_str(&format!("{} {w}\n", paint.paint(style::WARN, "warning:")));
+        out.push_str(&format!(
+            "{}\n",
+            wrap(&format!("{} {w}", paint.paint(style::WARN, "warning:")), paint.width, "  ")
+        ));
     }
     out
 }

@@ -80,7 +80,10 @@ mod health {
                 zombie(USERS[1], None, None, None),
             ],
             status: Level::Critical,
-            warnings: vec!["1 rows have timestamps more than a minute in the future".into()],
+            warnings: vec![
+                "check chk_sync_state_consistency is NOT VALID: run `syncctl add-constraints`".into(),
+                "1 rows have timestamps more than a minute in the future".into(),
+            ],
             constraints: vec![
                 ConstraintStatus::example(CHECK_NAME, true, false),
                 ConstraintStatus::example(RUNNING_INDEX, true, true),

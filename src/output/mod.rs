@@ -288,15 +288,15 @@ pub(crate) fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
     let Some(width) = width else { return text.to_string() };
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
-    for word in text.split(' ') {
+    for word in words(text) {
         let prefix = if lines.is_empty() { "" } else { indent };
-        if !line.is_empty() && visible_width(prefix) + visible_width(&line) + 1 + visible_width(word) > width {
+        if !line.is_empty() && visible_width(prefix) + visible_width(&line) + 1 + visible_width(&word) > width {
             lines.push(std::mem::take(&mut line));
         }
         if !line.is_empty() {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
     }
     lines.push(line);
     lines
@@ -305,6 +305,24 @@ pub(crate) fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
         .map(|(i, l)| if i == 0 { l.clone() } else { format!("{indent}{l}") })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The words of `text` for [`wrap`]: split at spaces, but a `quoted command` stays whole, so it
+/// can be copied from the terminal.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for piece in text.split(' ') {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(piece);
+            }
+            _ => words.push(piece.to_string()),
+        }
+        open ^= piece.matches('`').count() % 2 == 1;
+    }
+    words
 }
 
 /// `text` without its ANSI escape sequences (`ESC [ … letter`).
@@ -587,6 +605,7 @@ mod tests {
     fn wrapping_breaks_between_words() {
         assert_eq!(wrap("aa bb cc dd", Some(5), "  "), "aa bb\n  cc\n  dd");
         assert_eq!(wrap("aa bb cc dd", None, "  "), "aa bb cc dd");
+        assert_eq!(wrap("run `syncctl add-constraints` now", Some(12), ""), "run\n`syncctl add-constraints`\nnow");
     }
 
     /// Three cuttable columns and a whole one: whole on a pipe, cut to fit, expanded when even
