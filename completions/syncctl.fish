@@ -215,12 +215,12 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l users -d 'Healthy users loaded around the incident' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"

@@ -277,13 +277,13 @@ never\:"Never colour"))' \
 (demo)
 _arguments "${_arguments_options[@]}" : \
 '--users=[Healthy users loaded around the incident]:N:_default' \
-'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
-'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
-'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
-'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'-d+[]:VALUE:_default' \
+'--database-url=[]:VALUE:_default' \
+'--table=[]:VALUE:_default' \
+'--heartbeat-timeout=[]:VALUE:_default' \
+'--timestamp-zone=[]:VALUE:_default' \
 '--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
 '--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
-'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
