@@ -86,7 +86,7 @@ never\:"Never colour"))' \
 (health)
 _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((table\:"A human summary"
-json\:"The seed'\''s JSON health document (plus \`warnings\` and \`constraints\`)"
+json\:"The JSON health document\: \`healthy\`, \`statistics\`, \`zombie_task_details\`, plus \`warnings\` and \`constraints\`"
 prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collector"))' \
 '--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout; \`-\` is stdout. Only a regular file (or a new one) is accepted\: a device, FIFO or directory is refused before any work]:FILE:_files' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
@@ -414,7 +414,7 @@ _syncctl_commands() {
 'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
 'health:The health report\: counts, zombie details, constraint status. Read-only' \
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
-'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'repair:Release stuck, inconsistent and duplicate rows, as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
@@ -451,7 +451,7 @@ _syncctl__subcmd__help_commands() {
 'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
 'health:The health report\: counts, zombie details, constraint status. Read-only' \
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
-'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'repair:Release stuck, inconsistent and duplicate rows, as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \

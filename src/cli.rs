@@ -100,8 +100,8 @@ pub enum Command {
     /// are installed and valid. For CI before a migration.
     #[command(name = "validate-constraints")]
     ValidateConstraints(ValidateArgs),
-    /// Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit
-    /// transaction: lock, show the plan, confirm, re-check, verify, commit.
+    /// Release stuck, inconsistent and duplicate rows, as one explicit transaction:
+    /// lock, show the plan, confirm, re-check, verify, commit.
     Repair(RepairArgs),
     /// Release every running row whose heartbeat is older than the timeout (for cron).
     Reap(ReapArgs),
@@ -185,7 +185,8 @@ pub struct InspectArgs {
 pub enum HealthFormat {
     /// A human summary.
     Table,
-    /// The seed's JSON health document (plus `warnings` and `constraints`).
+    /// The JSON health document: `healthy`, `statistics`, `zombie_task_details`, plus
+    /// `warnings` and `constraints`.
     Json,
     /// Prometheus text exposition, for node_exporter's textfile collector.
     Prometheus,
