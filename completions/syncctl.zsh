@@ -341,6 +341,7 @@ never\:"Never colour"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+'::command -- The subcommand whose page to print (`syncctl-COMMAND.1`); without it, syncctl'\''s own:_default' \
 && ret=0
 ;;
 (help)
@@ -420,7 +421,7 @@ _syncctl_commands() {
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
-'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
+'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl commands' commands "$@"
@@ -457,7 +458,7 @@ _syncctl__subcmd__help_commands() {
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
-'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
+'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl help commands' commands "$@"

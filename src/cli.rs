@@ -116,8 +116,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
-    /// Print the man page (roff), as checked in under `man/syncctl.1`.
-    Man,
+    /// Print a man page (roff), as checked in under `man/`: syncctl's, or a subcommand's.
+    Man(ManArgs),
 }
 
 /// Output format of commands that print rows.
@@ -384,6 +384,14 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`syncctl-COMMAND.1`); without it, syncctl's own.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// What `start` does when the user already has a live running task.

@@ -135,3 +135,25 @@ fn printed_sql_has_no_template_notes() {
         assert!(!stdout.contains("Placeholder") && !stdout.contains("---"), "a template note is printed:\n{stdout}");
     }
 }
+
+/// `syncctl man [COMMAND]` prints the page checked in under `man/`, for installs without a
+/// checkout; a name that has no page is a usage error naming the ones there are.
+#[test]
+fn man_prints_each_checked_in_page() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    for (args, file) in [
+        (&["man"][..], "syncctl.1"),
+        (&["man", "repair"], "syncctl-repair.1"),
+        (&["man", "validate-constraints"], "syncctl-validate-constraints.1"),
+    ] {
+        let stored = std::fs::read_to_string(root.join(file)).unwrap();
+        assert_eq!(help(args).trim_end(), stored.trim_end(), "{args:?}");
+        for section in ["EXIT STATUS", "ENVIRONMENT", "EXAMPLES", "SEE ALSO"] {
+            assert!(stored.contains(section), "{file} has no {section}");
+        }
+    }
+    let out = syncctl_bare().args(["man", "fix"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no man page for 'fix'") && stderr.contains("repair"), "{stderr}");
+}
