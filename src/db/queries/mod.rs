@@ -345,11 +345,16 @@ mod tests {
     /// the template's notes, which every file marks as such.
     #[test]
     fn rendering_drops_the_notes_on_the_template() {
-        let statement = Statement { path: "t", text: "-- For the DBA.\n--- Placeholder: {table}.\nSELECT 1 --- a note\n" };
+        let statement =
+            Statement { path: "t", text: "-- For the DBA.\n--- Placeholder: {table}.\nSELECT 1 --- a note\n" };
         assert_eq!(statement.render(&full()), "-- For the DBA.\nSELECT 1 --- a note\n");
         for statement in ALL {
             let rendered = statement.render(&full());
-            assert!(!rendered.contains("Placeholder"), "sql/{}: a note on the template is not marked ---", statement.path);
+            assert!(
+                !rendered.contains("Placeholder"),
+                "sql/{}: a note on the template is not marked ---",
+                statement.path
+            );
             assert!(!rendered.lines().any(|l| l.trim_start().starts_with(TEMPLATE_NOTE)), "sql/{}", statement.path);
         }
     }
