@@ -219,7 +219,11 @@ const EXTRAS: &[(Option<&str>, Extra)] = &[
         Extra {
             exit: &[
                 ("0", "OK: no zombies, no inconsistent rows, the constraints installed and valid."),
-                ("1", "WARNING: clean data, but a constraint is missing, NOT VALID or INVALID, or clocks are skewed."),
+                (
+                    "1",
+                    "WARNING: clean data, but a constraint is missing, NOT VALID or INVALID, or rows have skewed clocks \
+                     or are half-released while live.",
+                ),
                 ("2", "CRITICAL: zombies or inconsistent rows."),
                 ("3", "UNKNOWN: it could not ask (the report is still printed), including usage errors."),
             ],
@@ -284,7 +288,7 @@ const EXTRAS: &[(Option<&str>, Extra)] = &[
             examples: &[
                 (
                     "From cron, every two minutes:",
-                    "*/2 * * * * flock -n /run/syncctl-reap.lock syncctl reap >> /var/log/syncctl-reap.log",
+                    "*/2 * * * * flock -n /run/lock/syncctl-reap.lock syncctl reap >> /var/log/syncctl-reap.log 2>&1",
                 ),
                 ("As a loop, for hosts without cron:", "syncctl reap --every 2m"),
             ],
