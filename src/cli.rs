@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Every decision uses the database clock. Data goes to stdout, diagnostics to stderr.
 /// Exit codes: 0 done or clean, 1 problems found, 2 usage or configuration error,
 /// 3 cannot connect or the database failed, 4 lease lost, 5 locks not obtained,
-/// 130/143 interrupted (`health` uses 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+/// 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (`health` uses 0 OK, 1 WARNING, 2 CRITICAL,
+/// 3 UNKNOWN). Each subcommand has its man page: `syncctl man repair`.
 #[derive(Debug, Parser)]
 #[command(name = "syncctl", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
