@@ -239,7 +239,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__demo)
-            opts="-d -v -q -h -V --keep --keep-broken --print-sql --users --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --keep --keep-broken --print-sql --users --database-url --table --heartbeat-timeout --timestamp-zone --lock-timeout --statement-timeout --color --wide --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -265,15 +265,15 @@ _syncctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --lock-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --statement-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timestamp-zone)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

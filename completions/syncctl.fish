@@ -41,13 +41,13 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -s V -l version -d 'Print 
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows, as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print a man page (roff), as checked in under `man/`: syncctl\'s, or a subcommand\'s'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'Only rows in this state (repeatable, or comma-separated), or `all`. Default: the five problem states' -r -f -a "zombie\t'Syncing, and the heartbeat is older than the timeout (or missing)'
 half-released\t'Syncing, with an error message: someone released half of it'
@@ -83,7 +83,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s q -l quiet -
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A human summary'
-json\t'The seed\'s JSON health document (plus `warnings` and `constraints`)'
+json\t'The JSON health document: `healthy`, `statistics`, `zombie_task_details`, plus `warnings` and `constraints`'
 prometheus\t'Prometheus text exposition, for node_exporter\'s textfile collector'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-` is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is refused before any work' -r -F
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
@@ -223,12 +223,12 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l users -d 'Healthy users loaded around the incident' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
@@ -271,11 +271,11 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s V -l version -d 
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows, as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "man" -d 'Print a man page (roff), as checked in under `man/`: syncctl\'s, or a subcommand\'s'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -60,7 +60,7 @@ fn run_command(cli: Cli) -> ExitStatus {
             Command::Start(args) => commands::start::run(args, &ctx).await,
             Command::Demo(args) => commands::demo::run(args, &ctx).await,
             Command::Completions(args) => commands::completions::run(args, &ctx),
-            Command::Man => commands::completions::man(&ctx),
+            Command::Man(args) => commands::man::run(args, &ctx),
         }
     });
     match result {
@@ -89,7 +89,7 @@ fn spec(command: &Command) -> &'static commands::Spec {
         Command::Start(_) => &spec::START,
         Command::Demo(_) => &spec::DEMO,
         Command::Completions(_) => &spec::COMPLETIONS,
-        Command::Man => &spec::MAN,
+        Command::Man(_) => &spec::MAN,
     }
 }
 

@@ -1,5 +1,5 @@
 //! Introspection of the user's table: which relation `--table` names, its columns and their
-//! types, its primary key, and the three Priority-1 constraints with their validity.
+//! types, its primary key, and the three consistency constraints with their validity.
 
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
@@ -39,7 +39,7 @@ const READ_COLUMNS: &[Need] = &[
     Need { name: "updated_at", types: &[Type::TIMESTAMPTZ, Type::TIMESTAMP], what: "a timestamp" },
 ];
 
-/// The Priority-1 predicate as `add-constraints` writes it, for messages.
+/// The predicate of chk_sync_state_consistency as `add-constraints` writes it, for messages.
 pub(crate) const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
                                    OR (is_syncing = FALSE AND progress_percentage IN (0, 100))";
 
@@ -220,7 +220,7 @@ pub(crate) fn own_index_name(table: &str, role: &str) -> String {
     format!("{}{suffix}", &table[..cut])
 }
 
-/// The texts `pg_get_constraintdef` gives for the Priority-1 CHECK on a table whose
+/// The texts `pg_get_constraintdef` gives for the consistency CHECK on a table whose
 /// progress_percentage has base type `progress` (an oid), each column a domain or not.
 ///
 /// Why a comparison of deparsed texts: the definition must be compared, never the name, and the
@@ -311,7 +311,7 @@ impl NamedRelation {
 }
 
 /// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
-/// against the Priority-1 predicate for the type of progress_percentage (`progress`, an oid).
+/// against the consistency predicate for the type of progress_percentage (`progress`, an oid).
 fn check_status(row: Option<&CheckRow>, progress: u32) -> ConstraintStatus {
     let mut status = ConstraintStatus::missing(CHECK_NAME, "check");
     let Some(row) = row else { return status };
@@ -345,7 +345,7 @@ fn check_mismatch(contype: &str, definition: &str, expected: &[String]) -> Optio
         return None;
     }
     let checks = predicate.strip_prefix("CHECK ").unwrap_or(predicate);
-    Some(format!("it checks {checks} instead of the Priority-1 predicate"))
+    Some(format!("it checks {checks} instead of {CHECK_PREDICATE}"))
 }
 
 /// The status of `spec`'s index on table `name` from the relations that carry its names in the

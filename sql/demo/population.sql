@@ -2,8 +2,9 @@
 -- completed and idle rows, some failed ones, and a few of the problems the tool exists for
 -- (zombies that died mid-sync, rows stopped half-way, a repeated task id). No row is a live
 -- sync: nothing heartbeats it, so a minute later it would be one more zombie in a kept table.
--- {table} is the quoted table; $1 (int4) is how many users. Users are numbered from 10001 so
--- they never meet the test fixtures' users (md5('user' || n)::uuid).
+-- $1 (int4) is how many users. Users are numbered from 10001 so they never meet the test
+-- fixtures' users (md5('user' || n)::uuid).
+--- Placeholder: {table}, the quoted table.
 INSERT INTO {table}
   (user_id, task_id, is_syncing, sync_type, progress_percentage, current_stats,
    error_message, started_at, updated_at)

@@ -1,5 +1,5 @@
-//! `demo`: starts a throwaway PostgreSQL cluster, loads the incident (the exact row of the brief
-//! in a realistic table), and walks through fixing it with the real commands, printing each
+//! `demo`: starts a throwaway PostgreSQL cluster, loads the incident (the exact row that was
+//! found stuck, in a realistic table), and walks through fixing it with the real commands, printing each
 //! command line before its real output. It cleans up after itself unless `--keep`.
 
 use std::process::Stdio;
@@ -16,7 +16,7 @@ use crate::exit::ExitStatus;
 use crate::output::style;
 use crate::signals::Signals;
 
-/// The incident's user (BRIEF.md): the one whose "Sync now" was stuck.
+/// The incident's user: the one whose "Sync now" was stuck.
 const INCIDENT_USER: &str = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38";
 
 /// One step of the walk-through: what it shows, and the command line.

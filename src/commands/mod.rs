@@ -6,6 +6,7 @@ pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod health;
 pub(crate) mod inspect;
+pub(crate) mod man;
 pub(crate) mod reap;
 pub(crate) mod repair;
 pub(crate) mod start;

@@ -1,4 +1,4 @@
-//! `repair`: the Priority-0 fixes. Plan, confirm, apply, without holding a lock while a person
+//! `repair`: the one-off fixes of the data. Plan, confirm, apply, without holding a lock while a person
 //! decides:
 //! 1. a REPEATABLE READ transaction selects the target rows with the classifier and locks them
 //!    (`--lock-timeout`, else exit 5), the plan is computed ([`plan::decide`]), and it rolls
