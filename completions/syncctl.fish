@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_syncctl_global_optspecs
-    string join \n d/database-url= table= heartbeat-timeout= lock-timeout= statement-timeout= timestamp-zone= color= v/verbose q/quiet h/help V/version
+    string join \n d/database-url= table= heartbeat-timeout= lock-timeout= statement-timeout= timestamp-zone= color= wide v/verbose q/quiet h/help V/version
 end
 
 function __fish_syncctl_needs_command
@@ -33,6 +33,7 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -l timestamp-zone -d 'Time
 complete -c syncctl -n "__fish_syncctl_needs_command" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_needs_command" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -40,13 +41,13 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -s V -l version -d 'Print 
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows, as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
+complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print a man page (roff), as checked in under `man/`: syncctl\'s, or a subcommand\'s'
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'Only rows in this state (repeatable, or comma-separated), or `all`. Default: the five problem states' -r -f -a "zombie\t'Syncing, and the heartbeat is older than the timeout (or missing)'
 half-released\t'Syncing, with an error message: someone released half of it'
@@ -76,12 +77,13 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l color -d 'Wh
 always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A human summary'
-json\t'The seed\'s JSON health document (plus `warnings` and `constraints`)'
+json\t'The JSON health document: `healthy`, `statistics`, `zombie_task_details`, plus `warnings` and `constraints`'
 prometheus\t'Prometheus text exposition, for node_exporter\'s textfile collector'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-` is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is refused before any work' -r -F
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
@@ -94,6 +96,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l color -d 'Whe
 always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand health" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -113,6 +116,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l require-installed -d 'Also fail when any of the three constraints is missing or not valid'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -139,6 +143,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l all -d 'All o
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l dry-run -d 'Show the plan, change nothing'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s y -l yes -d 'Do not ask for confirmation (needed without a terminal)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l json -d 'Short for `--format json`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -159,6 +164,7 @@ always\t'Always colour'
 never\t'Never colour'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l dry-run -d 'Show what would be released, change nothing'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l json -d 'One JSON document per pass instead of one line per released task'
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -181,6 +187,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l dry-
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l print-sql -d 'Print the whole rollout as an idempotent psql script, without connecting'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l rollback -d 'Remove the three objects instead (indexes concurrently)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l json -d 'A JSON summary on stdout instead of the human one'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -211,21 +218,25 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l full -d 'A ful
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l no-create -d 'Only start a sync for a user that has a row already: a user id with no row is an error (exit 2) and nothing is written. Without it, such a user gets a first row (said on stderr), as a mistyped id would too'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l json -d 'JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l demo -d 'Run the built-in simulated mailbox sync instead of a command'
+complete -c syncctl -n "__fish_syncctl_using_subcommand start" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c syncctl -n "__fish_syncctl_using_subcommand start" -s V -l version -d 'Print version'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l users -d 'Healthy users loaded around the incident' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s d -l database-url -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l table -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l heartbeat-timeout -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l lock-timeout -d 'How long a statement may wait for a lock before giving up' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l statement-timeout -d 'How long one statement may run before the server cancels it' -r
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l timestamp-zone -d 'Time zone in which `timestamp without time zone` columns are read (the application writes naive UTC by default)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end and print the DATABASE_URL to use'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep -d 'Leave the cluster running at the end, repaired, and print the DATABASE_URL to use'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l keep-broken -d 'Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l print-sql -d 'Start no cluster: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql: `syncctl demo --print-sql | psql "$DATABASE_URL"`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand demo" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -239,6 +250,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l timestam
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -252,6 +264,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l timestamp-zone -
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand man" -l wide -d 'Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to the terminal\'s width, no one-field-per-line layout'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s v -l verbose -d 'More diagnostics on stderr (repeatable)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s q -l quiet -d 'Only errors on stderr'
 complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -259,11 +272,11 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand man" -s V -l version -d 
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "inspect" -d 'List rows with their states (default: only problem rows, worst first). Read-only'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "health" -d 'The health report: counts, zombie details, constraint status. Read-only'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "validate-constraints" -d 'Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "repair" -d 'Release stuck, inconsistent and duplicate rows, as one explicit transaction: lock, show the plan, confirm, re-check, verify, commit'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "reap" -d 'Release every running row whose heartbeat is older than the timeout (for cron)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "add-constraints" -d 'Roll the three constraints out on a live table without blocking writers'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "start" -d 'Claim a user\'s sync (or reuse the live one) and run it in the foreground under a heartbeating lease'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "demo" -d 'Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it: health, validate-constraints, repair, add-constraints, start, health'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "completions" -d 'Print shell completions'
-complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "man" -d 'Print the man page (roff), as checked in under `man/syncctl.1`'
+complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "man" -d 'Print a man page (roff), as checked in under `man/`: syncctl\'s, or a subcommand\'s'
 complete -c syncctl -n "__fish_syncctl_using_subcommand help; and not __fish_seen_subcommand_from inspect health validate-constraints repair reap add-constraints start demo completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

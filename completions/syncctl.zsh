@@ -25,6 +25,7 @@ _syncctl() {
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -73,6 +74,7 @@ csv\:"CSV with a header line"))' \
 always\:"Always colour"
 never\:"Never colour"))' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -86,7 +88,7 @@ never\:"Never colour"))' \
 (health)
 _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((table\:"A human summary"
-json\:"The seed'\''s JSON health document (plus \`warnings\` and \`constraints\`)"
+json\:"The JSON health document\: \`healthy\`, \`statistics\`, \`zombie_task_details\`, plus \`warnings\` and \`constraints\`"
 prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collector"))' \
 '--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout; \`-\` is stdout. Only a regular file (or a new one) is accepted\: a device, FIFO or directory is refused before any work]:FILE:_files' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
@@ -100,6 +102,7 @@ prometheus\:"Prometheus text exposition, for node_exporter'\''s textfile collect
 always\:"Always colour"
 never\:"Never colour"))' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -128,6 +131,7 @@ always\:"Always colour"
 never\:"Never colour"))' \
 '--require-installed[Also fail when any of the three constraints is missing or not valid]' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -164,6 +168,7 @@ never\:"Never colour"))' \
 '-y[Do not ask for confirmation (needed without a terminal)]' \
 '--yes[Do not ask for confirmation (needed without a terminal)]' \
 '(--format)--json[Short for \`--format json\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -193,6 +198,7 @@ always\:"Always colour"
 never\:"Never colour"))' \
 '--dry-run[Show what would be released, change nothing]' \
 '--json[One JSON document per pass instead of one line per released task]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -225,6 +231,7 @@ never\:"Never colour"))' \
 '--print-sql[Print the whole rollout as an idempotent psql script, without connecting]' \
 '--rollback[Remove the three objects instead (indexes concurrently)]' \
 '--json[A JSON summary on stdout instead of the human one]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -264,6 +271,7 @@ never\:"Never colour"))' \
 '--no-create[Only start a sync for a user that has a row already\: a user id with no row is an error (exit 2) and nothing is written. Without it, such a user gets a first row (said on stderr), as a mistyped id would too]' \
 '--json[JSON-lines events on stdout (claimed, reused, progress, then completed, failed, cancelled, stalled or lease_lost) instead of the task id line]' \
 '--demo[Run the built-in simulated mailbox sync instead of a command]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -278,17 +286,20 @@ never\:"Never colour"))' \
 (demo)
 _arguments "${_arguments_options[@]}" : \
 '--users=[Healthy users loaded around the incident]:N:_default' \
-'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
-'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
-'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
-'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'-d+[]:VALUE:_default' \
+'--database-url=[]:VALUE:_default' \
+'--table=[]:VALUE:_default' \
+'--heartbeat-timeout=[]:VALUE:_default' \
+'--timestamp-zone=[]:VALUE:_default' \
 '--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
 '--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
-'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
-'--keep[Leave the cluster running at the end and print the DATABASE_URL to use]' \
+'(--keep-broken --print-sql)--keep[Leave the cluster running at the end, repaired, and print the DATABASE_URL to use]' \
+'(--print-sql)--keep-broken[Stop before the repair and leave the cluster running with the broken table, to practise inspect, repair and add-constraints on]' \
+'--print-sql[Start no cluster\: print the practice table (CREATE TABLE user_sync_status and its rows) as a script for psql\: \`syncctl demo --print-sql | psql "\$DATABASE_URL"\`]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -311,6 +322,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -334,6 +346,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
 '(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
 '(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
 '-q[Only errors on stderr]' \
@@ -342,6 +355,7 @@ never\:"Never colour"))' \
 '--help[Print help (see more with '\''--help'\'')]' \
 '-V[Print version]' \
 '--version[Print version]' \
+'::command -- The subcommand whose page to print (`syncctl-COMMAND.1`); without it, syncctl'\''s own:_default' \
 && ret=0
 ;;
 (help)
@@ -415,13 +429,13 @@ _syncctl_commands() {
 'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
 'health:The health report\: counts, zombie details, constraint status. Read-only' \
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
-'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'repair:Release stuck, inconsistent and duplicate rows, as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
-'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
+'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl commands' commands "$@"
@@ -452,13 +466,13 @@ _syncctl__subcmd__help_commands() {
 'inspect:List rows with their states (default\: only problem rows, worst first). Read-only' \
 'health:The health report\: counts, zombie details, constraint status. Read-only' \
 'validate-constraints:Check, read-only, whether the data would accept the three constraints, and whether they are installed and valid. For CI before a migration' \
-'repair:Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
+'repair:Release stuck, inconsistent and duplicate rows, as one explicit transaction\: lock, show the plan, confirm, re-check, verify, commit' \
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
-'man:Print the man page (roff), as checked in under \`man/syncctl.1\`' \
+'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'syncctl help commands' commands "$@"

@@ -1,4 +1,4 @@
--- The reference table syncctl works on (DESIGN.md, "The table").
+-- The reference table syncctl works on (README, "The table").
 -- Used by the tests and the demo; real tables may differ: syncctl discovers the primary key,
 -- accepts user_id of any type, tolerates NULLs where this has NOT NULL, and reads
 -- `timestamp without time zone` columns in --timestamp-zone.

@@ -9,7 +9,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Every decision uses the database clock. Data goes to stdout, diagnostics to stderr.
 /// Exit codes: 0 done or clean, 1 problems found, 2 usage or configuration error,
 /// 3 cannot connect or the database failed, 4 lease lost, 5 locks not obtained,
-/// 130/143 interrupted (`health` uses 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN).
+/// 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (`health` uses 0 OK, 1 WARNING, 2 CRITICAL,
+/// 3 UNKNOWN). Each subcommand has its man page: `syncctl man repair`.
 #[derive(Debug, Parser)]
 #[command(name = "syncctl", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -22,47 +23,60 @@ pub struct Cli {
     pub command: Command,
 }
 
-/// Options every subcommand accepts.
+/// The help heading of the options that say where and how to connect.
+pub const CONNECTION: &str = "Connection";
+/// The help heading of the options that say which table and how to read it.
+pub const TABLE: &str = "Table";
+/// The help heading of the options that shape what is printed.
+pub const OUTPUT: &str = "Output";
+
+/// Options every subcommand accepts. Each has one of the headings above, so a subcommand's
+/// help lists its own options first (under "Options") and these apart.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// PostgreSQL connection URL or key=value string; without it the libpq variables
     /// (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq's
     /// defaults apply.
-    #[arg(short = 'd', long, env = "DATABASE_URL", hide_env_values = true, global = true, value_name = "URL")]
+    #[arg(short = 'd', long, env = "DATABASE_URL", hide_env_values = true, global = true, help_heading = CONNECTION, value_name = "URL")]
     pub database_url: Option<String>,
 
     /// The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`,
     /// `"Sync Ops".user_sync_status`.
-    #[arg(long, env = "SYNCCTL_TABLE", default_value = "user_sync_status", global = true, value_name = "NAME")]
+    #[arg(long, env = "SYNCCTL_TABLE", default_value = "user_sync_status", global = true, help_heading = TABLE, value_name = "NAME")]
     pub table: String,
 
     /// A running task whose heartbeat (updated_at) is older than this is a zombie.
-    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
+    #[arg(long, env = "SYNCCTL_HEARTBEAT_TIMEOUT", default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, help_heading = TABLE, value_name = "DUR")]
     pub heartbeat_timeout: Duration,
 
     /// How long a statement may wait for a lock before giving up.
-    #[arg(long, default_value = "2s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "2s", value_parser = parse_duration, allow_hyphen_values = true, global = true, help_heading = CONNECTION, value_name = "DUR")]
     pub lock_timeout: Duration,
 
     /// How long one statement may run before the server cancels it.
-    #[arg(long, default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, value_name = "DUR")]
+    #[arg(long, default_value = "60s", value_parser = parse_duration, allow_hyphen_values = true, global = true, help_heading = CONNECTION, value_name = "DUR")]
     pub statement_timeout: Duration,
 
     /// Time zone in which `timestamp without time zone` columns are read (the application
     /// writes naive UTC by default).
-    #[arg(long, env = "SYNCCTL_TIMESTAMP_ZONE", default_value = "UTC", global = true, value_name = "ZONE")]
+    #[arg(long, env = "SYNCCTL_TIMESTAMP_ZONE", default_value = "UTC", global = true, help_heading = TABLE, value_name = "ZONE")]
     pub timestamp_zone: String,
 
     /// When to colour the output; NO_COLOR is honoured under `auto`.
-    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, value_name = "WHEN")]
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true, help_heading = OUTPUT, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Full values in tables on a terminal too, as for a pipe: no ids, times or text cut to
+    /// the terminal's width, no one-field-per-line layout.
+    #[arg(long, global = true, help_heading = OUTPUT)]
+    pub wide: bool,
+
     /// More diagnostics on stderr (repeatable).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true, conflicts_with = "quiet")]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = OUTPUT, conflicts_with = "quiet")]
     pub verbose: u8,
 
     /// Only errors on stderr.
-    #[arg(short, long, global = true)]
+    #[arg(short, long, global = true, help_heading = OUTPUT)]
     pub quiet: bool,
 }
 
@@ -92,8 +106,8 @@ pub enum Command {
     /// are installed and valid. For CI before a migration.
     #[command(name = "validate-constraints")]
     ValidateConstraints(ValidateArgs),
-    /// Release stuck, inconsistent and duplicate rows (the Priority-0 fixes), as one explicit
-    /// transaction: lock, show the plan, confirm, re-check, verify, commit.
+    /// Release stuck, inconsistent and duplicate rows, as one explicit transaction:
+    /// lock, show the plan, confirm, re-check, verify, commit.
     Repair(RepairArgs),
     /// Release every running row whose heartbeat is older than the timeout (for cron).
     Reap(ReapArgs),
@@ -108,8 +122,8 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print shell completions.
     Completions(CompletionsArgs),
-    /// Print the man page (roff), as checked in under `man/syncctl.1`.
-    Man,
+    /// Print a man page (roff), as checked in under `man/`: syncctl's, or a subcommand's.
+    Man(ManArgs),
 }
 
 /// Output format of commands that print rows.
@@ -177,7 +191,8 @@ pub struct InspectArgs {
 pub enum HealthFormat {
     /// A human summary.
     Table,
-    /// The seed's JSON health document (plus `warnings` and `constraints`).
+    /// The JSON health document: `healthy`, `statistics`, `zombie_task_details`, plus
+    /// `warnings` and `constraints`.
     Json,
     /// Prometheus text exposition, for node_exporter's textfile collector.
     Prometheus,
@@ -337,14 +352,46 @@ pub struct AddConstraintsArgs {
 
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
+#[command(args = demo_refuses())]
 pub struct DemoArgs {
-    /// Leave the cluster running at the end and print the DATABASE_URL to use.
-    #[arg(long)]
+    /// Leave the cluster running at the end, repaired, and print the DATABASE_URL to use.
+    #[arg(long, conflicts_with_all = ["keep_broken", "print_sql"])]
     pub keep: bool,
+
+    /// Stop before the repair and leave the cluster running with the broken table, to practise
+    /// inspect, repair and add-constraints on.
+    #[arg(long, conflicts_with = "print_sql")]
+    pub keep_broken: bool,
+
+    /// Start no cluster: print the practice table (CREATE TABLE user_sync_status and its rows)
+    /// as a script for psql: `syncctl demo --print-sql | psql "$DATABASE_URL"`.
+    #[arg(long)]
+    pub print_sql: bool,
 
     /// Healthy users loaded around the incident.
     #[arg(long, default_value_t = 3000, value_name = "N")]
     pub users: u32,
+}
+
+/// The global options `demo` has no use for, redefined on `demo` under the same ids so that the
+/// global ones are not propagated to it: hidden from its help, and refused when given after
+/// `demo` (it makes its own cluster and table, and runs every step with the defaults).
+fn demo_refuses() -> [clap::Arg; 4] {
+    /// Refuses any value.
+    fn refuse(_: &str) -> Result<String, String> {
+        Err("demo makes its own throwaway cluster and table, so this option does not apply; \
+             run the commands it shows against your own database instead"
+            .into())
+    }
+    let arg = |id: &'static str, long: &'static str| {
+        clap::Arg::new(id).long(long).value_name("VALUE").hide(true).value_parser(refuse)
+    };
+    [
+        arg("database_url", "database-url").short('d'),
+        arg("table", "table"),
+        arg("heartbeat_timeout", "heartbeat-timeout"),
+        arg("timestamp_zone", "timestamp-zone"),
+    ]
 }
 
 /// Arguments of `completions`.
@@ -353,6 +400,14 @@ pub struct CompletionsArgs {
     /// The shell.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`syncctl-COMMAND.1`); without it, syncctl's own.
+    #[arg(value_name = "COMMAND")]
+    pub command: Option<String>,
 }
 
 /// What `start` does when the user already has a live running task.

@@ -174,6 +174,19 @@ impl Cluster {
             .is_ok_and(|out| out.status.success())
     }
 
+    /// The shell command that stops the server and deletes its directories, for a kept
+    /// cluster: pg_ctl by its full path (Debian puts none on PATH), as the `postgres` OS user
+    /// when we are root.
+    pub fn stop_command(&self) -> String {
+        let as_postgres = if is_root() { "runuser -u postgres -- " } else { "" };
+        format!(
+            "{as_postgres}{} -D {} stop -m fast && rm -rf {}",
+            self.pg_bin("pg_ctl").display(),
+            self.data_dir().display(),
+            self.base.path().display()
+        )
+    }
+
     /// Leaves the cluster running and its directories in place; returns the directory that
     /// holds them (data/, sock/, server.log), for whoever stops it later.
     pub fn keep(self) -> PathBuf {

@@ -16,12 +16,21 @@ pub(crate) struct UsageError {
     pub message: String,
     /// What to do next.
     pub hint: Option<String>,
+    /// Something looked up in the database was not there: the message then says where syncctl
+    /// looked ([`classify`]).
+    pub not_found: bool,
 }
 
 impl UsageError {
     /// A usage error with a hint.
     pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
-        anyhow::Error::new(UsageError { message: message.into(), hint: Some(hint.into()) })
+        anyhow::Error::new(UsageError { message: message.into(), hint: Some(hint.into()), not_found: false })
+    }
+
+    /// Something looked up in the database (a table, a column, a row) is not there; the message
+    /// will say in which database syncctl looked.
+    pub(crate) fn not_found(message: impl Into<String>, hint: impl Into<String>) -> anyhow::Error {
+        anyhow::Error::new(UsageError { message: message.into(), hint: Some(hint.into()), not_found: true })
     }
 }
 
@@ -79,8 +88,48 @@ pub(crate) fn refused_data(err: &anyhow::Error) -> bool {
         .any(|code| code.code().starts_with("22") || code.code().starts_with("23"))
 }
 
-/// Classifies an error by its typed cause or SQLSTATE.
+/// Classifies an error by its typed cause or SQLSTATE. A "not found" (a table, schema, column,
+/// role or database, or a row asked for) says where syncctl looked: `user@host:port/db` of its
+/// connection, never the password.
 pub(crate) fn classify(err: &anyhow::Error) -> Classified {
+    let mut classified = classify_cause(err);
+    if not_found(err) {
+        classified.message = where_looked(classified.message);
+    }
+    classified
+}
+
+/// `message`, saying where syncctl looked (`user@host:port/db`) once it tried a connection,
+/// unless it says so already: for every "not found", error or note.
+pub(crate) fn where_looked(message: String) -> String {
+    match crate::db::target() {
+        Some(target) if !message.contains(target) => format!("{message} (looked in {target})"),
+        _ => message,
+    }
+}
+
+/// Whether `err` says that something syncctl looked for in the database is not there.
+fn not_found(err: &anyhow::Error) -> bool {
+    const MISSING: [SqlState; 7] = [
+        SqlState::UNDEFINED_TABLE,
+        SqlState::UNDEFINED_COLUMN,
+        SqlState::UNDEFINED_OBJECT,
+        SqlState::UNDEFINED_FUNCTION,
+        SqlState::INVALID_SCHEMA_NAME,
+        SqlState::INVALID_CATALOG_NAME,
+        // "role … does not exist" at connection time.
+        SqlState::INVALID_AUTHORIZATION_SPECIFICATION,
+    ];
+    err.chain().any(|cause| {
+        cause.downcast_ref::<UsageError>().is_some_and(|u| u.not_found)
+            || cause
+                .downcast_ref::<tokio_postgres::Error>()
+                .and_then(tokio_postgres::Error::code)
+                .is_some_and(|code| MISSING.contains(code))
+    })
+}
+
+fn classify_cause(err: &anyhow::Error) -> Classified {
     for cause in err.chain() {
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> ExitStatus {
 }
 
 fn run_command(cli: Cli) -> ExitStatus {
-    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose);
+    let printer = Printer::new(cli.global.color, cli.global.quiet, cli.global.verbose, cli.global.wide);
     let ctx = Ctx { global: cli.global, printer };
     let command = spec(&cli.command);
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -61,7 +61,7 @@ fn run_command(cli: Cli) -> ExitStatus {
             Command::Start(args) => commands::start::run(args, &ctx).await,
             Command::Demo(args) => commands::demo::run(args, &ctx).await,
             Command::Completions(args) => commands::completions::run(args, &ctx),
-            Command::Man => commands::completions::man(&ctx),
+            Command::Man(args) => commands::man::run(args, &ctx),
         }
     });
     match result {
@@ -90,7 +90,7 @@ fn spec(command: &Command) -> &'static commands::Spec {
         Command::Start(_) => &spec::START,
         Command::Demo(_) => &spec::DEMO,
         Command::Completions(_) => &spec::COMPLETIONS,
-        Command::Man => &spec::MAN,
+        Command::Man(_) => &spec::MAN,
     }
 }
 

@@ -33,14 +33,14 @@ pub(crate) fn on_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Shows `summary` and each of `items` (one per line, indented), asks `Proceed? [y/N]` and
-/// waits for the answer.
+/// Shows `summary` and the lines of `items` (a list or a table, as the caller laid it out), asks
+/// `Proceed? [y/N]` and waits for the answer.
 pub(crate) async fn confirm(summary: &str, items: &[String]) -> Result<Answer> {
     // Listening before the question is shown, so a Ctrl-C right after it is heard.
     let mut signals = Signals::new()?;
     let mut text = format!("{summary}\n");
     for item in items {
-        text.push_str(&format!("  {item}\n"));
+        text.push_str(&format!("{item}\n"));
     }
     text.push_str("Proceed? [y/N] ");
     // The notes queued before the question come first.

@@ -1,5 +1,5 @@
 //! Introspection of the user's table: which relation `--table` names, its columns and their
-//! types, its primary key, and the three Priority-1 constraints with their validity.
+//! types, its primary key, and the three consistency constraints with their validity.
 
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
@@ -7,7 +7,7 @@ use tokio_postgres::types::Type;
 
 pub(crate) use crate::db::queries::table::Column;
 use crate::db::queries::table::{CheckRow, NamedRelation, Partitioning};
-use crate::db::queries::{self, Fill, Statement, quote_ident};
+use crate::db::queries::{self, Fill, Filled, Statement, quote_ident};
 use crate::error::UsageError;
 
 /// The CHECK constraint of the rollout.
@@ -39,7 +39,7 @@ const READ_COLUMNS: &[Need] = &[
     Need { name: "updated_at", types: &[Type::TIMESTAMPTZ, Type::TIMESTAMP], what: "a timestamp" },
 ];
 
-/// The Priority-1 predicate as `add-constraints` writes it, for messages.
+/// The predicate of chk_sync_state_consistency as `add-constraints` writes it, for messages.
 pub(crate) const CHECK_PREDICATE: &str = "(is_syncing = TRUE AND progress_percentage BETWEEN 0 AND 99) \
                                    OR (is_syncing = FALSE AND progress_percentage IN (0, 100))";
 
@@ -220,7 +220,7 @@ pub(crate) fn own_index_name(table: &str, role: &str) -> String {
     format!("{}{suffix}", &table[..cut])
 }
 
-/// The texts `pg_get_constraintdef` gives for the Priority-1 CHECK on a table whose
+/// The texts `pg_get_constraintdef` gives for the consistency CHECK on a table whose
 /// progress_percentage has base type `progress` (an oid), each column a domain or not.
 ///
 /// Why a comparison of deparsed texts: the definition must be compared, never the name, and the
@@ -311,7 +311,7 @@ impl NamedRelation {
 }
 
 /// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
-/// against the Priority-1 predicate for the type of progress_percentage (`progress`, an oid).
+/// against the consistency predicate for the type of progress_percentage (`progress`, an oid).
 fn check_status(row: Option<&CheckRow>, progress: u32) -> ConstraintStatus {
     let mut status = ConstraintStatus::missing(CHECK_NAME, "check");
     let Some(row) = row else { return status };
@@ -345,7 +345,7 @@ fn check_mismatch(contype: &str, definition: &str, expected: &[String]) -> Optio
         return None;
     }
     let checks = predicate.strip_prefix("CHECK ").unwrap_or(predicate);
-    Some(format!("it checks {checks} instead of the Priority-1 predicate"))
+    Some(format!("it checks {checks} instead of {CHECK_PREDICATE}"))
 }
 
 /// The status of `spec`'s index on table `name` from the relations that carry its names in the
@@ -445,8 +445,8 @@ impl Table {
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
         let found = queries::table::resolve(client, &quoted).await.context("looking up the table in the catalog")?;
         let Some(found) = found else {
-            return Err(UsageError::with_hint(
-                format!("table {spec} does not exist (looked for {quoted})"),
+            return Err(UsageError::not_found(
+                format!("table {spec} does not exist (as SQL reads it: {quoted})"),
                 "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
                  the role's search_path, and that the role has USAGE on the table's schema (without it the \
                  table is invisible)",
@@ -502,7 +502,7 @@ impl Table {
     fn require(&self, needs: &[Need]) -> Result<()> {
         for need in needs {
             let Some(column) = self.columns.iter().find(|c| c.name == need.name) else {
-                return Err(UsageError::with_hint(
+                return Err(UsageError::not_found(
                     format!("table {} has no column {}", self.display(), need.name),
                     "syncctl needs the columns of the reference table (sql/schema.sql); check --table",
                 ));
@@ -521,6 +521,15 @@ impl Table {
             }
         }
         Ok(())
+    }
+
+    /// What `-v` says of the table: its name, key, user_id's type and whether it holds one row
+    /// per user, e.g. `public.user_sync_status (key id; user_id uuid, one row per user: no)`.
+    pub(crate) fn shape(&self) -> String {
+        let key = if self.key.is_empty() { "none: rows named by (tableoid, ctid)".into() } else { self.key.join(", ") };
+        let user_type = self.columns.iter().find(|c| c.name == "user_id").map_or("?", |c| c.type_name.as_str());
+        let per_user = if self.one_row_per_user { "yes" } else { "no" };
+        format!("{} (key {key}; user_id {user_type}, one row per user: {per_user})", self.display())
     }
 
     /// `schema.name` as a person reads it.
@@ -549,8 +558,8 @@ impl Table {
     }
 
     /// A statement rendered for this table.
-    pub(crate) fn render(&self, statement: &Statement) -> String {
-        statement.render(&self.fill())
+    pub(crate) fn render(&self, statement: &Statement) -> Filled {
+        statement.filled(&self.fill())
     }
 
     /// Whether the named object (by its role: chk_sync_state_consistency, uniq_user_running_sync,

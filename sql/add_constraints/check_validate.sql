@@ -5,5 +5,5 @@
 -- short --lock-timeout. A constraint that is already valid is left as it is. Fails with
 -- check_violation (23514) when a row violates it; the constraint then stays NOT VALID and keeps
 -- refusing new violations.
--- Placeholder: the quoted, schema-qualified table. No parameters.
+--- Placeholder: the quoted, schema-qualified table. No parameters.
 ALTER TABLE {table} VALIDATE CONSTRAINT "chk_sync_state_consistency"

@@ -6,5 +6,5 @@
 -- CONCURRENTLY: takes SHARE UPDATE EXCLUSIVE on the table, so readers and writers go on; it
 -- waits for transactions using the index, bounded by --build-wait (no writer waits behind it).
 -- It cannot run inside a transaction block.
--- Placeholder: the quoted, schema-qualified index. No parameters.
+--- Placeholder: the quoted, schema-qualified index. No parameters.
 DROP INDEX CONCURRENTLY IF EXISTS {index}

@@ -1,9 +1,10 @@
 -- Step 1 only when the constraint does not exist yet (ADD CONSTRAINT has no IF NOT EXISTS).
 -- A constraint that has the name but another definition is neither trusted nor kept: the
--- script stops, as the command does. The definition is compared as the command compares it
--- (src/table.rs, expected_check_definitions): the text pg_get_constraintdef gives for the
--- Priority-1 predicate on this table, with the casts PostgreSQL adds for bigint, numeric and
--- domain columns, `= TRUE` / `= FALSE` or the bare column / NOT.
+-- script stops, as the command does. The definition is compared as the command compares it:
+-- the text pg_get_constraintdef gives for the consistency predicate on this table, with the
+-- casts PostgreSQL adds for bigint, numeric and domain columns, `= TRUE` / `= FALSE` or the
+-- bare column / NOT.
+--- The same comparison as src/table.rs, expected_check_definitions: change both together.
 -- A DO block runs in a transaction, which ADD CONSTRAINT ... NOT VALID is fine with.
 DO $syncctl$
 DECLARE

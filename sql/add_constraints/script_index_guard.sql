@@ -3,8 +3,9 @@
 -- the table's own name {own_literal}; a name another relation has is never touched. Stop (as
 -- the command does) when another session is building an index on the table (it may be about
 -- to finish: never drop it, nor build beside it), when both names are taken, or when this
--- table's index has another definition (the rules of src/table.rs: unique, the one key column
--- {key_literal}, the predicates below, NULLs distinct, not deferrable, the column's collation).
+-- table's index has another definition (it must be unique, on the one key column {key_literal},
+-- with one of the predicates below, NULLs distinct, not deferrable, in the column's collation).
+--- The same rules as src/table.rs (the index checks): change both together.
 DO $syncctl$
 DECLARE
   tbl     regclass := {table_literal}::regclass;

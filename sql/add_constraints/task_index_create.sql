@@ -7,8 +7,8 @@
 -- The longest step: about 13 s on 10 M rows.
 -- A failed or interrupted build leaves an INVALID index behind: it is dropped and rebuilt, once
 -- no backend is still building it (pg_stat_progress_create_index).
--- Placeholders: the quoted, schema-qualified table, and the index's quoted name: the plain
--- name, or the table's own (<table>_uniq_task_id) when another relation of the schema has the
--- plain one (index names are unique per schema). The index goes into the table's schema.
--- No parameters.
+-- The index is named uniq_task_id, or <table>_uniq_task_id when another relation of the schema
+-- has that name (index names are unique per schema); it goes into the table's schema.
+--- Placeholders: {table} quoted and schema-qualified, {index} the index's quoted name.
+--- No parameters.
 CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {index} ON {table} ("task_id")

@@ -1,4 +1,4 @@
--- health: the seed's statistics (BRIEF.md, Priority 5) in one pass over the table, plus the
+-- health: the original service's statistics in one pass over the table, plus the
 -- counts behind the warnings. total_users is an exact count(*), as in the seed.
 -- Parameters $1..$6: see state/classify.sql (health passes empty duplicate lists: it counts no
 -- duplicates; the unique indexes' status covers them). Cost: one (parallel) scan.

@@ -1,8 +1,8 @@
 -- inspect: how many rows are in each state, over the rows --user / --task select (the table
 -- when neither is given), whatever --state shows. Also the database's clock for the report.
--- Placeholders: {classify} the classifier (state/classify.sql); {state_counts} one
--- `count(*) FILTER (WHERE <state>) AS <state>` per state, generated from the states' one list
--- (src/state.rs), so a new state is counted without touching this file.
+--- Placeholders: {classify} the classifier (state/classify.sql); {state_counts} one
+--- `count(*) FILTER (WHERE <state>) AS <state>` per state, generated from the states' one list
+--- (src/state.rs), so a new state is counted without touching this file.
 -- Parameters $1..$6: see state/classify.sql. Cost: one scan of the table.
 WITH classified AS ({classify})
 SELECT now() AS now,

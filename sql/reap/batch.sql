@@ -6,8 +6,9 @@
 -- the row it locked, so a row that a live task heartbeated or another reaper released in the
 -- meantime is left alone. Each released row is released once.
 -- A released row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
--- updated_at now(), and " - released by syncctl reap: no heartbeat for <N>s at <time>" appended
--- to the old error text (which is kept). current_stats is kept.
+-- updated_at now(), and " - released by syncctl reap: no heartbeat for 16m 20s at
+-- 2026-12-02T11:12:30Z" (the time in UTC) appended to the old error text (which is kept).
+-- current_stats is kept.
 -- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit);
 -- $3 (text[]) task ids whose owner's liveness lock was found free (--liveness lock; else empty):
 -- dead at once, whatever their heartbeat.
@@ -34,10 +35,17 @@ SET "is_syncing"          = false,
                               || CASE WHEN t."task_id"::text = ANY ($3::text[])
                                           AND d.last_heartbeat >= now() - make_interval(secs => $1)
                                       THEN 'its owner''s liveness lock was free'
-                                      ELSE COALESCE('no heartbeat for '
-                                                    || floor(extract(epoch FROM now() - d.last_heartbeat))::int8
-                                                    || 's', 'no heartbeat recorded') END
-                              || ' at ' || date_trunc('second', now()))
+                                      -- The silence as syncctl says it to people everywhere:
+                                      -- 45s, 16m 20s, 5h 3m, 483d 2h.
+                                      ELSE COALESCE('no heartbeat for ' || (
+                                               SELECT CASE WHEN s < 60 THEN s || 's'
+                                                           WHEN s < 3600 THEN s / 60 || 'm ' || s % 60 || 's'
+                                                           WHEN s < 86400 THEN s / 3600 || 'h ' || s % 3600 / 60 || 'm'
+                                                           ELSE s / 86400 || 'd ' || s % 86400 / 3600 || 'h' END
+                                               FROM (SELECT floor(extract(epoch FROM now() - d.last_heartbeat))::int8
+                                                            AS s) AS silence),
+                                                    'no heartbeat recorded') END
+                              || ' at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
 FROM dead AS d
 WHERE t.ctid = d.ctid
   AND t.tableoid = d.tableoid  -- a ctid repeats in every partition of a partitioned table

@@ -12,7 +12,8 @@
 --   key, tableoid, ctid, xmin, the before-values before_is_syncing, before_progress,
 --   before_updated_at, before_task_id, before_error_message (text), the new is_syncing (bool),
 --   progress (int8), new_task_id (text, NULL to keep it) and reason (text: appended to
---   error_message as " - released by syncctl repair: <reason> at <time>", NULL for no note).
+--   error_message as " - released by syncctl repair: <reason> at <time>", NULL for no note; <time> is
+--   the transaction's start in UTC, RFC 3339 to the second).
 -- A noted row also gets updated_at = now(). current_stats is kept. The new task_id goes through
 -- json_populate_record so it is converted to task_id's own type, whatever that is.
 -- RETURNING: the clause of repair/returning.sql, the changed rows as they are now.
@@ -34,7 +35,7 @@ SET "is_syncing"          = p.is_syncing,
     "error_message"       = CASE WHEN p.reason IS NULL THEN t."error_message"
                                  ELSE concat_ws(' - ', t."error_message",
                                         'released by syncctl repair: ' || p.reason
-                                        || ' at ' || date_trunc('second', now())) END,
+                                        || ' at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')) END,
     "updated_at"          = CASE WHEN p.reason IS NULL THEN t."updated_at" ELSE now() END
 FROM p
 WHERE t.ctid = ANY (ARRAY(SELECT ctid FROM p))

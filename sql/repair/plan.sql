@@ -5,9 +5,9 @@
 -- version (tableoid, ctid, xmin) and before-values go with the plan to step 2
 -- (repair/apply.sql, repair/release_named.sql). A row updated by someone else
 -- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again.
--- Placeholders: {classify} the classifier (state/classify.sql); {state_filter} the columns of
--- the states asked for (zombie, half-released, inconsistent, duplicate, skewed) joined by OR,
--- generated from the states' one list (src/state.rs); `false` when only --task names rows.
+--- Placeholders: {classify} the classifier (state/classify.sql); {state_filter} the columns of
+--- the states asked for (zombie, half-released, inconsistent, duplicate, skewed) joined by OR,
+--- generated from the states' one list (src/state.rs); `false` when only --task names rows.
 -- Parameters $1..$6: see state/classify.sql ($4 is --user, $5 is NULL);
 --   $7  the --task values, one array sent as text and parsed by the server as task_id's own
 --       array type (a value the type cannot hold is a data exception, exit 2). A row they name

@@ -22,7 +22,7 @@ SET "is_syncing"          = false,
     "progress_percentage" = 0,
     "error_message"       = concat_ws(' - ', t."error_message",
                                       'released by syncctl repair: ' || p.reason
-                                      || ' at ' || date_trunc('second', now())),
+                                      || ' at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
     "updated_at"          = now()
 FROM p
 WHERE t."task_id" = ANY ($2)

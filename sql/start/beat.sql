@@ -2,7 +2,7 @@
 -- still owning the task: when it touches no row (someone released or took over the task) the
 -- lease is lost and start stops the work and writes nothing more.
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: $1 the task id; $2 the user id (both compared with their columns' types: an
 --   index on either serves, e.g. uniq_task_id); $3 (int4) progress, stored as at most 99 while
 --   running (the CHECK wants 0..99); $4 the stats as JSON text.

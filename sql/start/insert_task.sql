@@ -3,7 +3,7 @@
 -- history; the advisory lock and the release of dead rows before this insert keep the user at
 -- one running row, with or without uniq_user_running_sync.
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: $1 the user id (text, parsed with user_id's type); $2 the task id;
 --   $3 the sync type ('full' or 'incremental'); $4 the stats as JSON text.
 -- started_at = updated_at = now(): the database clock (a `timestamp without time zone` column

@@ -8,7 +8,7 @@
 -- so they wait for each other, as the rows they claim are one user's. Hashing the text as typed
 -- would let both claim at once.
 --
--- Placeholders: {table}, {user_hash}.
+--- Placeholders: {table}, {user_hash}.
 -- Parameters:
 --   $1 (int4) the table's oid, reinterpreted as int4 (so each table has its own lock space);
 --   $2        the user id, sent as text: the UNION gives it user_id's own type, so a value the

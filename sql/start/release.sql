@@ -2,7 +2,7 @@
 -- completed -> progress 100 and the final stats, error NULL; failed, cancelled or stalled ->
 -- progress 0 and the error. Conditional on still owning the task, like every write of start.
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: $1 task id; $2 user id; $3 (int4) 0 or 100; $4 the stats as JSON text;
 --   $5 (text) the error, NULL when completed.
 -- Locks: the task's row. Cost: as beat.sql.

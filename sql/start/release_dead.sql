@@ -2,7 +2,7 @@
 -- its owner's lock is free) before a new task begins, keeping its history: the old error text
 -- stays and a note is appended. One statement, a state the CHECK accepts (progress 0).
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: $1 (text) the row's ctid as read in this transaction; $2 its task_id as text
 --   (NULL when it had none); $3 (text) the reason, e.g. "no heartbeat for 73s"; $4 (oid) the
 --   row's partition (the table itself when it is not partitioned).
@@ -17,7 +17,7 @@ SET "is_syncing" = false,
     "progress_percentage" = 0,
     "error_message" = concat_ws(' - ', NULLIF(t."error_message"::text, ''),
                                 'released by syncctl start: ' || $3::text || ' at '
-                                || to_char(clock_timestamp(), 'YYYY-MM-DD"T"HH24:MI:SSOF')),
+                                || to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
     "updated_at" = clock_timestamp()
 WHERE t.ctid = $1::text::tid
   AND t.tableoid = $4::oid

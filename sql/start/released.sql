@@ -2,7 +2,7 @@
 -- touches no row; this tells whether the row holds exactly that release (the first attempt
 -- committed) or someone else's (the lease was lost).
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: as release.sql: $1 task id; $2 user id; $3 (int4) 0 or 100; $4 the stats as JSON
 --   text; $5 (text) the error or NULL.
 -- Locks: none beyond ACCESS SHARE. Cost: as beat.sql.

@@ -1,7 +1,7 @@
 -- start: one user's running rows (claim), or one task's row (--if-running follow), classified
 -- by the shared classifier (database clock), with what start needs to act on them.
 --
--- Placeholders: the classifier fragment (state/classify.sql), the table and its key.
+--- Placeholders: the classifier fragment (state/classify.sql), the table and its key.
 -- Parameters $1..$6: see state/classify.sql; $4 is the user, always set; $5 the task, or NULL.
 -- Without $5 only rows with is_syncing are returned; with $5, that task's row in any state.
 -- skewed (a timestamp in the future) is read too: start does not trust such a heartbeat.

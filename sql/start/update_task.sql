@@ -8,7 +8,7 @@
 -- key in every later stats write, so it stays on the row until the next task (README, "Tables
 -- that differ").
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: as insert_task.sql: $1 user, $2 task id, $3 sync type, $4 stats JSON text.
 -- current_stats goes through json_populate_record so it takes the column's type (json or
 -- jsonb). Returns the stored stats as text, for start's first snapshot.

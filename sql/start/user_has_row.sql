@@ -2,7 +2,7 @@
 -- all, so that a first row is said aloud ("user … has no row yet; creating it"), or refused
 -- under --no-create (a mistyped id would otherwise get a row of its own, and a sync).
 --
--- Placeholders: {table}.
+--- Placeholders: {table}.
 -- Parameters: $1 the user id as user_id::text wrote it (start/lock_user.sql), compared with the
 -- column's own type.
 -- Runs after the user's advisory lock (start/lock_user.sql), in the claim's transaction, so a

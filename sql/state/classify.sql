@@ -1,8 +1,8 @@
--- The row-state classifier (DESIGN.md, "Row states"): every row of the table with one boolean
+-- The row-state classifier (README, "Row states"): every row of the table with one boolean
 -- per state, decided by the database clock (now()), never the client's. Every command that
 -- looks at states selects from this fragment, so they all agree.
 --
--- Placeholders: {table} is the quoted table, {key} the primary key as text.
+--- Placeholders: {table} is the quoted table, {key} the primary key as text.
 -- Parameters:
 --   $1 (float8)  heartbeat timeout in seconds: a running row silent for longer is a zombie;
 --   $2 (text[])  keys of rows repeating another row's task_id  (from state/duplicates.sql,
@@ -39,7 +39,8 @@ SELECT {key}                                         AS key,
                 OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
                 OR t."task_id"::text = ANY ($6::text[])), false) AS zombie,
        COALESCE(t."is_syncing" AND t."error_message" IS NOT NULL, false) AS half_released,
-       -- The Priority-1 CHECK predicate; NULL (which a CHECK lets through) counts as a violation.
+       -- The CHECK predicate of chk_sync_state_consistency; NULL (which a CHECK lets through)
+       -- counts as a violation.
        NOT COALESCE((t."is_syncing" AND t."progress_percentage" BETWEEN 0 AND 99)
                     OR (NOT t."is_syncing" AND t."progress_percentage" IN (0, 100)), false) AS inconsistent,
        cardinality($2::text[]) > 0 AND {key} = ANY ($2::text[]) AS repeated_task,

@@ -1,5 +1,5 @@
 -- The constraint named chk_sync_state_consistency on the table, whatever its type, with what
--- syncctl needs to compare its definition with the Priority-1 predicate (src/table.rs,
+-- syncctl needs to compare its definition with the consistency predicate (src/table.rs,
 -- expected_check_definitions): pg_get_constraintdef deparses the predicate differently for a
 -- column whose type is a domain (`(progress_percentage)::integer`), so say which columns are.
 -- A CHECK added NOT VALID and not yet validated has convalidated = false; the deparsed text

@@ -252,7 +252,7 @@ async fn confirmed(args: &AddConstraintsArgs, table: &Table, plan: &[Step]) -> R
         ));
     }
     let objects = output::count(plan.len(), "object", "objects");
-    let steps: Vec<String> = plan.iter().map(Step::label).collect();
+    let steps: Vec<String> = plan.iter().map(|step| format!("  {}", step.label())).collect();
     prompt::confirm(&format!("--rollback will drop {objects} of {}:", table.display()), &steps).await
 }
 
@@ -299,7 +299,11 @@ impl Apply<'_> {
         if args.dry_run {
             let report =
                 DryRunPlan::new(table, &plan, action, bounds, self.in_progress.to_vec(), data.repaired.clone());
-            let text = if args.json { output::json(&report) } else { output::add_constraints::dry_run_sql(&report) };
+            let text = if args.json {
+                output::json(&report)
+            } else {
+                output::add_constraints::dry_run_sql(&report, ctx.printer.style())
+            };
             ctx.printer.data(&text)?;
             if args.rollback {
                 return Ok(ExitStatus::Success);

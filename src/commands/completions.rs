@@ -1,5 +1,5 @@
-//! `completions SHELL` and `man`: shell completions and the man page, generated from the CLI
-//! definition and checked in (`completions/`, `man/`), with a test that fails when they are stale.
+//! `completions SHELL`: shell completions, generated from the CLI definition and checked in
+//! (`completions/`), with a test that fails when they are stale.
 
 use anyhow::Result;
 use clap::CommandFactory;
@@ -12,20 +12,6 @@ use crate::exit::ExitStatus;
 pub(crate) fn run(args: CompletionsArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ctx.printer.data(&script(args.shell))?;
     Ok(ExitStatus::Success)
-}
-
-/// Prints the man page.
-pub(crate) fn man(ctx: &Ctx) -> Result<ExitStatus> {
-    ctx.printer.data(&man_page())?;
-    Ok(ExitStatus::Success)
-}
-
-/// The man page in roff, as checked in under `man/syncctl.1`.
-pub(crate) fn man_page() -> String {
-    let mut buf = Vec::new();
-    // Writing into a Vec cannot fail.
-    let _ = clap_mangen::Man::new(Cli::command()).render(&mut buf);
-    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// The completion script for `shell`, as checked in under `completions/`.
@@ -61,9 +47,18 @@ mod tests {
         }
     }
 
-    /// `man/syncctl.1` is checked in; it must match the CLI.
+    /// `man/` holds exactly the generated pages (commands/man.rs), each current. Here, beside the
+    /// completions, so that one `SYNCCTL_BLESS=1 cargo test --lib completions` rewrites both.
     #[test]
-    fn checked_in_man_page_is_current() {
-        assert_current("man/syncctl.1", &man_page());
+    fn checked_in_man_pages_are_current() {
+        let pages = crate::commands::man::pages();
+        for page in &pages {
+            assert_current(&format!("man/{}", page.file()), &page.roff);
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let file = entry.unwrap().file_name().to_string_lossy().into_owned();
+            assert!(pages.iter().any(|p| p.file() == file), "man/{file} is no page syncctl generates: remove it");
+        }
     }
 }

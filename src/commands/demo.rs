@@ -1,5 +1,5 @@
-//! `demo`: starts a throwaway PostgreSQL cluster, loads the incident (the exact row of the brief
-//! in a realistic table), and walks through fixing it with the real commands, printing each
+//! `demo`: starts a throwaway PostgreSQL cluster, loads the incident (the exact row that was
+//! found stuck, in a realistic table), and walks through fixing it with the real commands, printing each
 //! command line before its real output. It cleans up after itself unless `--keep`.
 
 use std::process::Stdio;
@@ -16,7 +16,7 @@ use crate::exit::ExitStatus;
 use crate::output::style;
 use crate::signals::Signals;
 
-/// The incident's user (BRIEF.md): the one whose "Sync now" was stuck.
+/// The incident's user: the one whose "Sync now" was stuck.
 const INCIDENT_USER: &str = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38";
 
 /// One step of the walk-through: what it shows, and the command line.
@@ -57,8 +57,15 @@ fn steps() -> Vec<Step> {
     ]
 }
 
+/// The steps run before the repair: what `--keep-broken` shows before it stops.
+const BEFORE_REPAIR: usize = 3;
+
 /// Runs `demo`.
 pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    if args.print_sql {
+        ctx.printer.data(&queries::print_script(args.users))?;
+        return Ok(ExitStatus::Success);
+    }
     ctx.printer.note("starting a throwaway PostgreSQL cluster (initdb) …");
     let cluster = tokio::task::spawn_blocking(|| Cluster::start(ClusterOptions::default()))
         .await
@@ -75,7 +82,11 @@ pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ))?;
 
     let mut last = None;
-    for (n, step) in steps().iter().enumerate() {
+    let mut steps = steps();
+    if args.keep_broken {
+        steps.truncate(BEFORE_REPAIR);
+    }
+    for (n, step) in steps.iter().enumerate() {
         let line = format!("── {}. {} ──", n + 1, step.title);
         ctx.printer.data(&ctx.printer.paint(style::DIM, &line))?;
         ctx.printer.data(&format!("$ syncctl {}", step.args.join(" ")))?;
@@ -87,20 +98,27 @@ pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         last = Some(code);
     }
 
-    if args.keep {
-        let dir = cluster.keep();
-        ctx.printer.data(&format!("the cluster keeps running:\n  export DATABASE_URL={url}"))?;
+    if args.keep || args.keep_broken {
+        let stop = cluster.stop_command();
+        cluster.keep();
+        let state = if args.keep_broken {
+            "with the table as it was before the repair (no row is a live sync, so it stays as it is)"
+        } else {
+            "repaired"
+        };
         ctx.printer.data(&format!(
-            "stop it with:\n  runuser -u postgres -- pg_ctl -D {}/data stop -m fast; rm -rf {}",
-            dir.display(),
-            dir.display()
+            "the cluster keeps running, {state}; try the commands on it:\n  \
+             DATABASE_URL={url} syncctl inspect\n\
+             stop and delete it with:\n  {stop}"
         ))?;
     } else {
         drop(cluster);
         ctx.printer.note("the throwaway cluster is stopped and deleted");
     }
-    // The demo worked when the last health check found the table healthy.
-    Ok(if last == Some(0) { ExitStatus::Success } else { ExitStatus::Problems })
+    // The demo worked when the last health check found the table healthy; stopped before the
+    // repair, when the table was found broken (CRITICAL) as loaded.
+    let worked = if args.keep_broken { last.is_some() } else { last == Some(0) };
+    Ok(if worked { ExitStatus::Success } else { ExitStatus::Problems })
 }
 
 /// Creates the reference table and loads the incident and the population around it.

@@ -1,4 +1,4 @@
-//! `health`: the seed's health report (BRIEF.md, Priority 5) with monitoring-plugin exit codes,
+//! `health`: the health report of the original service (same JSON keys) with monitoring-plugin exit codes,
 //! as a human summary, the seed's JSON, or Prometheus text. It always answers: when it cannot
 //! ask, the report says so (`"healthy": false`, `"error"`) and the verdict is UNKNOWN.
 

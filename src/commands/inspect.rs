@@ -10,6 +10,7 @@ use crate::Ctx;
 use crate::cli::{InspectArgs, Liveness, RowFormat};
 use crate::db::Access;
 use crate::db::queries::inspect::{self as queries, ClassifiedRow, RowsParams};
+use crate::error;
 use crate::exit::ExitStatus;
 use crate::output::{self, serde_time};
 use crate::state::{Classifier, State};
@@ -64,6 +65,9 @@ pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let counts = queries::counts(client, table, &classifier).await.map_err(|e| classifier.explain_error(e, table))?;
     let rows = queries::classified_rows(client, table, &classifier, &RowsParams { states: &wanted, limit }).await?;
     session.finish().await?;
+    if (args.user.is_some() || args.task.is_some()) && counts.per_state.iter().all(|(_, n)| *n == 0) {
+        ctx.printer.note(&error::where_looked(format!("no row of {} matches {}", table.display(), selectors(&args))));
+    }
 
     let report = InspectReport {
         now: counts.now,
@@ -89,6 +93,13 @@ pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
     ctx.printer.data(&text)?;
     let problems = report.rows.iter().any(|r| r.states.iter().any(|s| s.is_problem()));
     Ok(if problems { ExitStatus::Problems } else { ExitStatus::Success })
+}
+
+/// The `--user` and `--task` given, as typed.
+fn selectors(args: &InspectArgs) -> String {
+    let user = args.user.as_ref().map(|u| format!("--user {u}"));
+    let task = args.task.as_ref().map(|t| format!("--task {t}"));
+    [user, task].into_iter().flatten().collect::<Vec<_>>().join(" ")
 }
 
 /// `--state` values, `all`, or the problem states by default.

@@ -6,6 +6,7 @@ pub(crate) mod completions;
 pub(crate) mod demo;
 pub(crate) mod health;
 pub(crate) mod inspect;
+pub(crate) mod man;
 pub(crate) mod reap;
 pub(crate) mod repair;
 pub(crate) mod start;
@@ -123,6 +124,7 @@ impl Session {
             db::begin_read_only(&client).await?;
         }
         let table = Table::introspect(&client, &ctx.global.table).await?;
+        ctx.printer.debug(&format!("syncctl: table {} resolved to {}", ctx.global.table, table.shape()));
         let naive = if spec.reads_timestamps { naive_note(&table, ctx) } else { None };
         Ok(Session { client, table, server, naive })
     }

@@ -1,4 +1,4 @@
-//! `repair`: the Priority-0 fixes. Plan, confirm, apply, without holding a lock while a person
+//! `repair`: the one-off fixes of the data. Plan, confirm, apply, without holding a lock while a person
 //! decides:
 //! 1. a REPEATABLE READ transaction selects the target rows with the classifier and locks them
 //!    (`--lock-timeout`, else exit 5), the plan is computed ([`plan::decide`]), and it rolls
@@ -30,7 +30,7 @@ use crate::db;
 use crate::db::queries::repair::{
     self as queries, ApplyParams, ChangedRow, NamedRelease, PlanParams, ReleaseNamedParams, Target, VersionedChange,
 };
-use crate::error::UsageError;
+use crate::error::{self, UsageError};
 use crate::exit::ExitStatus;
 use crate::output;
 use crate::prompt::{self, Answer};
@@ -202,7 +202,17 @@ async fn plan_confirm_apply(
             report.result = Some(RepairOutcome::default());
             document.emit(&report, ctx)?;
         }
-        ctx.printer.note("nothing to repair");
+        if report.plan.is_empty() && (args.user.is_some() || !args.tasks.is_empty()) {
+            let named =
+                args.tasks.iter().map(|t| format!("--task {t}")).chain(args.user.iter().map(|u| format!("--user {u}")));
+            ctx.printer.note(&error::where_looked(format!(
+                "nothing to repair: no row of {} matches {}",
+                session.table.display(),
+                named.collect::<Vec<_>>().join(" ")
+            )));
+        } else {
+            ctx.printer.note("nothing to repair");
+        }
         return Ok(ExitStatus::Success);
     }
     if let Some(stop) = confirm(args, &report, &session.table, ctx, document).await? {
@@ -253,7 +263,9 @@ fn plan_error(e: tokio_postgres::Error, args: &RepairArgs, classifier: &Classifi
 /// the result).
 fn show_plan(report: &RepairReport, format: RowFormat, ctx: &Ctx) -> Result<()> {
     match format {
-        RowFormat::Table if !report.plan.is_empty() => ctx.printer.data(&output::repair::plan_table(report))?,
+        RowFormat::Table if !report.plan.is_empty() => {
+            ctx.printer.data(&output::repair::plan_table(report, ctx.printer.style()))?
+        }
         RowFormat::Csv => ctx.printer.data(&output::repair::plan_csv(report))?,
         _ => {}
     }
@@ -288,7 +300,7 @@ async fn confirm(
     // The plan table is what will be done; when it went elsewhere than the terminal (a file,
     // or the JSON document that comes at the end), the question shows it.
     let plan: Vec<String> = match json || !std::io::stdout().is_terminal() {
-        true => output::repair::plan_table(report).lines().map(String::from).collect(),
+        true => output::repair::plan_table(report, ctx.printer.style_err()).lines().map(String::from).collect(),
         false => Vec::new(),
     };
     let changes = output::count(report.changes(), "row", "rows");
@@ -324,7 +336,7 @@ async fn finish(
             report.result = Some(outcome);
             document.emit(&report, ctx)?;
         }
-        _ => ctx.printer.data(&output::repair::outcome(&outcome))?,
+        _ => ctx.printer.data(&output::repair::outcome(&outcome, ctx.printer.style()))?,
     }
     if skipped == 0 {
         return Ok(ExitStatus::Success);

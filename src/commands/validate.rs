@@ -1,4 +1,4 @@
-//! `validate-constraints`: would the data accept the three Priority-1 constraints, and are they
+//! `validate-constraints`: would the data accept the three consistency constraints, and are they
 //! installed and valid? Read-only; meant for CI before a migration.
 
 use std::time::Duration;

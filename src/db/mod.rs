@@ -28,6 +28,16 @@ use settings::{ProcessEnv, Session};
 /// connection.
 static LOCAL: OnceLock<Local> = OnceLock::new();
 
+/// Where the process's first connection went, `user@host:port/db` (never the password), for
+/// the messages that say something was not found there ([`target`]).
+static TARGET: OnceLock<String> = OnceLock::new();
+
+/// Where syncctl looked: `user@host:port/db` of its first connection (the socket directory as
+/// host), once it tried one.
+pub(crate) fn target() -> Option<&'static str> {
+    TARGET.get().map(String::as_str)
+}
+
 /// The settings of `global`; jit is `off` unless the user's own startup options choose it.
 fn local_of(global: &GlobalArgs, settings: &settings::Settings) -> Local {
     let user_jit = settings.config.get_options().is_some_and(|o| o.contains("jit"));
@@ -72,6 +82,8 @@ pub(crate) async fn server(client: &Client) -> Result<Server> {
 pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Client> {
     let command = spec.name;
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
+    TARGET.get_or_init(|| settings.target.clone());
+    query::trace(global.verbose);
     let tls = tls::connector(&settings.verification, settings.client_cert.as_ref())?;
     let (client, connection) = match settings.config.connect(tls).await {
         Ok(pair) => pair,
@@ -100,6 +112,9 @@ pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) ->
         }
         return Err(e).context("applying the session settings");
     }
+    if global.verbose > 0 {
+        describe(&client, &settings).await?;
+    }
     if access == Access::Write && server(&client).await?.standby {
         return Err(error::ServerError::with_hint(
             format!(
@@ -111,6 +126,28 @@ pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) ->
         ));
     }
     Ok(client)
+}
+
+/// Says on stderr (`-v`) which server the connection reached: where, its version, and whether
+/// something in between (a pooler such as PgBouncer, or a proxy) answered on another port.
+async fn describe(client: &Client, settings: &settings::Settings) -> Result<()> {
+    let server = queries::session::version(client).await.context("asking the server its version")?;
+    let connected_port = match settings.config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(_)) => settings.config.get_ports().first().copied(),
+        // A socket's name carries the server's own port: nothing can be in between.
+        _ => None,
+    };
+    let between = match connected_port {
+        Some(port) if i32::from(port) != server.port => {
+            format!(", through a pooler or proxy (the server itself listens on port {})", server.port)
+        }
+        _ => String::new(),
+    };
+    crate::output::stream::stderr_line(&format!(
+        "syncctl: connected to {} (PostgreSQL {}){between}",
+        settings.target, server.version
+    ));
+    Ok(())
 }
 
 /// A setting the server refused (SQLSTATE 22023), as a usage error with `hint`.

@@ -7,11 +7,56 @@
 //!
 //! Each parameter says its PostgreSQL type ([`Param`]); a [`TextParam`] leaves it to the server,
 //! which infers it from the statement (a value compared with `user_id` takes user_id's type).
+//!
+//! Every statement passes here with its name (its file under `sql/`), so `-v` times each one
+//! for every command in one place ([`trace`]).
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
 
 use postgres_types::{Kind, ToSql, Type};
-use tokio_postgres::{Error, GenericClient, Row};
+use tokio_postgres::{Client, Error, GenericClient, Row};
 
 use super::param::TextParam;
+use crate::output::stream;
+
+/// A statement as sent: its name (its path under `sql/`, without `.sql`, as `-v` shows it) and
+/// its text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Sql<'a> {
+    /// Its path under `sql/`.
+    pub(crate) path: &'static str,
+    /// Its text, filled.
+    pub(crate) text: &'a str,
+}
+
+/// `-v` of the process: 1 times every statement, 2 adds its text. Set once by the first
+/// connection ([`trace`]); the process runs one command with one set of options.
+static VERBOSITY: AtomicU8 = AtomicU8::new(0);
+
+/// Traces the statements of this process at `verbosity` (`-v` count).
+pub(crate) fn trace(verbosity: u8) {
+    VERBOSITY.store(verbosity, Ordering::Relaxed);
+}
+
+/// Runs `work`, the execution of `sql`, and under `-v` says on stderr how long it took
+/// (`syncctl: sql health/statistics 3.2 ms`); under `-vv` the text follows.
+async fn timed<T>(sql: Sql<'_>, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+    let verbosity = VERBOSITY.load(Ordering::Relaxed);
+    if verbosity == 0 {
+        return work.await;
+    }
+    let started = Instant::now();
+    let result = work.await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let name = sql.path.trim_end_matches(".sql");
+    let failed = if result.is_err() { " (failed)" } else { "" };
+    stream::stderr_line(&format!("syncctl: sql {name} {ms:.1} ms{failed}"));
+    if verbosity > 1 {
+        stream::stderr_line(sql.text.trim_end());
+    }
+    result
+}
 
 /// A query parameter that knows the type it is sent as.
 pub(crate) trait Param: ToSql + Sync {
@@ -81,25 +126,48 @@ fn typed<'a>(params: &'a [&'a dyn Param]) -> Vec<(&'a (dyn ToSql + Sync), Type)>
 }
 
 /// The rows of `sql`.
-pub(crate) async fn query(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Vec<Row>, Error> {
-    client.query_typed(sql, &typed(params)).await
+pub(crate) async fn query<'a>(
+    client: &impl GenericClient,
+    sql: impl Into<Sql<'a>>,
+    params: &[&dyn Param],
+) -> Result<Vec<Row>, Error> {
+    let sql = sql.into();
+    timed(sql, client.query_typed(sql.text, &typed(params))).await
 }
 
 /// The one row of `sql` (an error unless there is exactly one).
-pub(crate) async fn query_one(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<Row, Error> {
-    client.query_typed_one(sql, &typed(params)).await
+pub(crate) async fn query_one<'a>(
+    client: &impl GenericClient,
+    sql: impl Into<Sql<'a>>,
+    params: &[&dyn Param],
+) -> Result<Row, Error> {
+    let sql = sql.into();
+    timed(sql, client.query_typed_one(sql.text, &typed(params))).await
 }
 
 /// The row of `sql`, if any (an error if there are several).
-pub(crate) async fn query_opt(
+pub(crate) async fn query_opt<'a>(
     client: &impl GenericClient,
-    sql: &str,
+    sql: impl Into<Sql<'a>>,
     params: &[&dyn Param],
 ) -> Result<Option<Row>, Error> {
-    client.query_typed_opt(sql, &typed(params)).await
+    let sql = sql.into();
+    timed(sql, client.query_typed_opt(sql.text, &typed(params))).await
 }
 
 /// Runs `sql`; the number of rows it touched.
-pub(crate) async fn execute(client: &impl GenericClient, sql: &str, params: &[&dyn Param]) -> Result<u64, Error> {
-    client.execute_typed(sql, &typed(params)).await
+pub(crate) async fn execute<'a>(
+    client: &impl GenericClient,
+    sql: impl Into<Sql<'a>>,
+    params: &[&dyn Param],
+) -> Result<u64, Error> {
+    let sql = sql.into();
+    timed(sql, client.execute_typed(sql.text, &typed(params))).await
+}
+
+/// Runs `sql`, which binds no parameters (a script of several statements, or DDL), in the
+/// simple query protocol.
+pub(crate) async fn batch<'a>(client: &Client, sql: impl Into<Sql<'a>>) -> Result<(), Error> {
+    let sql = sql.into();
+    timed(sql, client.batch_execute(sql.text)).await
 }

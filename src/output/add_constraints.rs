@@ -2,7 +2,7 @@
 //! its comments, and the summary of a run. (Their JSON is the reports themselves; the
 //! `--print-sql` script is rendered by `commands/add_constraints/script.rs`.)
 
-use super::{Style, style, table as new_table};
+use super::{Column, Style, fit, human_seconds, style, wrap};
 use crate::commands::add_constraints::plan::{Bound, flag_duration};
 use crate::commands::add_constraints::report::{Action, DryRunPlan, RolloutSummary, Verdict};
 use crate::db::queries::add_constraints::IndexBuild;
@@ -27,41 +27,42 @@ fn constraints_line(constraints: &[ConstraintStatus]) -> String {
         .join(", ")
 }
 
-/// `--dry-run`: the statements the current state needs, as SQL with their comments, each step
-/// after the lock_timeout it would run with.
-pub(crate) fn dry_run_sql(plan: &DryRunPlan) -> String {
-    let mut out = format!(
-        "-- syncctl add-constraints{} --dry-run on {}: {}\n",
+/// `--dry-run`: the statements the current state needs, as SQL with their comments (wrapped to
+/// `paint.width`), each step after the lock_timeout it would run with.
+pub(crate) fn dry_run_sql(plan: &DryRunPlan, paint: Style) -> String {
+    let comment = |text: String| format!("-- {}\n", wrap(&text, paint.width.map(|w| w.saturating_sub(3)), "-- "));
+    let mut out = comment(format!(
+        "syncctl add-constraints{} --dry-run on {}: {}",
         if plan.action == Action::Rollback { " --rollback" } else { "" },
         plan.table,
         constraints_line(&plan.constraints),
-    );
+    ));
     for c in &plan.constraints {
         if let Some(note) = c.note.as_ref().filter(|_| c.problem.is_none()) {
-            out.push_str(&format!("-- {}: {note}\n", c.name));
+            out.push_str(&comment(format!("{}: {note}", c.name)));
         }
         if let Some(Problem::NotEnforceable(why) | Problem::PartitionedBuild(why)) = &c.problem {
-            out.push_str(&format!("-- {}: {}: {why}; no step for it\n", c.name, c.state_name()));
+            out.push_str(&comment(format!("{}: {}: {why}; no step for it", c.name, c.state_name())));
         }
     }
     for b in &plan.builds_in_progress {
-        out.push_str(&format!(
-            "-- {} is in progress: the index steps wait for it first (at most {}), and drop nothing it builds\n",
+        out.push_str(&comment(format!(
+            "{} is in progress: the index steps wait for it first (at most {}), and drop nothing it builds",
             build_in_progress(b),
             plan.bounds.waits_at_most(Bound::Build)
-        ));
+        )));
     }
     if plan.steps.is_empty() {
-        out.push_str(&format!("-- nothing to do on {}\n", plan.table));
+        out.push_str(&comment(format!("nothing to do on {}", plan.table)));
         return out;
     }
-    out.push_str(&format!(
-        "-- nothing below has run. The ACCESS EXCLUSIVE steps wait at most --lock-timeout ({}) for their lock and \
-         are retried up to {} times; the others block no writer and wait at most --build-wait ({}).\n",
+    out.push_str(&comment(format!(
+        "nothing below has run. The ACCESS EXCLUSIVE steps wait at most --lock-timeout ({}) for their lock and \
+         are retried up to {} times; the others block no writer and wait at most --build-wait ({}).",
         flag_duration(plan.bounds.lock_timeout),
         plan.bounds.retries,
         flag_duration(plan.bounds.build_wait),
-    ));
+    )));
     out.push_str(&format!("\n{};\n", plan.lift_statement_timeout.trim_end()));
     let mut current = None;
     for step in &plan.steps {
@@ -73,6 +74,15 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan) -> String {
     }
     out
 }
+
+/// The steps of a run: what a step did and the bounds give way on a narrow terminal.
+const STEP_COLUMNS: [Column; 5] = [
+    Column::text("step", 16),
+    Column::text("result", 10),
+    Column::whole("attempts"),
+    Column::whole("time"),
+    Column::text("waits at most", 13),
+];
 
 /// The summary of a run: the steps with how each ended (or `nothing to do`), the three objects
 /// as they are now, and the verdict, painted.
@@ -86,22 +96,25 @@ pub(crate) fn summary(report: &RolloutSummary, paint: Style) -> String {
         };
         out.push_str(&format!("nothing to do: {what} on {}\n", report.table));
     } else {
-        let mut t = new_table(&["step", "result", "attempts", "time", "waits at most"]);
-        for step in &report.steps {
-            let result =
-                step.note.as_ref().map_or_else(|| step.status.to_string(), |n| format!("{}: {n}", step.status));
-            t.add_row(vec![
-                step.step.clone(),
-                result,
-                step.attempts.to_string(),
-                step.seconds.map_or_else(String::new, |s| format!("{s:.3}s")),
-                report.bounds.waits_at_most(step.bound.bound),
-            ]);
-        }
-        out.push_str(&format!("{t}\n"));
+        let rows: Vec<Vec<String>> = report
+            .steps
+            .iter()
+            .map(|step| {
+                let result =
+                    step.note.as_ref().map_or_else(|| step.status.to_string(), |n| format!("{}: {n}", step.status));
+                vec![
+                    step.step.clone(),
+                    result,
+                    step.attempts.to_string(),
+                    step.seconds.map_or_else(String::new, human_seconds),
+                    report.bounds.waits_at_most(step.bound.bound),
+                ]
+            })
+            .collect();
+        out.push_str(&format!("{}\n", fit(&STEP_COLUMNS, &rows, paint.width)));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{}\n", c.summary()));
+        out.push_str(&format!("{}\n", wrap(&c.summary(), paint.width, "  ")));
     }
     let verdict = match report.verdict {
         Verdict::Installed => paint.paint(style::GOOD, "the three constraints are installed and valid"),
@@ -111,7 +124,8 @@ pub(crate) fn summary(report: &RolloutSummary, paint: Style) -> String {
         }
         Verdict::Stopped => paint.paint(style::BAD, "stopped before the end: rerun to continue"),
     };
-    out.push_str(&format!("{verdict} ({}, {:.3}s)\n", report.table, report.seconds));
+    let verdict = format!("{verdict} ({}, {})", report.table, human_seconds(report.seconds));
+    out.push_str(&format!("{}\n", wrap(&verdict, paint.width, "  ")));
     out
 }
 
@@ -188,7 +202,7 @@ mod tests {
     #[test]
     fn the_dry_run_of_a_fresh_table_is_the_whole_rollout() {
         let plan = dry_run(&fresh(), Action::Rollout, Vec::new());
-        insta::assert_snapshot!(dry_run_sql(&plan));
+        insta::assert_snapshot!(dry_run_sql(&plan, Style::default()));
         insta::assert_snapshot!(crate::output::json(&plan));
     }
 
@@ -196,14 +210,14 @@ mod tests {
     fn the_dry_run_says_what_it_leaves_out_and_waits_for() {
         let (table, builds) = halfway();
         let plan = dry_run(&table, Action::Rollout, builds);
-        insta::assert_snapshot!(dry_run_sql(&plan));
+        insta::assert_snapshot!(dry_run_sql(&plan, Style::default()));
         insta::assert_snapshot!(crate::output::json(&plan));
     }
 
     #[test]
     fn the_dry_run_of_a_rollback_with_nothing_to_drop() {
         let plan = dry_run(&fresh(), Action::Rollback, Vec::new());
-        let text = dry_run_sql(&plan);
+        let text = dry_run_sql(&plan, Style::default());
         assert!(
             text.starts_with("-- syncctl add-constraints --rollback --dry-run on public.user_sync_status:"),
             "{text}"
@@ -316,5 +330,28 @@ mod tests {
         let script =
             script::render("\"Sync Ops\".\"User Sync\"", Duration::from_millis(1500), Duration::from_secs(60)).unwrap();
         insta::assert_snapshot!(script);
+    }
+
+    #[test]
+    fn the_dry_run_and_the_summary_at_every_width() {
+        // The statements are shown as sql/ writes them; the lines around them fit.
+        let sql = |plan: &DryRunPlan| -> Vec<String> {
+            let mut sql: Vec<String> =
+                plan.steps.iter().flat_map(|s| [s.statement.clone(), s.lock_timeout.clone()]).collect();
+            sql.push(plan.lift_statement_timeout.to_string());
+            sql
+        };
+        let fresh = dry_run(&fresh(), Action::Rollout, Vec::new());
+        let verbatim = sql(&fresh);
+        let verbatim: Vec<&str> = verbatim.iter().map(String::as_str).collect();
+        crate::output::matrix::at_every_width("add_constraints_dry_run", &verbatim, |style| dry_run_sql(&fresh, style));
+        let (table, builds) = halfway();
+        let halfway = dry_run(&table, Action::Rollout, builds);
+        let verbatim = sql(&halfway);
+        let verbatim: Vec<&str> = verbatim.iter().map(String::as_str).collect();
+        crate::output::matrix::at_every_width("add_constraints_dry_run_halfway", &verbatim, |style| {
+            dry_run_sql(&halfway, style)
+        });
+        crate::output::matrix::at_every_width("add_constraints_summary", &[], |style| summary(&stopped(), style));
     }
 }

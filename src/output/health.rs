@@ -1,6 +1,6 @@
 //! `health`'s report as a summary for people, and as Prometheus text.
 
-use super::{Style, style, table as new_table, timestamp_short};
+use super::{Column, Style, fit, style, timestamp_short, wrap};
 use crate::commands::health::HealthReport;
 use crate::db::queries::health::{Statistics, Zombie};
 use crate::exit::Level;
@@ -32,42 +32,52 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
         return out;
     }
     if let Some(s) = &report.statistics {
-        out.push_str(&format!("{}\n", statistics_table(s)));
+        out.push_str(&format!("{}\n", statistics_table(s, paint.width)));
     }
     if !report.zombies.is_empty() {
-        out.push_str(&format!("{}\n", zombies_table(&report.zombies)));
+        out.push_str(&format!("{}\n", zombies_table(&report.zombies, paint.width)));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{}\n", c.summary()));
+        out.push_str(&format!("{}\n", wrap(&c.summary(), paint.width, "  ")));
     }
     for w in &report.warnings {
-        out.push_str(&format!("{} {w}\n", paint.paint(style::WARN, "warning:")));
+        out.push_str(&format!(
+            "{}\n",
+            wrap(&format!("{} {w}", paint.paint(style::WARN, "warning:")), paint.width, "  ")
+        ));
     }
     out
 }
 
 /// The statistics, one per line.
-fn statistics_table(s: &Statistics) -> comfy_table::Table {
-    let mut table = new_table(&["statistic", "value"]);
-    for (name, _, value) in figures(s) {
-        table.add_row(vec![name.to_string(), value.to_string()]);
-    }
-    table
+fn statistics_table(s: &Statistics, width: Option<usize>) -> String {
+    let rows: Vec<Vec<String>> =
+        figures(s).iter().map(|(name, _, value)| vec![name.to_string(), value.to_string()]).collect();
+    fit(&[Column::whole("statistic"), Column::whole("value")], &rows, width)
 }
 
-/// The zombies, the longest silent first.
-fn zombies_table(zombies: &[Zombie]) -> comfy_table::Table {
-    let mut table = new_table(&["zombie task", "user", "started", "last update", "silent"]);
-    for z in zombies {
-        table.add_row(vec![
-            z.task_id.clone().unwrap_or_else(|| "NULL".into()),
-            z.user_id.clone().unwrap_or_else(|| "NULL".into()),
-            z.started_at.as_ref().map_or("-".into(), timestamp_short),
-            z.last_update.as_ref().map_or("-".into(), timestamp_short),
-            z.silent_minutes.map_or("-".into(), |m| format!("{m} min")),
-        ]);
-    }
-    table
+/// The zombies, the longest silent first; their ids give way on a narrow terminal.
+fn zombies_table(zombies: &[Zombie], width: Option<usize>) -> String {
+    const COLUMNS: [Column; 5] = [
+        Column::id("zombie task", 12),
+        Column::id("user", 9),
+        Column::whole("started"),
+        Column::whole("last update"),
+        Column::whole("silent"),
+    ];
+    let rows: Vec<Vec<String>> = zombies
+        .iter()
+        .map(|z| {
+            vec![
+                z.task_id.clone().unwrap_or_else(|| "NULL".into()),
+                z.user_id.clone().unwrap_or_else(|| "NULL".into()),
+                z.started_at.as_ref().map_or("-".into(), timestamp_short),
+                z.last_update.as_ref().map_or("-".into(), timestamp_short),
+                z.silent_minutes.map_or("-".into(), |m| format!("{m} min")),
+            ]
+        })
+        .collect();
+    fit(&COLUMNS, &rows, width)
 }
 
 /// Prometheus text exposition for node_exporter's textfile collector: every gauge labelled

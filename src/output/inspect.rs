@@ -1,34 +1,49 @@
 //! `inspect`'s report as a table for people, and as CSV.
 
-use super::{Style, cut, human_seconds, style, table as new_table, timestamp_short};
+use super::{Column, Style, fit, human_ago, human_seconds, style, timestamp_short, wrap};
 use crate::commands::inspect::InspectReport;
 
-/// The human table, then the count per state.
+/// Inspect's columns: ids and the error give way on a narrow terminal.
+const COLUMNS: [Column; 7] = [
+    Column::id("user", 9),
+    Column::id("task", 12),
+    Column::whole("state"),
+    Column::whole("progress"),
+    Column::whole("silent for"),
+    Column::whole("started"),
+    Column::text("error", 10),
+];
+
+/// The human table, then the count per state. On a terminal `started` reads as a time ago (the
+/// same vocabulary as `silent for`, and a third of the width); a pipe gets the timestamp.
 pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
     let mut out = String::new();
     if !report.rows.is_empty() {
-        let mut table = new_table(&["user", "task", "state", "progress", "silent for", "started", "error"]);
-        for r in &report.rows {
-            let states = r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
-            let painted = match r.states.first() {
-                Some(s) if s.is_problem() => paint.paint(style::BAD, &states),
-                _ => states,
-            };
-            table.add_row(vec![
-                r.user_id.clone().unwrap_or_else(|| "NULL".into()),
-                r.task_id.clone().unwrap_or_else(|| "NULL".into()),
-                painted,
-                r.progress_percentage.map_or("NULL".into(), |p| format!("{p}%")),
-                r.silent_seconds.map_or("-".into(), human_seconds),
-                r.started_at.as_ref().map_or("-".into(), timestamp_short),
-                match paint.width {
-                    Some(_) => cut(r.error_message.as_deref().unwrap_or(""), 40),
-                    // A pipe gets the whole message.
-                    None => r.error_message.clone().unwrap_or_default(),
-                },
-            ]);
-        }
-        out.push_str(&table.to_string());
+        let rows: Vec<Vec<String>> = report
+            .rows
+            .iter()
+            .map(|r| {
+                let states = r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+                let painted = match r.states.first() {
+                    Some(s) if s.is_problem() => paint.paint(style::BAD, &states),
+                    _ => states,
+                };
+                let started = r.started_at.as_ref().map_or("-".into(), |t| match paint.width {
+                    Some(_) => human_ago((report.now - *t).as_seconds_f64()),
+                    None => timestamp_short(t),
+                });
+                vec![
+                    r.user_id.clone().unwrap_or_else(|| "NULL".into()),
+                    r.task_id.clone().unwrap_or_else(|| "NULL".into()),
+                    painted,
+                    r.progress_percentage.map_or("NULL".into(), |p| format!("{p}%")),
+                    r.silent_seconds.map_or("-".into(), human_seconds),
+                    started,
+                    r.error_message.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        out.push_str(&fit(&COLUMNS, &rows, paint.width));
         out.push('\n');
     }
     let counts: Vec<String> = report
@@ -36,7 +51,7 @@ pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
         .iter()
         .map(|(s, n)| format!("{} {}", s.name(), n.map_or("not searched".to_string(), |n| n.to_string())))
         .collect();
-    out.push_str(&format!("counts: {}\n", counts.join(", ")));
+    out.push_str(&format!("{}\n", wrap(&format!("counts: {}", counts.join(", ")), paint.width, "        ")));
     out
 }
 
@@ -58,8 +73,8 @@ mod tests {
         let at = |s| Utc.timestamp_opt(s, 0).unwrap();
         let row = |key: &str, states: Vec<State>, progress: f64, silent: f64, error: Option<&str>| ClassifiedRow {
             key: key.into(),
-            user_id: Some(format!("user-{key}")),
-            task_id: Some(format!("sync_user-{key}_1753133270")),
+            user_id: Some(format!("60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}")),
+            task_id: Some(format!("sync_60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}_1a2b3c4d_1753133270")),
             states,
             is_syncing: Some(true),
             progress_percentage: Some(Progress(progress)),
@@ -103,5 +118,10 @@ mod tests {
     #[test]
     fn json_is_the_documented_document() {
         insta::assert_snapshot!(crate::output::json(&report()));
+    }
+
+    #[test]
+    fn the_table_at_every_width() {
+        crate::output::matrix::at_every_width("inspect_table", &[], |style| table(&report(), style));
     }
 }

@@ -5,6 +5,8 @@
 pub(crate) mod add_constraints;
 pub(crate) mod health;
 pub(crate) mod inspect;
+#[cfg(test)]
+mod matrix;
 pub(crate) mod reap;
 pub(crate) mod repair;
 pub(crate) mod start;
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anstyle::AnsiColor;
 use chrono::{DateTime, SecondsFormat, Utc};
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::cli::ColorChoice;
 
@@ -111,13 +114,15 @@ pub struct Printer {
     color_out: bool,
     color_err: bool,
     width_out: Option<usize>,
+    width_err: Option<usize>,
     quiet: bool,
     verbose: u8,
 }
 
 impl Printer {
-    /// A printer following `--color`, NO_COLOR, `-q` and `-v`.
-    pub fn new(choice: ColorChoice, quiet: bool, verbose: u8) -> Printer {
+    /// A printer following `--color`, NO_COLOR, `-q`, `-v` and `--wide` (full values on a
+    /// terminal too, as for a pipe).
+    pub fn new(choice: ColorChoice, quiet: bool, verbose: u8, wide: bool) -> Printer {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
         let auto = |tty: bool| tty && !no_color && !dumb;
@@ -126,8 +131,10 @@ impl Printer {
             ColorChoice::Never => (false, false),
             ColorChoice::Auto => (auto(std::io::stdout().is_terminal()), auto(std::io::stderr().is_terminal())),
         };
-        let width_out = std::io::stdout().is_terminal().then(terminal_width);
-        Printer { color_out, color_err, width_out, quiet, verbose }
+        let width = |tty: bool, fd| (tty && !wide).then(|| terminal_width(fd));
+        let width_out = width(std::io::stdout().is_terminal(), libc::STDOUT_FILENO);
+        let width_err = width(std::io::stderr().is_terminal(), libc::STDERR_FILENO);
+        Printer { color_out, color_err, width_out, width_err, quiet, verbose }
     }
 
     /// Writes data to stdout. A closed pipe comes back as `BrokenPipe`, a clean end.
@@ -150,46 +157,62 @@ impl Printer {
         Style { color: self.color_out, width: self.width_out }
     }
 
+    /// How renderers paint for stderr (a listing shown beside a prompt).
+    pub(crate) fn style_err(&self) -> Style {
+        Style { color: self.color_err, width: self.width_err }
+    }
+
     /// A note on stderr, unless `-q`.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            stream::stderr_line(&paint(self.color_err, style::DIM, text));
+            self.diagnostic(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A detail on stderr with `-v`.
     pub fn debug(&self, text: &str) {
         if self.verbose > 0 {
-            stream::stderr_line(&paint(self.color_err, style::DIM, text));
+            self.diagnostic(&paint(self.color_err, style::DIM, text));
         }
     }
 
     /// A warning on stderr, unless `-q`.
     pub fn warn(&self, text: &str) {
         if !self.quiet {
-            stream::stderr_line(&format!("{} {text}", paint(self.color_err, style::WARN, "warning:")));
+            self.diagnostic(&format!("{} {text}", paint(self.color_err, style::WARN, "warning:")));
         }
     }
 
     /// An error on stderr, with what to do next. `error:` is clap's prefix for usage errors too,
     /// so every error of the run reads alike.
     pub fn error(&self, message: &str, hint: Option<&str>) {
-        stream::stderr_line(&format!("{} {message}", paint(self.color_err, style::BAD, "error:")));
+        self.diagnostic(&format!("{} {message}", paint(self.color_err, style::BAD, "error:")));
         if let Some(hint) = hint {
+            let hint = wrap(hint, self.width_err.map(|w| w.saturating_sub(8)), HINT_INDENT);
             stream::stderr_line(&format!("  {} {hint}", paint(self.color_err, style::DIM, "hint:")));
         }
     }
+
+    /// A line on stderr, wrapped to a terminal's width ([`DIAGNOSTIC_INDENT`]).
+    fn diagnostic(&self, text: &str) {
+        stream::stderr_line(&wrap(text, self.width_err, DIAGNOSTIC_INDENT));
+    }
 }
 
-/// The width of the terminal on stdout: `COLUMNS` when set (as shells and tests set it), else
+/// How a diagnostic wrapped on a terminal goes on: its next lines are indented this much.
+pub(crate) const DIAGNOSTIC_INDENT: &str = "  ";
+/// A hint's next lines line up under its text (`  hint: `).
+const HINT_INDENT: &str = "        ";
+
+/// The width of the terminal on `fd`: `COLUMNS` when set (as shells and tests set it), else
 /// what the terminal says, else 80.
-fn terminal_width() -> usize {
+fn terminal_width(fd: libc::c_int) -> usize {
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|&c| c > 0) {
         return columns;
     }
     // SAFETY: TIOCGWINSZ only fills the winsize it is given.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    let asked = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    let asked = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) };
     if asked == 0 && size.ws_col > 0 { usize::from(size.ws_col) } else { 80 }
 }
 
@@ -205,13 +228,6 @@ pub(crate) fn json(report: &impl serde::Serialize) -> String {
     text
 }
 
-/// An empty human table with these headers.
-pub(crate) fn table(headers: &[&str]) -> Table {
-    let mut table = Table::new();
-    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(headers);
-    table
-}
-
 /// RFC 3339 with an offset, to the microsecond (JSON, CSV).
 pub(crate) fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, false)
@@ -222,11 +238,14 @@ pub(crate) fn timestamp_short(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, false)
 }
 
-/// A duration for people: `45s`, `16m 20s`, `5h 3m`, `483d 2h`. Negative (a future timestamp)
-/// reads `in the future`.
+/// A duration for people: `400ms`, `45s`, `16m 20s`, `5h 3m`, `483d 2h` (under a second in
+/// milliseconds, as the duration flags read). Negative (a future timestamp) reads `in the future`.
 pub(crate) fn human_seconds(seconds: f64) -> String {
     if seconds < 0.0 {
         return "in the future".into();
+    }
+    if seconds < 1.0 {
+        return format!("{}ms", (seconds * 1000.0).round().min(999.0) as u64);
     }
     let s = seconds as u64;
     match s {
@@ -242,14 +261,195 @@ pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Cuts text to `max` characters (not bytes), marking the cut.
+/// How long ago, for people: `5h 3m ago` ([`human_seconds`]), or `in the future`.
+pub(crate) fn human_ago(seconds: f64) -> String {
+    if seconds < 0.0 { human_seconds(seconds) } else { format!("{} ago", human_seconds(seconds)) }
+}
+
+/// Cuts text to `max` terminal columns (a CJK character takes two), marking the cut with `…`:
+/// an id keeps its recognisable prefix. Colour is dropped from text that is cut.
 pub(crate) fn cut(text: &str, max: usize) -> String {
     let one_line = text.replace(['\n', '\r'], " ");
-    if one_line.chars().count() <= max {
-        one_line
-    } else {
-        format!("{}…", one_line.chars().take(max.saturating_sub(1)).collect::<String>())
+    if visible_width(&one_line) <= max {
+        return one_line;
     }
+    let mut kept = String::new();
+    let mut used = 0;
+    for c in strip_ansi(&one_line).chars() {
+        let w = UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        used += w;
+        kept.push(c);
+    }
+    kept.push('…');
+    kept
+}
+
+/// Free text for people, broken between words to lines of at most `width` columns (a word longer
+/// than that keeps its own line); a pipe (`None`) gets it on one line. Each line after the first
+/// starts with `indent`.
+pub(crate) fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
+    let Some(width) = width else { return text.to_string() };
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in words(text) {
+        let prefix = if lines.is_empty() { "" } else { indent };
+        if !line.is_empty() && visible_width(prefix) + visible_width(&line) + 1 + visible_width(&word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    lines.push(line);
+    lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| if i == 0 { l.clone() } else { format!("{indent}{l}") })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The words of `text` for [`wrap`]: split at spaces, but a `quoted command` stays whole, so it
+/// can be copied from the terminal.
+fn words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for piece in text.split(' ') {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(piece);
+            }
+            _ => words.push(piece.to_string()),
+        }
+        open ^= piece.matches('`').count() % 2 == 1;
+    }
+    words
+}
+
+/// `text` without its ANSI escape sequences (`ESC [ … letter`).
+pub(crate) fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // The CSI sequence ends at its first letter.
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How many terminal columns `text` takes once painted: ANSI escapes take none, a CJK character two.
+pub(crate) fn visible_width(text: &str) -> usize {
+    UnicodeWidthStr::width(strip_ansi(text).as_str())
+}
+
+/// A column of a [`fit`] table: its header and how it gives way on a narrow terminal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Column {
+    /// The header.
+    pub(crate) header: &'static str,
+    /// `None`: always shown whole (short values: states, percentages, durations); `Some(n)`:
+    /// cut with `…` down to `n` columns when the row is too wide.
+    cut_to: Option<usize>,
+    /// Free text, cut before the ids: an id's prefix names the row, the rest of a sentence
+    /// is on the pipe's output and in JSON.
+    text: bool,
+}
+
+impl Column {
+    /// A column shown whole.
+    pub(crate) const fn whole(header: &'static str) -> Column {
+        Column { header, cut_to: None, text: false }
+    }
+
+    /// An id (task, user, key): cut down to its first `min` columns, after the text columns.
+    pub(crate) const fn id(header: &'static str, min: usize) -> Column {
+        Column { header, cut_to: Some(min), text: false }
+    }
+
+    /// Free text (an error, a reason): the first to be cut, down to `min` columns.
+    pub(crate) const fn text(header: &'static str, min: usize) -> Column {
+        Column { header, cut_to: Some(min), text: true }
+    }
+}
+
+/// The one way a human table meets the terminal: `rows` under `columns`, with full values for
+/// a pipe (`width` None). On a terminal the text columns give way, the widest first, then the
+/// ids, until the table fits `width`; when even their shortest forms do not fit, the rows come
+/// in the expanded layout of psql's `\x`, one `field | value` line each. No trailing newline.
+pub(crate) fn fit(columns: &[Column], rows: &[Vec<String>], width: Option<usize>) -> String {
+    let headers: Vec<&str> = columns.iter().map(|c| c.header).collect();
+    let Some(width) = width else { return render_table(&headers, rows) };
+    let natural: Vec<usize> = (0..columns.len())
+        .map(|i| rows.iter().map(|r| visible_width(&r[i])).chain([visible_width(headers[i])]).max().unwrap_or(0))
+        .collect();
+    let least: Vec<usize> = columns
+        .iter()
+        .zip(&natural)
+        .map(|(c, &n)| c.cut_to.map_or(n, |m| m.max(visible_width(c.header)).min(n)))
+        .collect();
+    // UTF8_FULL_CONDENSED: a border before each column and after the last, a space each side.
+    let frame = 3 * columns.len() + 1;
+    if frame + least.iter().sum::<usize>() > width {
+        return expanded(&headers, rows, width);
+    }
+    let mut widths = natural.clone();
+    while frame + widths.iter().sum::<usize>() > width {
+        // The loop ends: the least widths fit, and each turn takes a column off one of them.
+        let widest = |text: bool| {
+            (0..widths.len()).filter(|&i| columns[i].text == text && widths[i] > least[i]).max_by_key(|&i| widths[i])
+        };
+        let Some(i) = widest(true).or_else(|| widest(false)) else { break };
+        widths[i] -= 1;
+    }
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().zip(&widths).map(|(v, &w)| cut(v, w)).collect()).collect();
+    render_table(&headers, &rows)
+}
+
+/// The table, every value whole.
+fn render_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut table = Table::new();
+    table.load_style(UTF8_FULL_CONDENSED).set_content_arrangement(ContentArrangement::Disabled).set_header(headers);
+    for row in rows {
+        table.add_row(row);
+    }
+    table.to_string()
+}
+
+/// psql's expanded layout: `-[ RECORD 1 ]----`, then `field | value` per column, each value cut
+/// to what `width` leaves beside the field names.
+fn expanded(headers: &[&str], rows: &[Vec<String>], width: usize) -> String {
+    let label = headers.iter().map(|h| visible_width(h)).max().unwrap_or(0);
+    let room = width.saturating_sub(label + 3).max(1);
+    let records: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|v| cut(v, room)).collect()).collect();
+    // One rule length for every record, as wide as the widest line.
+    let widest = records.iter().flatten().map(|v| visible_width(v)).max().unwrap_or(0);
+    let mut out = Vec::new();
+    for (n, values) in records.iter().enumerate() {
+        let title = format!("-[ RECORD {} ]", n + 1);
+        let rule = (label + 3 + widest).min(width).saturating_sub(visible_width(&title));
+        out.push(format!("{title}{}", "-".repeat(rule)));
+        for (h, v) in headers.iter().zip(values) {
+            let pad = label - visible_width(h);
+            out.push(format!("{h}{} | {v}", " ".repeat(pad)).trim_end().to_string());
+        }
+    }
+    out.join("\n")
 }
 
 /// A row of a report as CSV: its columns' names, and its values in that order.
@@ -399,9 +599,44 @@ mod tests {
     }
 
     #[test]
-    fn cutting_counts_characters() {
-        assert_eq!(cut("任务被管理员手动清理（修复后）", 6), "任务被管理…");
+    fn cutting_counts_terminal_columns() {
+        // Each of these characters takes two columns: two of them and the mark fit in 6.
+        assert_eq!(cut("任务被管理员手动清理（修复后）", 6), "任务…");
+        assert_eq!(cut("sync_60f2ccbd-d754", 10), "sync_60f2…");
         assert_eq!(cut("short", 10), "short");
+        assert_eq!(visible_width("\u{1b}[1m\u{1b}[31mzombie\u{1b}[0m"), 6);
+    }
+
+    #[test]
+    fn sub_second_durations_read_in_milliseconds() {
+        assert_eq!(human_seconds(0.4), "400ms");
+        assert_eq!(human_seconds(0.004), "4ms");
+        assert_eq!(human_seconds(2.5125), "2s");
+    }
+
+    #[test]
+    fn wrapping_breaks_between_words() {
+        assert_eq!(wrap("aa bb cc dd", Some(5), "  "), "aa bb\n  cc\n  dd");
+        assert_eq!(wrap("aa bb cc dd", None, "  "), "aa bb cc dd");
+        assert_eq!(wrap("run `syncctl add-constraints` now", Some(12), ""), "run\n`syncctl add-constraints`\nnow");
+    }
+
+    /// Three cuttable columns and a whole one: whole on a pipe, cut to fit, expanded when even
+    /// the cut forms are too wide.
+    #[test]
+    fn a_table_fits_or_expands() {
+        let columns = [Column::id("id", 6), Column::whole("state"), Column::text("note", 6)];
+        let rows = vec![vec!["sync_0123456789abcdef".to_string(), "zombie".into(), "a long note about it".into()]];
+        let pipe = fit(&columns, &rows, None);
+        assert!(pipe.contains("sync_0123456789abcdef") && pipe.contains("a long note about it"), "{pipe}");
+        let narrow = fit(&columns, &rows, Some(40));
+        assert!(narrow.lines().all(|l| visible_width(l) <= 40), "{narrow}");
+        assert!(narrow.contains("sync_0123") && narrow.contains('…') && narrow.contains("zombie"), "{narrow}");
+        let tiny = fit(&columns, &rows, Some(24));
+        assert_eq!(
+            tiny,
+            "-[ RECORD 1 ]-----------\nid    | sync_0123456789…\nstate | zombie\nnote  | a long note abo…"
+        );
     }
 
     #[test]

@@ -1,28 +1,43 @@
 //! `repair`'s report for people: the plan as a table or CSV, and what applying it did. (Its
 //! JSON document is the report itself, [`crate::output::json`].) Nothing here is painted.
 
-use super::{count, csv_line, human_seconds, table as new_table};
+use super::{Column, Style, count, csv_line, cut, fit, human_seconds, seconds, timestamp, wrap};
 use crate::commands::repair::plan::Planned;
 use crate::commands::repair::{RepairOutcome, RepairReport, SKIPPED_WHY};
 use crate::db::queries::repair::Target;
 use crate::state::Progress;
 
-/// The plan as a human table, then how many of the selected rows change.
-pub(crate) fn plan_table(report: &RepairReport) -> String {
-    let mut table = new_table(&["key", "user", "task", "before", "after", "reason"]);
-    for p in &report.plan {
-        let t = &p.target;
-        table.add_row(vec![
-            t.key.clone(),
-            t.user_id.clone().unwrap_or_else(|| "NULL".into()),
-            t.task_id.clone().unwrap_or_else(|| "NULL".into()),
-            before_text(t),
-            after_text(p),
-            p.reason.clone(),
-        ]);
-    }
+/// The plan's columns: on a narrow terminal everything gives way but the key's first characters.
+const COLUMNS: [Column; 6] = [
+    Column::id("key", 8),
+    Column::id("user", 9),
+    Column::id("task", 12),
+    Column::text("before", 14),
+    Column::text("after", 14),
+    Column::text("reason", 16),
+];
+
+/// The plan as a human table (fitted to `paint.width`), then how many of the selected rows
+/// change.
+pub(crate) fn plan_table(report: &RepairReport, paint: Style) -> String {
+    let rows: Vec<Vec<String>> = report
+        .plan
+        .iter()
+        .map(|p| {
+            let t = &p.target;
+            vec![
+                t.key.clone(),
+                t.user_id.clone().unwrap_or_else(|| "NULL".into()),
+                t.task_id.clone().unwrap_or_else(|| "NULL".into()),
+                before_text(t),
+                after_text(p),
+                p.reason.clone(),
+            ]
+        })
+        .collect();
     format!(
-        "{table}\n{} of {} to change\n",
+        "{}\n{} of {} to change\n",
+        fit(&COLUMNS, &rows, paint.width),
         report.changes(),
         count(report.plan.len(), "selected row", "selected rows")
     )
@@ -30,13 +45,15 @@ pub(crate) fn plan_table(report: &RepairReport) -> String {
 
 /// The plan as CSV: a header, then one line per selected row.
 pub(crate) fn plan_csv(report: &RepairReport) -> String {
-    let mut out = csv_line(&["key", "user_id", "task_id", "before", "after", "reason"]);
+    let mut out = csv_line(&["key", "user_id", "task_id", "updated_at", "silent_seconds", "before", "after", "reason"]);
     for p in &report.plan {
         let t = &p.target;
         out.push_str(&csv_line(&[
             t.key.clone(),
             t.user_id.clone().unwrap_or_default(),
             t.task_id.clone().unwrap_or_default(),
+            t.updated_at.as_ref().map(timestamp).unwrap_or_default(),
+            t.silent_seconds.map(seconds).unwrap_or_default(),
             before_text(t),
             after_text(p),
             p.reason.clone(),
@@ -45,17 +62,22 @@ pub(crate) fn plan_csv(report: &RepairReport) -> String {
     out
 }
 
-/// What applying did, for people: a summary, then one line per skipped row.
-pub(crate) fn outcome(outcome: &RepairOutcome) -> String {
+/// What applying did, for people: a summary, then one line per skipped row (cut to
+/// `paint.width`), then why they were skipped.
+pub(crate) fn outcome(outcome: &RepairOutcome, paint: Style) -> String {
     let mut out =
         format!("changed {}, skipped {}\n", count(outcome.applied.len(), "row", "rows"), outcome.skipped.len());
     for t in &outcome.skipped {
-        out.push_str(&format!(
-            "skipped {} (key {}, user {}): {SKIPPED_WHY}\n",
+        let line = format!(
+            "skipped {} (key {}, user {})",
             t.task_id.as_deref().unwrap_or("NULL"),
             t.key,
             t.user_id.as_deref().unwrap_or("NULL")
-        ));
+        );
+        out.push_str(&format!("{}\n", paint.width.map_or_else(|| line.clone(), |w| cut(&line, w))));
+    }
+    if !outcome.skipped.is_empty() {
+        out.push_str(&format!("{}\n", wrap(&format!("the skipped rows {SKIPPED_WHY}"), paint.width, "")));
     }
     out
 }
@@ -118,6 +140,7 @@ mod tests {
             is_syncing,
             progress,
             silent_seconds: silent,
+            updated_at: Some(chrono::TimeZone::timestamp_opt(&chrono::Utc, 1_753_162_070, 842_634_000).unwrap()),
             before: Before {
                 is_syncing: is_syncing.map(|b| b.to_string()),
                 progress: progress.map(|p| Progress(p).to_string()),
@@ -200,7 +223,10 @@ mod tests {
     /// The plan as the user sees it before answering.
     #[test]
     fn the_plan_says_before_after_and_why() {
-        insta::assert_snapshot!(plan_table(&RepairReport { plan: plan(), dry_run: true, result: None }));
+        insta::assert_snapshot!(plan_table(
+            &RepairReport { plan: plan(), dry_run: true, result: None },
+            Style::default()
+        ));
     }
 
     #[test]
@@ -210,7 +236,7 @@ mod tests {
 
     #[test]
     fn the_outcome_lists_the_skipped_rows() {
-        insta::assert_snapshot!(outcome(applied().result.as_ref().unwrap()));
+        insta::assert_snapshot!(outcome(applied().result.as_ref().unwrap(), Style::default()));
     }
 
     #[test]
@@ -230,5 +256,14 @@ mod tests {
             crate::output::json(&report),
             "{\n  \"plan\": [],\n  \"dry_run\": false,\n  \"result\": {\n    \"applied\": [],\n    \"skipped\": []\n  }\n}\n"
         );
+    }
+
+    #[test]
+    fn the_plan_and_the_outcome_at_every_width() {
+        let dry = RepairReport { plan: plan(), dry_run: true, result: None };
+        crate::output::matrix::at_every_width("repair_plan", &[], |style| plan_table(&dry, style));
+        crate::output::matrix::at_every_width("repair_outcome", &[], |style| {
+            outcome(applied().result.as_ref().unwrap(), style)
+        });
     }
 }

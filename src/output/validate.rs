@@ -1,6 +1,6 @@
 //! `validate-constraints`' report as a report for people, and as CSV.
 
-use super::{Style, csv_line, style, table as new_table};
+use super::{Column, Style, csv_line, fit, style, wrap};
 use crate::commands::validate::{CheckOutcome, ValidationReport};
 
 /// The human report: each check with its count and samples, then the constraints, then the
@@ -11,7 +11,7 @@ pub(crate) fn table(report: &ValidationReport, paint: Style) -> String {
         out.push_str(&check(c, paint));
     }
     for c in &report.constraints {
-        out.push_str(&format!("{}\n", c.summary()));
+        out.push_str(&format!("{}\n", wrap(&c.summary(), paint.width, "  ")));
     }
     let verdict = if report.ok {
         paint.paint(style::GOOD, "the data would accept the constraints")
@@ -20,33 +20,50 @@ pub(crate) fn table(report: &ValidationReport, paint: Style) -> String {
     } else {
         paint.paint(style::BAD, "the data is clean, but the constraints are not all installed and valid")
     };
-    out.push_str(&format!("{verdict} ({})\n", report.table));
+    out.push_str(&format!("{}\n", wrap(&format!("{verdict} ({})", report.table), paint.width, "  ")));
     out
 }
+
+/// A failed check's sample rows: the ids give way on a narrow terminal.
+const SAMPLE_COLUMNS: [Column; 5] = [
+    Column::id("key", 8),
+    Column::id("user", 9),
+    Column::id("task", 12),
+    Column::whole("is_syncing"),
+    Column::whole("progress"),
+];
 
 /// One check: `ok` with what guarantees it, or `FAIL` with its samples and what to do.
 fn check(c: &CheckOutcome, paint: Style) -> String {
     if c.count == 0 {
         let why = c.guaranteed_by.as_ref().map(|i| format!(" (guaranteed by {i})")).unwrap_or_default();
-        return format!("{} {}: none{why}\n", paint.paint(style::GOOD, "ok  "), c.check.name());
+        let line = format!("{} {}: none{why}", paint.paint(style::GOOD, "ok  "), c.check.name());
+        return format!("{}\n", wrap(&line, paint.width, "     "));
     }
-    let mut out = format!("{} {}: {}\n", paint.paint(style::BAD, "FAIL"), c.check.name(), c.check.counted(c.count));
-    let mut table = new_table(&["key", "user", "task", "is_syncing", "progress"]);
-    for s in &c.samples {
-        table.add_row(vec![
-            s.key.clone(),
-            s.user_id.clone().unwrap_or_else(|| "NULL".into()),
-            s.task_id.clone().unwrap_or_else(|| "NULL".into()),
-            s.is_syncing.map_or("NULL".into(), |b| b.to_string()),
-            s.progress_percentage.map_or("NULL".into(), |p| p.to_string()),
-        ]);
-    }
-    out.push_str(&format!("{table}\n"));
+    let line = format!("{} {}: {}", paint.paint(style::BAD, "FAIL"), c.check.name(), c.check.counted(c.count));
+    let mut out = format!("{}\n", wrap(&line, paint.width, "     "));
+    let rows: Vec<Vec<String>> = c
+        .samples
+        .iter()
+        .map(|s| {
+            vec![
+                s.key.clone(),
+                s.user_id.clone().unwrap_or_else(|| "NULL".into()),
+                s.task_id.clone().unwrap_or_else(|| "NULL".into()),
+                s.is_syncing.map_or("NULL".into(), |b| b.to_string()),
+                s.progress_percentage.map_or("NULL".into(), |p| p.to_string()),
+            ]
+        })
+        .collect();
+    out.push_str(&format!("{}\n", fit(&SAMPLE_COLUMNS, &rows, paint.width)));
     let shown = c.samples.len() as i64;
     if shown < c.count {
         out.push_str(&format!("     ... and {} more (--limit)\n", c.count - shown));
     }
-    out.push_str(&format!("     help: {}\n", c.help));
+    out.push_str(&format!(
+        "     {}\n",
+        wrap(&format!("help: {}", c.help), paint.width.map(|w| w.saturating_sub(5)), "     ")
+    ));
     out
 }
 
@@ -183,5 +200,11 @@ mod tests {
     #[test]
     fn json_is_the_documented_document() {
         insta::assert_snapshot!(crate::output::json(&failing()));
+    }
+
+    #[test]
+    fn the_report_at_every_width() {
+        crate::output::matrix::at_every_width("validate_failing", &[], |style| table(&failing(), style));
+        crate::output::matrix::at_every_width("validate_clean", &[], |style| table(&clean_not_installed(), style));
     }
 }

@@ -3,7 +3,8 @@
 
 use std::path::Path;
 
-use crate::support::syncctl_bare;
+use crate::support::fixtures::INCIDENT_USER;
+use crate::support::{TestDb, json, run_at, syncctl, syncctl_bare};
 
 /// Whether any process still has `dir` on its command line (a postmaster runs with `-D dir/data`).
 fn process_mentions(dir: &str) -> bool {
@@ -46,4 +47,69 @@ fn the_demo_fixes_the_incident_and_cleans_up() {
         .expect("the demo says where its cluster lives");
     assert!(!Path::new(&dir).exists(), "{dir} was left behind");
     assert!(!process_mentions(&dir), "a process of the demo's cluster outlived it");
+}
+
+/// `demo --print-sql` needs no server; its script, piped into psql as the README says, makes a
+/// practice table that health and inspect find broken: the incident, zombies, a repeated task,
+/// and no running row that would rot into a zombie later.
+#[test]
+fn the_printed_sql_loads_a_practice_table_with_psql() {
+    let script = syncctl_bare().args(["demo", "--print-sql", "--users", "1000"]).output().unwrap();
+    assert_eq!(script.status.code(), Some(0), "{}", String::from_utf8_lossy(&script.stderr));
+    let db = TestDb::new();
+    let mut psql = std::process::Command::new("psql")
+        .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", db.url()])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("psql on PATH");
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), &script.stdout).unwrap();
+    let psql = psql.wait_with_output().unwrap();
+    assert!(psql.status.success(), "psql failed: {}", String::from_utf8_lossy(&psql.stderr));
+
+    let health = syncctl(&db).arg("health").output().unwrap();
+    assert_eq!(health.status.code(), Some(2), "CRITICAL: {}", String::from_utf8_lossy(&health.stdout));
+    let inspect = syncctl(&db).args(["inspect", "--json"]).output().unwrap();
+    let counts = json(&inspect.stdout)["counts"].clone();
+    assert!(counts["zombie"].as_i64().unwrap() >= 2, "{counts}");
+    assert_eq!(counts["half-released"], 1, "the incident's row: {counts}");
+    assert_eq!(counts["duplicate"], 1, "the repeated task id: {counts}");
+    assert_eq!(counts["running"], 0, "no live sync to rot: {counts}");
+    assert!(String::from_utf8_lossy(&inspect.stdout).contains(INCIDENT_USER));
+}
+
+/// `demo --keep-broken` stops before the repair and leaves its cluster with the broken table;
+/// the hint's URL reaches it and its stop command (pg_ctl by full path) stops and deletes it.
+#[test]
+fn keep_broken_leaves_the_broken_table_and_a_stop_command_that_works() {
+    let out = syncctl_bare().args(["demo", "--keep-broken", "--users", "500"]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout.contains("$ syncctl repair"), "it stopped before the repair:\n{stdout}");
+    let url = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("DATABASE_URL="))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the hint says how to connect")
+        .to_string();
+    let stop = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("stop and delete it with:"))
+        .nth(1)
+        .expect("a stop hint")
+        .trim()
+        .to_string();
+    assert!(stop.contains("/pg_ctl -D "), "pg_ctl by its full path: {stop}");
+
+    let health = run_at(&url, &["health"]);
+    let inspect = run_at(&url, &["inspect", "--json"]);
+    let stopped = std::process::Command::new("sh").args(["-c", &stop]).status().unwrap();
+    assert_eq!(health.status.code(), Some(2), "still broken: {}", String::from_utf8_lossy(&health.stdout));
+    let counts = json(&inspect.stdout)["counts"].clone();
+    assert_eq!(counts["half-released"], 1, "{counts}");
+    assert_eq!(counts["running"], 0, "no live sync to rot: {counts}");
+    assert!(stopped.success(), "{stop}");
+    let dir = stdout.lines().find_map(|l| l.split("(data in ").nth(1)).unwrap().trim_end_matches(')').to_string();
+    assert!(!Path::new(&dir).exists(), "{dir} was left behind");
+    assert!(!process_mentions(&dir), "the kept cluster still runs");
 }

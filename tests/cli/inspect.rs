@@ -238,6 +238,29 @@ fn a_wrong_password_is_exit_3_and_never_printed() {
     assert!(!all.contains(secret), "{all}");
 }
 
+/// On a terminal the table fits its width: at 80 columns the incident's row (whose ids and
+/// error alone are wider) comes one field per line, with nothing wider than the terminal;
+/// `--wide` gives the full values there too, as a pipe gets them.
+#[test]
+fn the_table_fits_the_terminal_unless_wide() {
+    use crate::support::terminal::{on_terminal, too_wide};
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+
+    let (code, text) = on_terminal(&db, &["inspect", "--state", "all"], 80);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(too_wide(&text, 80).is_empty(), "lines wider than 80 columns:\n{text}");
+    assert!(text.contains("-[ RECORD 1 ]"), "{text}");
+    let (_, text) = on_terminal(&db, &["inspect", "--state", "all"], 200);
+    assert!(too_wide(&text, 200).is_empty(), "lines wider than 200 columns:\n{text}");
+
+    let (code, text) = on_terminal(&db, &["inspect", "--wide"], 80);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains(INCIDENT_TASK) && text.contains(INCIDENT_ERROR), "{text}");
+    assert!(!too_wide(&text, 80).is_empty(), "--wide cuts nothing:\n{text}");
+}
+
 #[test]
 fn the_limit_note_counts_in_words_that_agree() {
     let db = TestDb::new();

@@ -15,6 +15,8 @@ mod harness;
 
 mod health;
 
+mod help;
+
 mod hostile;
 
 mod inspect;

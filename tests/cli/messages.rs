@@ -80,6 +80,99 @@ fn no_terminal_for_confirmation() {
     );
 }
 
+/// Every "not found" says where syncctl looked, `user@host:port/db` of its connection, and never
+/// the password of the URL: a missing table, a missing column, a missing database or role, and
+/// a --user that matches no row.
+#[test]
+fn not_found_names_the_connection_without_the_password() {
+    let db = incident_db();
+    let password = "s3cret-pw-never-shown";
+    // Trust authentication ignores the password; syncctl still holds it and must not show it.
+    let url = db.url_as("postgres", Some(password));
+    let host = url.split('@').nth(1).and_then(|rest| rest.split('/').next()).unwrap().to_string();
+    let looked_in = |database: &str| format!("(looked in postgres@{host}/{database})");
+    let run = |url: &str, args: &[&str]| {
+        let (code, stderr) = fails(syncctl_bare().env("DATABASE_URL", url).args(args));
+        assert!(!stderr.contains(password), "the password leaked:\n{stderr}");
+        (code, stderr)
+    };
+
+    let (code, stderr) = run(&url, &["--table", "sync_status", "inspect"]);
+    assert_eq!(code, Some(2));
+    says(
+        &stderr,
+        &format!("table sync_status does not exist (as SQL reads it: \"sync_status\") {}", looked_in(db.name())),
+        "check --table",
+    );
+    let (_, stderr) = run(&url, &["--table", "nowhere.user_sync_status", "health"]);
+    says(&stderr, &looked_in(db.name()), "check --table");
+
+    let (_, stderr) = run(&url, &["inspect", "--user", "00000000-0000-0000-0000-000000000000"]);
+    assert!(
+        stderr.contains(&format!(
+            "no row of public.user_sync_status matches --user 00000000-0000-0000-0000-000000000000 {}",
+            looked_in(db.name())
+        )),
+        "{stderr}"
+    );
+    let (_, stderr) = run(&url, &["repair", "--task", "no-such-task", "--dry-run"]);
+    assert!(
+        stderr.contains(&format!(
+            "no row of public.user_sync_status matches --task no-such-task {}",
+            looked_in(db.name())
+        )),
+        "{stderr}"
+    );
+
+    let missing_db = url.replace(&format!("/{}", db.name()), "/syncctl_no_such_database");
+    let (code, stderr) = run(&missing_db, &["inspect"]);
+    assert_eq!(code, Some(3));
+    says(&stderr, &format!("postgres@{host}/syncctl_no_such_database"), "the database does not exist");
+    let missing_role = db.url_as("syncctl_no_such_role", Some(password));
+    let (_, stderr) = run(&missing_role, &["inspect"]);
+    says(&stderr, &format!("syncctl_no_such_role@{host}/{}", db.name()), "check the role");
+
+    db.execute("ALTER TABLE user_sync_status DROP COLUMN error_message");
+    let (_, stderr) = run(&url, &["inspect"]);
+    says(&stderr, &format!("has no column error_message {}", looked_in(db.name())), "check --table");
+}
+
+/// `-v` says on stderr which server it reached, the table it resolved and each statement with
+/// its time, for inspect and health alike; stdout is what it is without `-v`.
+#[test]
+fn verbose_shows_connection_table_and_timed_statements() {
+    let db = incident_db();
+    // Times and ages move between two runs: compare the outputs with digits masked.
+    let masked = |bytes: &[u8]| {
+        String::from_utf8_lossy(bytes).chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>()
+    };
+    for (command, statement) in
+        [("inspect", "syncctl: sql inspect/rows "), ("health", "syncctl: sql health/statistics ")]
+    {
+        let quiet = syncctl(&db).arg(command).output().unwrap();
+        let verbose = syncctl(&db).args(["-v", command]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&verbose.stderr);
+        assert_eq!(verbose.status.code(), quiet.status.code(), "{stderr}");
+        assert_eq!(masked(&verbose.stdout), masked(&quiet.stdout), "-v changed stdout");
+        assert!(
+            stderr.contains("syncctl: connected to postgres@")
+                && stderr.contains(&format!("/{} (PostgreSQL ", db.name())),
+            "{stderr}"
+        );
+        assert!(
+            stderr
+                .contains("syncctl: table user_sync_status resolved to public.user_sync_status (key id; user_id uuid"),
+            "{stderr}"
+        );
+        let timed = stderr
+            .lines()
+            .find(|l| l.starts_with(statement))
+            .unwrap_or_else(|| panic!("no {statement:?} in\n{stderr}"));
+        assert!(timed.ends_with(" ms"), "{timed}");
+        assert!(!String::from_utf8_lossy(&quiet.stderr).contains("syncctl: sql "), "statements are timed only with -v");
+    }
+}
+
 /// Every error has the one prefix, `error: `, the one clap gives a usage error too.
 #[test]
 fn one_error_prefix_for_usage_and_run_errors() {

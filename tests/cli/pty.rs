@@ -19,7 +19,7 @@ fn incident() -> (TestDb, String) {
 
 /// repair --all on the terminal, up to its question, which lists the plan.
 fn asked(db: &TestDb) -> Terminal {
-    let run = Terminal::spawn(db, &["repair", "--all"]);
+    let run = Terminal::spawn(db, &["repair", "--all"], 80);
     let shown = run.wait_for("Proceed? [y/N] ");
     assert!(shown.contains("repair will change 1 row of public.user_sync_status"), "{shown}");
     assert!(shown.contains("zombie, half-released"), "the plan is listed:\n{shown}");
@@ -76,7 +76,7 @@ fn rollback_lists_each_object_it_drops_and_asks_the_same_question() {
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     db.execute(PLAIN_CONSTRAINTS);
-    let mut run = Terminal::spawn(&db, &["add-constraints", "--rollback"]);
+    let mut run = Terminal::spawn(&db, &["add-constraints", "--rollback"], 80);
     let shown = run.wait_for("Proceed? [y/N] ");
     assert!(shown.contains("--rollback will drop 3 objects of public.user_sync_status:"), "{shown}");
     for object in ["drop chk_sync_state_consistency", "drop uniq_user_running_sync", "drop uniq_task_id"] {
@@ -124,6 +124,7 @@ fn starts_progress_bar_keeps_to_80_columns_and_finishes() {
     let run = Terminal::spawn(
         &db,
         &["start", "--user", USER, "--heartbeat", "200ms", "--demo", "--demo-items", "300", "--demo-rate", "150"],
+        80,
     );
     let (status, shown) = run.finish();
     assert_eq!(status.code(), Some(0), "{shown}");

@@ -23,7 +23,7 @@ struct Prompt(Terminal);
 impl Prompt {
     /// Starts the command and waits until it asks.
     fn start(db: &TestDb, args: &[&str]) -> Prompt {
-        let terminal = Terminal::spawn(db, &[args, &["--color", "never"]].concat());
+        let terminal = Terminal::spawn(db, &[args, &["--color", "never"]].concat(), 80);
         terminal.wait_for("Proceed? [y/N] ");
         Prompt(terminal)
     }
@@ -67,6 +67,7 @@ fn the_incident_is_released_with_its_history_and_the_constraints_then_hold() {
     let error = error.unwrap();
     let kept = format!("{INCIDENT_ERROR} - released by syncctl repair: zombie, half-released (no heartbeat for ");
     assert!(error.starts_with(&kept), "{error}");
+    crate::support::note_time(&error);
     assert_eq!(db.count("user_sync_status", "current_stats <> '{}'"), INCIDENT_COMPLETED, "stats kept");
 
     // Clean data, constraints still missing: WARNING, not CRITICAL.
@@ -106,6 +107,40 @@ fn without_a_terminal_or_yes_nothing_changes_and_it_says_why() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--zombies"));
     assert_eq!(table_digest(&db, REFERENCE_TABLE), before);
+}
+
+/// The plan's JSON and CSV carry the row's updated_at as RFC 3339, as inspect does.
+#[test]
+fn the_plan_has_rfc3339_timestamps() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+
+    let out = syncctl(&db).args(["repair", "--zombies", "--dry-run", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out.stdout);
+    assert_eq!(doc["plan"][0]["before"]["updated_at"], "2025-07-22T05:27:50.842634+00:00", "{doc:#}");
+    let out = syncctl(&db).args(["repair", "--zombies", "--dry-run", "--format", "csv"]).output().unwrap();
+    let csv = String::from_utf8_lossy(&out.stdout);
+    assert!(csv.starts_with("key,user_id,task_id,updated_at,silent_seconds,"), "{csv}");
+    assert!(csv.contains(",2025-07-22T05:27:50.842634+00:00,"), "{csv}");
+}
+
+/// On a terminal 80 columns wide the plan of the mixed table fits (one field per line), and
+/// names every row by a recognisable task id; `--wide` gives every task id whole.
+#[test]
+fn the_plan_fits_the_terminal() {
+    use crate::support::terminal::{on_terminal, too_wide};
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    mixed(&db, REFERENCE_TABLE, false);
+
+    let (code, text) = on_terminal(&db, &["repair", "--all", "--dry-run"], 80);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(too_wide(&text, 80).is_empty(), "lines wider than 80 columns:\n{text}");
+    assert!(MIXED_ZOMBIE_TASKS.iter().all(|t| text.contains(t)), "{text}");
+    let (_, wide) = on_terminal(&db, &["repair", "--all", "--dry-run", "--wide"], 80);
+    assert!(!too_wide(&wide, 80).is_empty(), "--wide cuts nothing:\n{wide}");
 }
 
 #[test]
@@ -180,6 +215,7 @@ fn selectors_pick_their_kind_and_task_releases_a_live_task() {
     let out = syncctl(&db).args(["repair", "--task", MIXED_DUP_USER_A_TASK, "--yes"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(state(&db, MIXED_DUP_USER_A_TASK).0, Some(false));
+    crate::support::note_time(&state(&db, MIXED_DUP_USER_A_TASK).2.unwrap());
     assert_eq!(state(&db, MIXED_DUP_USER_B_TASK).0, Some(true), "only the named task");
 
     // --user restricts; a value user_id (uuid) cannot hold is a usage error.

@@ -10,7 +10,7 @@ use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
 use crate::db::queries::{
     ADD_CHECK_ADD, ADD_CHECK_DROP, ADD_CHECK_VALIDATE, ADD_INDEX_DROP, ADD_RUNNING_INDEX_CREATE, ADD_SCRIPT_BUILD_WAIT,
-    ADD_SCRIPT_LOCK_WAIT, ADD_TASK_INDEX_CREATE, Fill, Statement, quote_ident,
+    ADD_SCRIPT_LOCK_WAIT, ADD_TASK_INDEX_CREATE, Fill, Filled, Statement, quote_ident,
 };
 use crate::error::UsageError;
 use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, Table};
@@ -161,13 +161,13 @@ impl Step {
 
     /// The statement as it runs on the table of `fill` (quoted, schema-qualified) in `schema`: a
     /// build names its index (quoted), a drop the index in the schema (quoted, qualified).
-    pub(crate) fn render(&self, fill: &Fill, schema: &str) -> String {
+    pub(crate) fn render(&self, fill: &Fill, schema: &str) -> Filled {
         let index = match self {
             Step::CreateIndex { name, .. } => quote_ident(name),
             Step::DropIndex { name, .. } => qualified(schema, name),
             _ => String::new(),
         };
-        self.statement().render(&fill.clone().with("index", index))
+        self.statement().filled(&fill.clone().with("index", index))
     }
 }
 
@@ -370,9 +370,9 @@ mod tests {
     #[test]
     fn steps_render_quoted_names() {
         let p = Fill::default().with("table", "\"Sync Ops\".\"user_sync_status\"");
-        let sql = drop(TASK_INDEX).render(&p, "Sync Ops");
+        let sql = String::from(drop(TASK_INDEX).render(&p, "Sync Ops"));
         assert!(sql.ends_with("DROP INDEX CONCURRENTLY IF EXISTS \"Sync Ops\".\"uniq_task_id\"\n"), "{sql}");
-        let sql = Step::CreateIndex { role: RUNNING_INDEX, name: "t\"x".into() }.render(&p, "Sync Ops");
+        let sql = String::from(Step::CreateIndex { role: RUNNING_INDEX, name: "t\"x".into() }.render(&p, "Sync Ops"));
         assert!(
             sql.contains("IF NOT EXISTS \"t\"\"x\"\n  ON \"Sync Ops\".\"user_sync_status\" (\"user_id\") WHERE"),
             "{sql}"

@@ -123,7 +123,7 @@ impl DryRunPlan {
                 lock: step.lock(),
                 status: "planned",
                 bound: WaitBound::of(step, &bounds),
-                statement: step.render(&fill, &table.schema),
+                statement: step.render(&fill, &table.schema).into(),
                 lock_timeout: lock_timeout_sql(step.bound(), &bounds),
             })
             .collect();

@@ -12,10 +12,11 @@ use tokio_postgres::error::SqlState;
 use super::plan::{Bound, Bounds, Step, flag_duration, millis, refuse_before_ddl};
 use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
+use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
 use crate::db::{self};
 use crate::error::{self, UsageError};
-use crate::output::{self, add_constraints::build_in_progress};
+use crate::output::{self, add_constraints::build_in_progress, human_seconds};
 use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
 
 /// The longest pause between two attempts of a step.
@@ -132,7 +133,7 @@ impl Runner<'_> {
             match result {
                 Ok(Done::Ran) => {
                     records.push(StepRecord { status: "done", attempts, seconds: Some(seconds), note: None });
-                    ctx.printer.note(&format!("{prefix} done in {seconds:.3}s"));
+                    ctx.printer.note(&format!("{prefix} done in {}", human_seconds(seconds)));
                 }
                 Ok(Done::Skipped(why)) => {
                     ctx.printer.note(&format!("{prefix} skipped: {why}"));
@@ -141,7 +142,7 @@ impl Runner<'_> {
                 Err(stop) => {
                     records.push(StepRecord { status: "failed", attempts, seconds: Some(seconds), note: None });
                     let attempts = output::count(attempts as usize, "attempt", "attempts");
-                    ctx.printer.note(&format!("{prefix} failed after {seconds:.3}s ({attempts})"));
+                    ctx.printer.note(&format!("{prefix} failed after {} ({attempts})", human_seconds(seconds)));
                     return Some(stop);
                 }
             }
@@ -160,9 +161,8 @@ impl Runner<'_> {
                 Err(StepError::Sql(e)) if sqlstate(&e) == Some(SqlState::LOCK_NOT_AVAILABLE) && attempt < attempts => {
                     let pause = backoff(self.args.retry_delay, attempt);
                     self.ctx.printer.note(&format!(
-                        "      lock not available within --lock-timeout (attempt {attempt}/{attempts}); retrying in \
-                         {:.1}s",
-                        pause.as_secs_f64()
+                        "      lock not available within --lock-timeout (attempt {attempt}/{attempts}); retrying in {}",
+                        human_seconds(pause.as_secs_f64())
                     ));
                     tokio::time::sleep(pause).await;
                     attempt += 1;
@@ -279,7 +279,7 @@ impl Runner<'_> {
     /// runs in one of its own with the bound as lock_timeout (`sql/add_constraints/step_bound.sql`).
     /// A concurrent build or drop may not: the client bounds it, cancelling it at the bound as a
     /// lock timeout would have (SQLSTATE 57014 then, classified like 55P03).
-    async fn run_bounded(&self, sql: &str, bound: Duration, concurrently: bool) -> Result<()> {
+    async fn run_bounded(&self, sql: &Filled, bound: Duration, concurrently: bool) -> Result<()> {
         let client = self.client;
         if !concurrently {
             return db::local(client, async {

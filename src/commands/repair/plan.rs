@@ -1,6 +1,7 @@
 //! What `repair` does with each row it selected: the decision (before → after, and why), which
 //! is pure and unit-tested, and the plan's lines as its JSON document holds them.
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::db::queries::repair::Target;
@@ -183,10 +184,12 @@ struct BeforeLine<'a> {
     is_syncing: Option<bool>,
     /// progress_percentage, as stored.
     progress_percentage: Option<Progress>,
-    /// now() - updated_at in seconds.
+    /// now() - updated_at in seconds, to the millisecond.
+    #[serde(with = "crate::output::serde_seconds::optional")]
     silent_seconds: Option<f64>,
-    /// updated_at as the server wrote it.
-    updated_at: &'a Option<String>,
+    /// updated_at, RFC 3339.
+    #[serde(with = "crate::output::serde_time::optional")]
+    updated_at: Option<DateTime<Utc>>,
     /// error_message.
     error_message: &'a Option<String>,
 }
@@ -217,7 +220,7 @@ impl Serialize for Planned {
                 is_syncing: t.is_syncing,
                 progress_percentage: t.progress.map(Progress),
                 silent_seconds: t.silent_seconds,
-                updated_at: &t.before.updated_at,
+                updated_at: t.updated_at,
                 error_message: &t.before.error_message,
             },
             after: self.change.as_ref().map(|c| AfterLine {

@@ -252,7 +252,7 @@ async fn release_dead(
 fn takeover_reason(row: &RunningRow) -> String {
     if row.zombie {
         match row.silent_seconds {
-            Some(s) => format!("no heartbeat for {}s", s.round()),
+            Some(s) => format!("no heartbeat for {}", crate::output::human_seconds(s)),
             None => "no heartbeat ever written".to_string(),
         }
     } else if row.skewed {

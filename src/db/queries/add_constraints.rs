@@ -8,8 +8,9 @@
 use serde::Serialize;
 use tokio_postgres::{Client, Error, GenericClient};
 
+use super::Filled;
 use super::{row, rows};
-use crate::db::query::{Param, query, query_one};
+use crate::db::query::{Param, batch, query, query_one};
 use crate::table::Table;
 
 row! {
@@ -32,7 +33,7 @@ row! {
 
 /// `add_constraints/builds.sql`: the other backends' index builds on `table`, now.
 pub(crate) async fn builds(client: &impl GenericClient, table: &Table) -> Result<Vec<IndexBuild>, Error> {
-    rows(&query(client, super::ADD_BUILDS.text, &[&table.oid]).await?)
+    rows(&query(client, &super::ADD_BUILDS, &[&table.oid]).await?)
 }
 
 /// `add_constraints/step_bound.sql`'s parameters.
@@ -46,12 +47,12 @@ pub(crate) struct StepBoundParams<'a> {
 /// row (the settings as set) says nothing the caller does not know: it is not read.
 pub(crate) async fn step_bound(client: &impl GenericClient, p: &StepBoundParams<'_>) -> Result<(), Error> {
     let params: [&dyn Param; 1] = [&p.lock_timeout];
-    query_one(client, super::ADD_STEP_BOUND.text, &params).await.map(drop)
+    query_one(client, &super::ADD_STEP_BOUND, &params).await.map(drop)
 }
 
 /// Runs one DDL statement of `add_constraints/` as rendered (`ALTER TABLE`, `CREATE` / `DROP
 /// INDEX CONCURRENTLY`): its text as it is, in the simple query protocol, since it has no
 /// parameters to bind.
-pub(crate) async fn ddl(client: &Client, sql: &str) -> Result<(), Error> {
-    client.batch_execute(sql).await
+pub(crate) async fn ddl(client: &Client, sql: &Filled) -> Result<(), Error> {
+    batch(client, sql).await
 }

@@ -128,7 +128,7 @@ pub(crate) async fn classified_rows(
     classifier: &Classifier,
     p: &RowsParams<'_>,
 ) -> Result<Vec<ClassifiedRow>, Error> {
-    let sql = super::INSPECT_ROWS.render(&table.fill().with("state_filter", State::filter_sql(p.states)));
+    let sql = super::INSPECT_ROWS.filled(&table.fill().with("state_filter", State::filter_sql(p.states)));
     let mut params = classifier.bind();
     params.push(&p.limit as &dyn Param);
     rows(&query(client, &sql, &params).await?)

@@ -63,29 +63,29 @@ pub(crate) struct KeyParams<'a> {
 
 /// `liveness/backend.sql`.
 pub(crate) async fn backend(client: &impl GenericClient) -> Result<Backend, Error> {
-    Backend::from_row(&query_one(client, super::LIVENESS_BACKEND.text, &[]).await?)
+    Backend::from_row(&query_one(client, &super::LIVENESS_BACKEND, &[]).await?)
 }
 
 /// `liveness/key.sql`: the key of each task, one row per task id.
 pub(crate) async fn keys(client: &impl GenericClient, p: &KeyParams<'_>) -> Result<Vec<TaskKey>, Error> {
     let params: [&dyn Param; 2] = [&p.table_oid, &p.task_ids];
-    rows(&query(client, super::LIVENESS_KEY.text, &params).await?)
+    rows(&query(client, &super::LIVENESS_KEY, &params).await?)
 }
 
 /// `liveness/key.sql` for one task: its key.
 pub(crate) async fn key(client: &impl GenericClient, table_oid: i64, task_id: &str) -> Result<TaskKey, Error> {
     let params: [&dyn Param; 2] = [&table_oid, &vec![task_id]];
-    TaskKey::from_row(&query_one(client, super::LIVENESS_KEY.text, &params).await?)
+    TaskKey::from_row(&query_one(client, &super::LIVENESS_KEY, &params).await?)
 }
 
 /// `liveness/hold.sql`: takes `key` as a session lock, without waiting.
 pub(crate) async fn hold(client: &impl GenericClient, key: i64) -> Result<Held, Error> {
-    Held::from_row(&query_one(client, super::LIVENESS_HOLD.text, &[&key]).await?)
+    Held::from_row(&query_one(client, &super::LIVENESS_HOLD, &[&key]).await?)
 }
 
 /// `liveness/probe.sql`: for each key, whether it is free.
 pub(crate) async fn probe(client: &impl GenericClient, keys: &[i64]) -> Result<Vec<Probe>, Error> {
-    rows(&query(client, super::LIVENESS_PROBE.text, &[&keys]).await?)
+    rows(&query(client, &super::LIVENESS_PROBE, &[&keys]).await?)
 }
 
 /// `liveness/running.sql`: the table's running rows with a task id.

@@ -4,6 +4,11 @@
 //! struct, read by name). The only text spliced into SQL goes through the one template
 //! mechanism ([`Fill`]): identifiers quoted by [`quote_ident`], registered fragments, and the
 //! state lists generated from [`crate::state::State`]; every value is a `$n` parameter.
+//!
+//! Comments in `sql/` are for the DBA who reads a statement (printed by `--dry-run` and
+//! `--print-sql`, or seen in pg_stat_activity). Notes on the template itself (which
+//! placeholder holds what) are for whoever edits the file: they start with `---`, and
+//! rendering drops them.
 
 pub(crate) mod add_constraints;
 pub(crate) mod demo;
@@ -20,6 +25,7 @@ pub(crate) mod validate;
 
 use tokio_postgres::Row;
 
+use crate::db::query::Sql;
 use crate::state::State;
 
 /// One statement (or fragment) from `sql/`.
@@ -53,8 +59,10 @@ registry! {
     SCHEMA = "schema.sql";
     FIXTURES_INCIDENT = "fixtures/incident.sql";
     DEMO_POPULATION = "demo/population.sql";
+    DEMO_SCRIPT = "demo/script.sql";
     SESSION_LOCAL = "session/local.sql";
     SESSION_SERVER = "session/server.sql";
+    SESSION_VERSION = "session/version.sql";
     TABLE_RESOLVE = "table/resolve.sql";
     TABLE_COLUMNS = "table/columns.sql";
     TABLE_PRIMARY_KEY = "table/primary_key.sql";
@@ -130,6 +138,10 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("expected_literal", "an index's expected definition as a string literal"),
     ("predicates", "an index's accepted predicates as a text[] literal"),
     ("total", "whether an index must be total (true / false)"),
+    ("schema", "the reference table, schema.sql, in the demo's script"),
+    ("incident", "the incident, fixtures/incident.sql, filled, in the demo's script"),
+    ("population", "the population, demo/population.sql, filled, in the demo's script"),
+    ("users", "how many users the demo's script loads"),
 ];
 
 /// Quotes an identifier for SQL: always, so case, spaces, dots and quotes survive.
@@ -168,13 +180,49 @@ impl Fill {
     }
 }
 
+/// A statement filled for one use, with its name.
+#[derive(Debug, Clone)]
+pub(crate) struct Filled {
+    /// The statement's path under `sql/`.
+    path: &'static str,
+    /// Its text, filled.
+    text: String,
+}
+
+impl From<Filled> for String {
+    fn from(filled: Filled) -> String {
+        filled.text
+    }
+}
+
+impl<'a> From<&'a Filled> for Sql<'a> {
+    fn from(filled: &'a Filled) -> Sql<'a> {
+        Sql { path: filled.path, text: &filled.text }
+    }
+}
+
+impl From<&Statement> for Sql<'static> {
+    fn from(statement: &Statement) -> Sql<'static> {
+        Sql { path: statement.path, text: statement.text }
+    }
+}
+
 impl Statement {
-    /// The statement with every `{placeholder}` that `fill` has replaced by its value. In a
-    /// comment (`--` to the end of the line) only one-line values are: a fragment of several
-    /// lines would end the comment and become code. Values are not scanned again.
+    /// The statement filled with `fill` ([`Statement::render`]), to send.
+    pub(crate) fn filled(&self, fill: &Fill) -> Filled {
+        Filled { path: self.path, text: self.render(fill) }
+    }
+
+    /// The statement with every `{placeholder}` that `fill` has replaced by its value, and
+    /// without the template's own notes (lines starting `---`). In a comment (`--` to the end of
+    /// the line) only one-line values are replaced: a fragment of several lines would end the
+    /// comment and become code. Values are not scanned again.
     pub(crate) fn render(&self, fill: &Fill) -> String {
         let mut out = String::with_capacity(self.text.len());
         for (code, comment) in lines(self.text) {
+            if code.trim().is_empty() && comment.starts_with(TEMPLATE_NOTE) {
+                continue;
+            }
             substitute(&mut out, code, |name| fill.get(name));
             substitute(&mut out, comment, |name| fill.get(name).filter(|v| !v.contains('\n')));
         }
@@ -203,6 +251,9 @@ fn placeholders(text: &str) -> Vec<&str> {
         found
     }
 }
+
+/// How a comment line that only the template's maintainers need begins.
+const TEMPLATE_NOTE: &str = "---";
 
 /// Each line of `text` (its newline kept) split into its code and its `--` comment.
 fn lines(text: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -327,6 +378,24 @@ mod tests {
     fn every_placeholder_is_used() {
         for (name, _) in PLACEHOLDERS {
             assert!(ALL.iter().any(|s| s.placeholders().contains(name)), "{{{name}}} is used by no file");
+        }
+    }
+
+    /// What a statement prints (`--dry-run`, `--print-sql`) has the DBA's comments and none of
+    /// the template's notes, which every file marks as such.
+    #[test]
+    fn rendering_drops_the_notes_on_the_template() {
+        let statement =
+            Statement { path: "t", text: "-- For the DBA.\n--- Placeholder: {table}.\nSELECT 1 --- a note\n" };
+        assert_eq!(statement.render(&full()), "-- For the DBA.\nSELECT 1 --- a note\n");
+        for statement in ALL {
+            let rendered = statement.render(&full());
+            assert!(
+                !rendered.contains("Placeholder"),
+                "sql/{}: a note on the template is not marked ---",
+                statement.path
+            );
+            assert!(!rendered.lines().any(|l| l.trim_start().starts_with(TEMPLATE_NOTE)), "sql/{}", statement.path);
         }
     }
 

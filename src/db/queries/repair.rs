@@ -3,10 +3,11 @@
 //! the running tasks named with `--task`) with the RETURNING clause they share
 //! (`repair/returning.sql`).
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tokio_postgres::{Error, GenericClient, Row};
 
-use super::{FromRow, Statement, row, rows};
+use super::{Filled, FromRow, Statement, row, rows};
 use crate::db::param::TextParam;
 use crate::db::query::{Param, query};
 use crate::state::{Classifier, Progress, State};
@@ -33,6 +34,8 @@ pub(crate) struct Target {
     pub(crate) progress: Option<f64>,
     /// now() - updated_at in seconds, by the database clock.
     pub(crate) silent_seconds: Option<f64>,
+    /// updated_at (the classifier's, as timestamptz; NULL when infinite).
+    pub(crate) updated_at: Option<DateTime<Utc>>,
     /// Syncing with a heartbeat older than the timeout, or none.
     pub(crate) zombie: bool,
     /// Syncing with an error message.
@@ -77,6 +80,7 @@ impl FromRow for Target {
             is_syncing: row.try_get("is_syncing")?,
             progress: row.try_get("progress_percentage")?,
             silent_seconds: row.try_get("silent_seconds")?,
+            updated_at: row.try_get("updated_at")?,
             zombie: row.try_get("zombie")?,
             half_released: row.try_get("half_released")?,
             repeated_task: row.try_get("repeated_task")?,
@@ -111,7 +115,7 @@ pub(crate) async fn plan(
     classifier: &Classifier,
     p: &PlanParams<'_>,
 ) -> Result<Vec<Target>, Error> {
-    let sql = super::REPAIR_PLAN.render(&table.fill().with("state_filter", State::filter_sql(p.states)));
+    let sql = super::REPAIR_PLAN.filled(&table.fill().with("state_filter", State::filter_sql(p.states)));
     let tasks = TextParam(array_literal(p.tasks));
     let mut params = classifier.bind();
     params.push(&tasks);
@@ -254,8 +258,8 @@ pub(crate) async fn release_named(
 }
 
 /// A statement that applies the plan, for `table`, with the RETURNING clause both share.
-fn applying(table: &Table, statement: &Statement) -> String {
-    statement.render(&table.fill().with("returning", super::REPAIR_RETURNING.text.trim_end()))
+fn applying(table: &Table, statement: &Statement) -> Filled {
+    statement.filled(&table.fill().with("returning", super::REPAIR_RETURNING.text.trim_end()))
 }
 
 /// `items` as a JSON array.
@@ -289,7 +293,7 @@ mod tests {
             constraints: Vec::new(),
         };
         for statement in [super::super::REPAIR_APPLY, super::super::REPAIR_RELEASE_NAMED] {
-            let sql = applying(&table, &statement);
+            let sql = String::from(applying(&table, &statement));
             assert!(!sql.contains("{returning}") && sql.contains("AS consistent"), "{}", statement.path);
         }
     }

@@ -22,7 +22,7 @@ pub(crate) struct Local {
 pub(crate) async fn apply(client: &impl GenericClient, local: &Local) -> Result<(), Error> {
     let params: [&dyn crate::db::query::Param; 4] =
         [&local.lock_timeout, &local.statement_timeout, &local.time_zone, &local.jit];
-    query_one(client, super::SESSION_LOCAL.text, &params).await.map(drop)
+    query_one(client, &super::SESSION_LOCAL, &params).await.map(drop)
 }
 
 row! {
@@ -36,7 +36,22 @@ row! {
     }
 }
 
+row! {
+    /// `session/version.sql`: the server's version and port, for `-v`.
+    Version {
+        /// server_version.
+        version: String,
+        /// The port the server listens on.
+        port: i32,
+    }
+}
+
+/// The server's version and port.
+pub(crate) async fn version(client: &impl GenericClient) -> Result<Version, Error> {
+    Version::from_row(&query_one(client, &super::SESSION_VERSION, &[]).await?)
+}
+
 /// What the server is.
 pub(crate) async fn server(client: &impl GenericClient) -> Result<Server, Error> {
-    Server::from_row(&query_one(client, super::SESSION_SERVER.text, &[]).await?)
+    Server::from_row(&query_one(client, &super::SESSION_SERVER, &[]).await?)
 }

@@ -4,7 +4,7 @@
 
 use tokio_postgres::{Error, GenericClient};
 
-use super::{FromRow, row, rows};
+use super::{Filled, FromRow, row, rows};
 use crate::db::param::TextParam;
 use crate::db::query::{Param, execute, query, query_one, query_opt};
 use crate::state::Classifier;
@@ -209,11 +209,11 @@ pub(crate) async fn insert_task(client: &impl GenericClient, table: &Table, p: &
 #[derive(Debug, Clone)]
 pub(crate) struct LeaseStatements {
     /// `start/beat.sql`.
-    beat: String,
+    beat: Filled,
     /// `start/release.sql`.
-    release: String,
+    release: Filled,
     /// `start/released.sql`.
-    released: String,
+    released: Filled,
 }
 
 impl LeaseStatements {

@@ -130,7 +130,7 @@ pub(crate) struct Definition {
 
 /// The relation named `quoted` (a quoted, possibly qualified name), if any.
 pub(crate) async fn resolve(client: &impl GenericClient, quoted: &str) -> Result<Option<Resolved>, Error> {
-    query_opt(client, super::TABLE_RESOLVE.text, &[&quoted]).await?.as_ref().map(Resolved::from_row).transpose()
+    query_opt(client, &super::TABLE_RESOLVE, &[&quoted]).await?.as_ref().map(Resolved::from_row).transpose()
 }
 
 /// The table's definition; `check_name` is the CHECK's, `index_names` the names its indexes
@@ -146,11 +146,11 @@ pub(crate) async fn definition(
     let name_params: [&dyn Param; 2] = [&oid, &index_names];
     // Sent together: one round trip.
     let (columns, key, check, named, partitioning) = tokio::try_join!(
-        query(client, super::TABLE_COLUMNS.text, &by_oid),
-        query(client, super::TABLE_PRIMARY_KEY.text, &by_oid),
-        query_opt(client, super::TABLE_CONSTRAINTS.text, &check_params),
-        query(client, super::TABLE_INDEX_NAMES.text, &name_params),
-        query_opt(client, super::TABLE_PARTITION_KEY.text, &by_oid),
+        query(client, &super::TABLE_COLUMNS, &by_oid),
+        query(client, &super::TABLE_PRIMARY_KEY, &by_oid),
+        query_opt(client, &super::TABLE_CONSTRAINTS, &check_params),
+        query(client, &super::TABLE_INDEX_NAMES, &name_params),
+        query_opt(client, &super::TABLE_PARTITION_KEY, &by_oid),
     )?;
     Ok(Definition {
         columns: rows(&columns)?,
@@ -163,5 +163,5 @@ pub(crate) async fn definition(
 
 /// How user_id of table `oid` compares.
 pub(crate) async fn user_identity(client: &impl GenericClient, oid: u32) -> Result<UserIdentity, Error> {
-    UserIdentity::from_row(&query_one(client, super::TABLE_USER_IDENTITY.text, &[&oid]).await?)
+    UserIdentity::from_row(&query_one(client, &super::TABLE_USER_IDENTITY, &[&oid]).await?)
 }

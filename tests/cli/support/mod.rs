@@ -355,3 +355,10 @@ pub(crate) fn text(bytes: &[u8]) -> String {
 pub(crate) fn stderr(out: &Output) -> String {
     text(&out.stderr)
 }
+
+/// The time a release note in `error_message` ends with (`… released by syncctl reap: … at
+/// 2026-12-02T11:12:30Z`); panics unless it is RFC 3339, the one timestamp format of the tool.
+pub(crate) fn note_time(error: &str) -> chrono::DateTime<chrono::FixedOffset> {
+    let (_, time) = error.rsplit_once(" at ").unwrap_or_else(|| panic!("no ` at <time>` in {error:?}"));
+    chrono::DateTime::parse_from_rfc3339(time).unwrap_or_else(|e| panic!("{time:?} in {error:?} is not RFC 3339: {e}"))
+}

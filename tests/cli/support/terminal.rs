@@ -1,6 +1,7 @@
-//! A real terminal for the tests: the built binary on a pseudo-terminal of 80x24 that is its
-//! controlling terminal, so the line discipline turns a typed Ctrl-C into SIGINT and Ctrl-D
-//! into end of input, as a DBA's terminal does. No helper program (`script`) in between.
+//! A real terminal for the tests: the built binary on a pseudo-terminal of a given width (24
+//! lines) that is its controlling terminal, so the line discipline turns a typed Ctrl-C into
+//! SIGINT and Ctrl-D into end of input, as a DBA's terminal does. No helper program (`script`)
+//! in between.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -22,11 +23,11 @@ pub(crate) struct Terminal {
 }
 
 impl Terminal {
-    /// Spawns `syncctl <args>` against `db` with stdin, stdout and stderr on a new 80x24
-    /// pseudo-terminal that is its controlling terminal.
-    pub(crate) fn spawn(db: &TestDb, args: &[&str]) -> Terminal {
+    /// Spawns `syncctl <args>` against `db` with stdin, stdout and stderr on a new pseudo-terminal
+    /// `columns` wide that is its controlling terminal.
+    pub(crate) fn spawn(db: &TestDb, args: &[&str], columns: u16) -> Terminal {
         let (mut master, mut slave) = (0, 0);
-        let size = libc::winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
+        let size = libc::winsize { ws_row: 24, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0 };
         // SAFETY: openpty fills the two descriptors; no name buffer, default termios.
         let opened = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
         assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
@@ -93,4 +94,16 @@ impl Terminal {
         }
         (status, self.text())
     }
+}
+
+/// What `syncctl <args> --color never` wrote to a terminal `columns` wide (stdout and stderr,
+/// as the terminal shows them, `\r` removed), and its exit code.
+pub(crate) fn on_terminal(db: &TestDb, args: &[&str], columns: u16) -> (Option<i32>, String) {
+    let (status, text) = Terminal::spawn(db, &[args, &["--color", "never"]].concat(), columns).finish();
+    (status.code(), text.replace('\r', ""))
+}
+
+/// The lines of `text` wider than `columns` characters.
+pub(crate) fn too_wide(text: &str, columns: usize) -> Vec<&str> {
+    text.lines().filter(|l| l.chars().count() > columns).collect()
 }
