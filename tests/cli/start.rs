@@ -553,6 +553,8 @@ fn a_user_with_no_row_is_said_and_no_create_refuses_it() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("error: user {USER} has no row")) && stderr.contains("--no-create"), "{stderr}");
+    let server = db.url().split('@').nth(1).and_then(|rest| rest.split('/').next()).unwrap();
+    assert!(stderr.contains(&format!("@{server}/{})", db.name())), "where it looked: {stderr}");
     assert!(refused.stdout.is_empty(), "no task id: {}", String::from_utf8_lossy(&refused.stdout));
     assert_eq!(db.count("user_sync_status", "true"), 0, "nothing was written");
 

@@ -206,7 +206,7 @@ async fn attempt(
 
     let first_row = rows.is_empty() && !queries::user_has_row(tx, table, &TextParam(user_id.clone())).await?;
     if first_row && !request.create {
-        return Err(UsageError::with_hint(
+        return Err(UsageError::not_found(
             format!("user {user_id} has no row in {} (--no-create): nothing was written", table.display()),
             "check the user id; without --no-create, start creates the user's first row",
         ));
