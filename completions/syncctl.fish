@@ -51,13 +51,13 @@ complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "man" -d 'Print a ma
 complete -c syncctl -n "__fish_syncctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'Only rows in this state (repeatable, or comma-separated), or `all`. Default: the five problem states' -r -f -a "zombie\t'Syncing, and the heartbeat is older than the timeout (or missing)'
 half-released\t'Syncing, with an error message: someone released half of it'
-inconsistent\t'Violates the CHECK predicate (syncing at 0-99 %, or stopped at 0 or 100 %), or NULL'
+inconsistent\t'Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL'
 duplicate\t'A second running row of a user, or a repeated task id'
 skewed\t'A timestamp more than a minute in the future: a clock or time-zone bug'
 running\t'Syncing with a fresh heartbeat'
-failed\t'Stopped at 0 % with an error'
-completed\t'Stopped at 100 %'
-idle\t'Stopped at 0 % without an error'
+failed\t'Stopped at 0% with an error'
+completed\t'Stopped at 100%'
+idle\t'Stopped at 0% without an error'
 all\t'Every state'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l user -d 'Only this user\'s rows (compared with the user_id column\'s own type)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l task -d 'Only this task\'s rows' -r

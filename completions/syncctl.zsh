@@ -47,13 +47,13 @@ never\:"Never colour"))' \
 _arguments "${_arguments_options[@]}" : \
 '*--state=[Only rows in this state (repeatable, or comma-separated), or \`all\`. Default\: the five problem states]:STATE:((zombie\:"Syncing, and the heartbeat is older than the timeout (or missing)"
 half-released\:"Syncing, with an error message\: someone released half of it"
-inconsistent\:"Violates the CHECK predicate (syncing at 0-99 %, or stopped at 0 or 100 %), or NULL"
+inconsistent\:"Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL"
 duplicate\:"A second running row of a user, or a repeated task id"
 skewed\:"A timestamp more than a minute in the future\: a clock or time-zone bug"
 running\:"Syncing with a fresh heartbeat"
-failed\:"Stopped at 0 % with an error"
-completed\:"Stopped at 100 %"
-idle\:"Stopped at 0 % without an error"
+failed\:"Stopped at 0% with an error"
+completed\:"Stopped at 100%"
+idle\:"Stopped at 0% without an error"
 all\:"Every state"))' \
 '--user=[Only this user'\''s rows (compared with the user_id column'\''s own type)]:ID:_default' \
 '--task=[Only this task'\''s rows]:ID:_default' \

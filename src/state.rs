@@ -60,7 +60,7 @@ states! {
     Zombie = "zombie", "zombie", true;
     /// Syncing, with an error message: someone released half of it.
     HalfReleased = "half-released", "half_released", true;
-    /// Violates the CHECK predicate (syncing at 0-99 %, or stopped at 0 or 100 %), or NULL.
+    /// Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL.
     Inconsistent = "inconsistent", "inconsistent", true;
     /// A second running row of a user, or a repeated task id.
     Duplicate = "duplicate", "duplicate", true;
@@ -68,11 +68,11 @@ states! {
     Skewed = "skewed", "skewed", true;
     /// Syncing with a fresh heartbeat.
     Running = "running", "running", false;
-    /// Stopped at 0 % with an error.
+    /// Stopped at 0% with an error.
     Failed = "failed", "failed", false;
-    /// Stopped at 100 %.
+    /// Stopped at 100%.
     Completed = "completed", "completed", false;
-    /// Stopped at 0 % without an error.
+    /// Stopped at 0% without an error.
     Idle = "idle", "idle", false;
 }
 

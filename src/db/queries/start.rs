@@ -37,7 +37,7 @@ row! {
         zombie: bool,
         /// A timestamp more than a minute in the future.
         skewed: bool,
-        /// Stopped at 100 %.
+        /// Stopped at 100%.
         completed: bool,
         /// The row's partition (the table itself when it is not partitioned).
         tableoid: u32,
