@@ -13,7 +13,7 @@ use crate::db;
 use crate::db::queries::demo::{self as queries, PopulationParams};
 use crate::db::queries::{DEMO_POPULATION, FIXTURES_INCIDENT, Fill, SCHEMA};
 use crate::exit::ExitStatus;
-use crate::output::style;
+use crate::output::{style, wrap};
 use crate::signals::Signals;
 
 /// The incident's user: the one whose "Sync now" was stuck.
@@ -72,14 +72,16 @@ pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         .context("starting the throwaway cluster")??;
     let url = cluster.url("postgres");
     let base = cluster.data_dir().parent().map(|p| p.display().to_string()).unwrap_or_default();
-    ctx.printer.data(&format!("cluster: {url} (data in {base})"))?;
+    ctx.printer.data(&format!("cluster: {url}\n  (data in {base})"))?;
 
     load(&url, args.users, ctx).await.context("loading the incident into the demo cluster")?;
-    ctx.printer.data(&format!(
+    let width = ctx.printer.style().width;
+    let loaded = format!(
         "loaded: the incident's row (user {INCIDENT_USER}, is_syncing = true since 2025-07-22, \
-         error \"任务被管理员手动清理（修复后）\") among {} other users\n",
+         error \"任务被管理员手动清理（修复后）\") among {} other users",
         args.users
-    ))?;
+    );
+    ctx.printer.data(&format!("{}\n", wrap(&loaded, width, "  ")))?;
 
     let mut last = None;
     let mut steps = steps();
@@ -90,7 +92,7 @@ pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         let line = format!("── {}. {} ──", n + 1, step.title);
         ctx.printer.data(&ctx.printer.paint(style::DIM, &line))?;
         ctx.printer.data(&format!("$ syncctl {}", step.args.join(" ")))?;
-        let code = match run_step(&step.args, &url).await? {
+        let code = match run_step(&step.args, &url, ctx.printer.style().color).await? {
             StepEnd::Done(code) => code,
             StepEnd::Stopped(status) => return Ok(status),
         };
@@ -106,10 +108,10 @@ pub(crate) async fn run(args: DemoArgs, ctx: &Ctx) -> Result<ExitStatus> {
         } else {
             "repaired"
         };
+        let keeps = format!("the cluster keeps running, {state}; try the commands on it:");
         ctx.printer.data(&format!(
-            "the cluster keeps running, {state}; try the commands on it:\n  \
-             DATABASE_URL={url} syncctl inspect\n\
-             stop and delete it with:\n  {stop}"
+            "{}\n  DATABASE_URL={url} syncctl inspect\nstop and delete it with:\n  {stop}",
+            wrap(&keeps, width, "")
         ))?;
     } else {
         drop(cluster);
@@ -147,11 +149,13 @@ enum StepEnd {
 /// Runs one command of the walk-through as a child of this binary, with a clean environment
 /// pointing at the demo cluster; SIGINT / SIGTERM stop it and end the demo (the cluster is then
 /// dropped and deleted by the caller).
-async fn run_step(args: &[&str], url: &str) -> Result<StepEnd> {
+async fn run_step(args: &[&str], url: &str, color: bool) -> Result<StepEnd> {
     let exe = std::env::current_exe().context("finding the syncctl binary")?;
     let mut cmd = tokio::process::Command::new(exe);
-    cmd.args(args).env_clear().env("DATABASE_URL", url).stdin(Stdio::null());
-    for key in ["PATH", "HOME", "TERM", "NO_COLOR", "LANG"] {
+    // The steps paint as the demo itself does (its --color decided it), at the same width.
+    let color = if color { "always" } else { "never" };
+    cmd.args(args).args(["--color", color]).env_clear().env("DATABASE_URL", url).stdin(Stdio::null());
+    for key in ["PATH", "HOME", "TERM", "LANG", "COLUMNS"] {
         if let Some(value) = std::env::var_os(key) {
             cmd.env(key, value);
         }

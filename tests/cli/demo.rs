@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use crate::support::fixtures::INCIDENT_USER;
+use crate::support::terminal::{on_terminal, too_wide};
 use crate::support::{TestDb, json, run_at, syncctl, syncctl_bare};
 
 /// Whether any process still has `dir` on its command line (a postmaster runs with `-D dir/data`).
@@ -82,9 +83,12 @@ fn the_printed_sql_loads_a_practice_table_with_psql() {
 /// the hint's URL reaches it and its stop command (pg_ctl by full path) stops and deletes it.
 #[test]
 fn keep_broken_leaves_the_broken_table_and_a_stop_command_that_works() {
-    let out = syncctl_bare().args(["demo", "--keep-broken", "--users", "500"]).output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    // On a terminal 80 columns wide, as a newcomer first runs it, told not to paint.
+    let (code, stdout) = on_terminal(&TestDb::new(), &["demo", "--keep-broken", "--users", "500"], 80);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "--color never holds for the steps too:\n{stdout}");
+    let wide: Vec<_> = too_wide(&stdout, 80).into_iter().filter(|l| !l.contains("pg_ctl -D ")).collect();
+    assert!(wide.is_empty(), "only the stop command may be wider than the terminal: {wide:#?}");
     assert!(!stdout.contains("$ syncctl repair"), "it stopped before the repair:\n{stdout}");
     let url = stdout
         .lines()

@@ -31,6 +31,13 @@ impl Terminal {
         // SAFETY: openpty fills the two descriptors; no name buffer, default termios.
         let opened = unsafe { libc::openpty(&mut master, &mut slave, std::ptr::null_mut(), std::ptr::null(), &size) };
         assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+        // Close-on-exec: else every process spawned meanwhile (by this test or one running beside
+        // it, and their children, e.g. a kept demo cluster's server) holds the pty open, and the
+        // master never reads the end of the output.
+        for fd in [master, slave] {
+            // SAFETY: fcntl on descriptors this function just opened.
+            assert_ne!(unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) }, -1, "FD_CLOEXEC");
+        }
         // SAFETY: both descriptors were just opened and are owned here alone.
         let (master, slave) = unsafe { (File::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let child = {
