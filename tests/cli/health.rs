@@ -119,16 +119,25 @@ fn prometheus_text_is_written_atomically_to_a_file() {
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
 }
 
-/// `--output` replaces its target by a rename: only a regular file (or a new one) may be it. A
-/// device (a link to /dev/null stands in for /dev/stdout, which the old code turned into a
-/// regular file when run as root), a FIFO and a directory are refused with exit 2 before any
-/// work, and stay what they were; `-` is stdout; a link to a regular file stays a link.
+/// A monitor reads exit 2 as CRITICAL, so every usage error under `health` is UNKNOWN (3): a
+/// flag that does not exist, a bad duration (flag or environment), and an `--output` that is
+/// not a regular file (refused before any work, nothing changed). Other commands keep 2.
 #[test]
-fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
+fn usage_errors_are_unknown_and_output_refuses_what_is_not_a_regular_file() {
     use std::os::unix::fs::FileTypeExt;
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     db.execute(PLAIN_CONSTRAINTS);
+    for args in [&["health", "--bogus"][..], &["health", "--heartbeat-timeout", "5x"], &["health", "--format", "xml"]] {
+        let out = syncctl(&db).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = syncctl(&db).env("SYNCCTL_HEARTBEAT_TIMEOUT", "soon").arg("health").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = syncctl(&db).args(["inspect", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "other commands keep exit 2");
+
     let dir = tempfile::tempdir().unwrap();
     let device = dir.path().join("stdout");
     std::os::unix::fs::symlink("/dev/null", &device).unwrap();
@@ -139,7 +148,7 @@ fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
     for (target, what) in [(&device, "a device"), (&fifo, "a FIFO"), (&directory, "a directory")] {
         let out = syncctl(&db).args(["health", "--output", target.to_str().unwrap()]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{target:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(3), "{target:?}: {stderr}");
         assert!(stderr.contains(&format!("is {what}, not a regular file")), "{stderr}");
         assert!(out.stdout.is_empty());
     }
@@ -151,14 +160,4 @@ fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out.stdout)["status"], "OK");
     assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file named -");
-
-    let real = dir.path().join("real.prom");
-    std::fs::write(&real, "old").unwrap();
-    let link = dir.path().join("link.prom");
-    std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out =
-        syncctl(&db).args(["health", "--format", "prometheus", "--output", link.to_str().unwrap()]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
-    assert!(std::fs::read_to_string(&real).unwrap().contains("syncctl_total_users"));
 }
