@@ -22,6 +22,8 @@ fn the_incident_is_critical_with_its_task_among_the_zombies() {
     assert_eq!(row["user_id"], INCIDENT_USER);
     // Silent since 2025-07-22: hundreds of thousands of minutes.
     assert!(row["silent_minutes"].as_i64().unwrap() > 60 * 24 * 100, "{row}");
+    let seconds = row["silent_seconds"].as_f64().unwrap();
+    assert_eq!((seconds / 60.0).floor() as i64, row["silent_minutes"].as_i64().unwrap(), "{row}");
     for key in ["healthy", "timestamp", "statistics", "zombie_task_details"] {
         assert!(doc.get(key).is_some(), "the seed's key {key} is missing");
     }
@@ -160,4 +162,62 @@ fn usage_errors_are_unknown_and_output_refuses_what_is_not_a_regular_file() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out.stdout)["status"], "OK");
     assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file named -");
+}
+
+/// The first line is a monitoring plugin's status line: the verdict, the table and the counts
+/// behind it, then Nagios performance data after `|` (`label=value;warn;crit;min`), the same
+/// figures as the JSON report. Past five zombies the list says how many it leaves out.
+#[test]
+fn the_first_line_says_why_and_carries_perfdata() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '1 hour'
+         FROM generate_series(1, 6) AS n",
+    );
+    let doc = json(&syncctl(&db).args(["health", "--json"]).output().unwrap().stdout);
+    let stat = |key: &str| doc["statistics"][key].as_i64().unwrap();
+    let zombies = stat("zombie_tasks");
+    assert!(zombies > 5, "{doc:#}");
+
+    let out = syncctl(&db).arg("health").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "CRITICAL");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    let (status, perfdata) = first.split_once(" | ").expect("perfdata after |");
+    let inconsistent = stat("inconsistent_tasks");
+    let plural = |n: i64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let warnings = doc["warnings"].as_array().unwrap().len() as i64;
+    assert_eq!(
+        status,
+        format!(
+            "CRITICAL public.user_sync_status: {}, {}, {} running of {}, {}",
+            plural(zombies, "zombie"),
+            plural(inconsistent, "inconsistent row"),
+            stat("active_syncs"),
+            plural(stat("total_users"), "row"),
+            plural(warnings, "warning"),
+        )
+    );
+    let fields: std::collections::BTreeMap<&str, Vec<&str>> = perfdata
+        .split(' ')
+        .map(|field| {
+            let (label, rest) = field.split_once('=').expect("label=value");
+            assert!(label.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "a label that needs no quotes: {label}");
+            (label, rest.split(';').collect())
+        })
+        .collect();
+    for key in ["total_users", "active_syncs", "zombie_tasks", "inconsistent_tasks", "recent_completed_syncs"] {
+        let value = &fields[key];
+        assert_eq!(value[0].parse::<i64>().unwrap(), stat(key), "{key} in {perfdata}");
+        assert_eq!(value[3], "0", "{key}: min 0");
+    }
+    assert_eq!(fields["zombie_tasks"][2], "0", "critical above zero zombies");
+    assert_eq!(fields["inconsistent_tasks"][2], "0", "critical above zero inconsistent rows");
+    assert_eq!(fields["warnings"][..2], [warnings.to_string().as_str(), "0"], "warning above zero warnings");
+    assert!(text.lines().nth(1).unwrap().starts_with("checked at "), "{text}");
+    assert!(text.contains(&format!("\n… and {} more (syncctl inspect --state zombie)\n", zombies - 5)), "{text}");
+    assert!(!text.contains(" min "), "silence reads as a duration: {text}");
 }
