@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn a_stopped_loop_sums_up() {
-        let tally = Tally { passes: 12, released_total: 3, since: at() - chrono::Duration::minutes(24), stopped_by: "SIGTERM" };
+        let tally =
+            Tally { passes: 12, released_total: 3, since: at() - chrono::Duration::minutes(24), stopped_by: "SIGTERM" };
         insta::assert_snapshot!("a_stopped_loop_sums_up_for_people", summary(&tally, false, at()));
         insta::assert_snapshot!("a_stopped_loop_sums_up_as_json", json(&tally));
     }

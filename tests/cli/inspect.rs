@@ -277,8 +277,7 @@ fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
     std::fs::write(&real, "old").unwrap();
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out =
-        syncctl(&db).args(["inspect", "--format", "csv", "--output", link.to_str().unwrap()]).output().unwrap();
+    let out = syncctl(&db).args(["inspect", "--format", "csv", "--output", link.to_str().unwrap()]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
     assert!(std::fs::read_to_string(&real).unwrap().starts_with("key,"), "the CSV header replaced the old text");
