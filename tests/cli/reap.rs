@@ -34,6 +34,18 @@ fn after_timestamp(line: &str) -> &str {
     rest
 }
 
+/// A child killed when the test ends before it exits (a failed assertion), so no loop outlives
+/// its test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already exited and reaped when the test got that far: nothing to do.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The lines of a child's stdout as they come, read on a thread (the channel ends with it).
 fn lines_of(child: &mut Child) -> Receiver<String> {
     let stdout = child.stdout.take().unwrap();
@@ -181,8 +193,8 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     reference_table(&db, REFERENCE_TABLE);
     incident(&db, REFERENCE_TABLE);
     let mut child =
-        syncctl_process(db.url()).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap();
-    let lines = lines_of(&mut child);
+        Running(syncctl_process(db.url()).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap());
+    let lines = lines_of(&mut child.0);
     wait_for("the first pass to release the incident", || {
         db.count("user_sync_status", &format!("task_id = '{INCIDENT_TASK}' AND NOT is_syncing")) == 1
     });
@@ -206,8 +218,8 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     let mut seen = read_until(&lines, "pass 3", |l| after_timestamp(l).starts_with("pass 3: "));
 
     // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let status = wait_exit(&mut child);
+    assert_eq!(unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = wait_exit(&mut child.0);
     assert_eq!(status.code(), Some(143));
     wait_for("the reaper's backend to go", || db.count("pg_stat_activity", &reapers) == 0);
     seen.extend(lines.iter());
@@ -236,18 +248,20 @@ fn the_json_loop_prints_every_pass_and_sums_up_on_sigint() {
     reference_table(&db, REFERENCE_TABLE);
     incident(&db, REFERENCE_TABLE);
     let before = table_digest(&db, REFERENCE_TABLE);
-    let mut child = syncctl_process(db.url())
-        .args(["reap", "--every", "200ms", "--dry-run", "--json"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(&mut child);
+    let mut child = Running(
+        syncctl_process(db.url())
+            .args(["reap", "--every", "200ms", "--dry-run", "--json"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_of(&mut child.0);
     let mut seen = read_until(&lines, "three passes", |_| true);
     seen.extend(read_until(&lines, "three passes", |_| true));
     seen.extend(read_until(&lines, "three passes", |_| true));
     // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) }, 0);
-    assert_eq!(wait_exit(&mut child).code(), Some(130));
+    assert_eq!(unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(wait_exit(&mut child.0).code(), Some(130));
     seen.extend(lines.iter());
     let docs: Vec<Value> = seen.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
     let (summary, passes) = docs.split_last().unwrap();
