@@ -511,7 +511,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__inspect)
-            opts="-d -v -q -h -V --state --user --task --limit --liveness --format --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --state --user --task --limit --liveness --format --json --output --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -539,6 +539,10 @@ _syncctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --database-url)
@@ -833,7 +837,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__validate__subcmd__constraints)
-            opts="-d -v -q -h -V --require-installed --limit --format --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --require-installed --limit --format --json --output --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,6 +849,10 @@ _syncctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --database-url)

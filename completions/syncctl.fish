@@ -67,6 +67,7 @@ lock\t'Also by a session advisory lock its process holds: a running row whose lo
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l format -d 'Output format' -r -f -a "table\t'A human table'
 json\t'One JSON document'
 csv\t'CSV with a header line'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-` is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is refused before any work' -r -F
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r
@@ -105,6 +106,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l format -d 'Output format' -r -f -a "table\t'A human table'
 json\t'One JSON document'
 csv\t'CSV with a header line'"
+complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l output -d 'Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-` is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is refused before any work' -r -F
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l table -d 'The sync-status table, written as in SQL: `user_sync_status`, `ops.user_sync_status`, `"Sync Ops".user_sync_status`' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand validate-constraints" -l heartbeat-timeout -d 'A running task whose heartbeat (updated_at) is older than this is a zombie' -r

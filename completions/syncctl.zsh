@@ -63,6 +63,7 @@ lock\:"Also by a session advisory lock its process holds\: a running row whose l
 '--format=[Output format]:FORMAT:((table\:"A human table"
 json\:"One JSON document"
 csv\:"CSV with a header line"))' \
+'--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout; \`-\` is stdout. Only a regular file (or a new one) is accepted\: a device, FIFO or directory is refused before any work]:FILE:_files' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
@@ -119,6 +120,7 @@ _arguments "${_arguments_options[@]}" : \
 '--format=[Output format]:FORMAT:((table\:"A human table"
 json\:"One JSON document"
 csv\:"CSV with a header line"))' \
+'--output=[Write the report to FILE atomically (temporary file, then rename) instead of stdout; \`-\` is stdout. Only a regular file (or a new one) is accepted\: a device, FIFO or directory is refused before any work]:FILE:_files' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
 '--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \

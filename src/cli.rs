@@ -4,13 +4,15 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::exit::ExitStatus;
+
 /// Find, repair and prevent stuck ("zombie") sync tasks in `user_sync_status`.
 ///
 /// Every decision uses the database clock. Data goes to stdout, diagnostics to stderr.
 /// Exit codes: 0 done or clean, 1 problems found, 2 usage or configuration error,
 /// 3 cannot connect or the database failed, 4 lease lost, 5 locks not obtained,
 /// 129/130/143 stopped by SIGHUP/SIGINT/SIGTERM (`health` uses 0 OK, 1 WARNING, 2 CRITICAL,
-/// 3 UNKNOWN). Each subcommand has its man page: `syncctl man repair`.
+/// 3 UNKNOWN, usage errors included). Each subcommand has its man page: `syncctl man repair`.
 #[derive(Debug, Parser)]
 #[command(name = "syncctl", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -21,6 +23,25 @@ pub struct Cli {
     /// The subcommand.
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// Parses the process's arguments. When they do not parse, clap's message is printed (help
+    /// and `--version` too) and the exit status comes back: 0 for help and version, else that
+    /// of a usage error under the subcommand named ([`ExitStatus::usage_under`]: UNKNOWN for
+    /// `health`, 2 elsewhere).
+    pub fn parse_args() -> Result<Cli, ExitStatus> {
+        Cli::try_parse().map_err(|err| {
+            // The message goes out even when stdout or stderr is closed: nothing else to do.
+            let _ = err.print();
+            if err.exit_code() == 0 {
+                return ExitStatus::Success;
+            }
+            // A lenient second parse finds the subcommand the bad flag was given to.
+            let lenient = <Cli as clap::CommandFactory>::command().ignore_errors(true).try_get_matches();
+            ExitStatus::usage_under(lenient.ok().as_ref().and_then(|m| m.subcommand_name()))
+        })
+    }
 }
 
 /// The help heading of the options that say where and how to connect.
@@ -100,7 +121,7 @@ pub enum Command {
     ///
     /// Exit codes follow the monitoring-plugin convention: 0 OK, 1 WARNING (data clean but
     /// constraints missing or not valid, or skewed clocks), 2 CRITICAL (zombies or inconsistent
-    /// rows), 3 UNKNOWN (could not ask; the report is still printed).
+    /// rows), 3 UNKNOWN (could not ask, the report is still printed; or a usage error).
     Health(HealthArgs),
     /// Check, read-only, whether the data would accept the three constraints, and whether they
     /// are installed and valid. For CI before a migration.
@@ -184,6 +205,10 @@ pub struct InspectArgs {
     /// The output format.
     #[command(flatten)]
     pub output: RowFormatArgs,
+
+    /// Where the report goes.
+    #[command(flatten)]
+    pub destination: OutputFileArgs,
 }
 
 /// Output format of `health`.
@@ -209,11 +234,19 @@ pub struct HealthArgs {
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
 
+    /// Where the report goes.
+    #[command(flatten)]
+    pub destination: OutputFileArgs,
+}
+
+/// `--output FILE` for commands that print a report.
+#[derive(Debug, Clone, Args)]
+pub struct OutputFileArgs {
     /// Write the report to FILE atomically (temporary file, then rename) instead of stdout; `-`
     /// is stdout. Only a regular file (or a new one) is accepted: a device, FIFO or directory is
     /// refused before any work.
-    #[arg(long, value_name = "FILE")]
-    pub output: Option<std::path::PathBuf>,
+    #[arg(long = "output", value_name = "FILE")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 /// Arguments of `validate-constraints`.
@@ -230,6 +263,10 @@ pub struct ValidateArgs {
     /// The output format.
     #[command(flatten)]
     pub output: RowFormatArgs,
+
+    /// Where the report goes.
+    #[command(flatten)]
+    pub destination: OutputFileArgs,
 }
 
 /// Arguments of `repair`.

@@ -74,6 +74,16 @@ impl Level {
 }
 
 impl ExitStatus {
+    /// What a usage error (a bad flag or value, an `--output` that is not a regular file) ends
+    /// `subcommand` with: 2, except under `health`, where a monitor would read 2 as CRITICAL,
+    /// so it is UNKNOWN (3).
+    pub fn usage_under(subcommand: Option<&str>) -> ExitStatus {
+        match subcommand {
+            Some("health") => ExitStatus::Monitoring(Level::Unknown),
+            _ => ExitStatus::Usage,
+        }
+    }
+
     /// The process exit code.
     pub fn code(self) -> u8 {
         match self {

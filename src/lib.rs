@@ -72,7 +72,10 @@ fn run_command(cli: Cli) -> ExitStatus {
                 let message = redact(&classified.message, &ctx.global);
                 ctx.printer.error(&message, classified.hint.as_deref());
             }
-            classified.status
+            match classified.status {
+                ExitStatus::Usage => ExitStatus::usage_under(Some(command.name)),
+                status => status,
+            }
         }
     }
 }

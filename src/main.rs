@@ -1,8 +1,9 @@
 //! `syncctl`: parse the command line, run, map the outcome to an exit code.
 
-use clap::Parser;
-
 fn main() -> std::process::ExitCode {
-    let cli = syncctl::cli::Cli::parse();
-    std::process::ExitCode::from(syncctl::run(cli).code())
+    let status = match syncctl::cli::Cli::parse_args() {
+        Ok(cli) => syncctl::run(cli),
+        Err(status) => status,
+    };
+    std::process::ExitCode::from(status.code())
 }

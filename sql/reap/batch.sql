@@ -12,7 +12,8 @@
 -- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (int8) the batch size (--limit);
 -- $3 (text[]) task ids whose owner's liveness lock was found free (--liveness lock; else empty):
 -- dead at once, whatever their heartbeat.
--- Returns task_id, user_id and how long each row had been silent (NULL: no heartbeat at all).
+-- Returns task_id, user_id and how long each row had been silent, in seconds (NULL: no heartbeat
+-- at all).
 -- Locks: the released rows; ROW EXCLUSIVE on the table (waits at most lock_timeout for it).
 -- Cost: with an index on updated_at of running rows (e.g. WHERE is_syncing), only the dead
 -- rows are read; without it, a scan that stops after $2 matches.
@@ -54,4 +55,4 @@ WHERE t.ctid = d.ctid
        OR t."task_id"::text = ANY ($3::text[]))
 RETURNING t."task_id"::text                                           AS task_id,
           t."user_id"::text                                           AS user_id,
-          floor(extract(epoch FROM now() - d.last_heartbeat))::int8   AS silent_seconds
+          extract(epoch FROM now() - d.last_heartbeat)::float8        AS silent_seconds

@@ -6,7 +6,7 @@
 SELECT t."task_id"::text                                                  AS task_id,
        t."user_id"::text                                                  AS user_id,
        CASE WHEN isfinite(t."updated_at")
-            THEN floor(extract(epoch FROM now() - t."updated_at"::timestamptz))::int8 END AS silent_seconds
+            THEN extract(epoch FROM now() - t."updated_at"::timestamptz)::float8 END AS silent_seconds
 FROM {table} AS t
 WHERE t."is_syncing"
   AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)

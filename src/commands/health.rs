@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -79,21 +79,17 @@ fn verdict(statistics: Option<&Statistics>, warnings: &[String]) -> (bool, Level
 /// Runs `health`.
 pub(crate) async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let format = if args.json { HealthFormat::Json } else { args.format };
-    let destination = args.output.as_deref().map(output::Destination::of).transpose()?;
+    let destination = output::Destination::chosen(&args.destination)?;
     let report = match gather(ctx).await {
         Ok(report) => report,
         Err(err) => unanswered(&err, ctx),
     };
     let text = match format {
-        HealthFormat::Table => output::health::table(&report, ctx.printer.style()),
+        HealthFormat::Table => output::health::table(&report, destination.style(&ctx.printer)),
         HealthFormat::Json => output::json(&report),
         HealthFormat::Prometheus => output::health::prometheus(&report),
     };
-    match destination {
-        Some(output::Destination::File(path)) => output::write_atomically(&path, &text)
-            .with_context(|| format!("writing the report to {}", path.display()))?,
-        Some(output::Destination::Stdout) | None => ctx.printer.data(&text)?,
-    }
+    destination.write(&ctx.printer, &text)?;
     Ok(ExitStatus::Monitoring(report.status))
 }
 

@@ -44,6 +44,7 @@ fn counts<S: serde::Serializer>(counts: &[(State, Option<i64>)], s: S) -> Result
 
 /// Runs `inspect`.
 pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let destination = output::Destination::chosen(&args.destination)?;
     let wanted = wanted_states(&args.states)?;
     let session = Session::open(ctx, &spec::INSPECT, Access::Read, Snapshot::ReadOnly).await?;
     let (client, table) = (&session.client, &session.table);
@@ -86,11 +87,11 @@ pub(crate) async fn run(args: InspectArgs, ctx: &Ctx) -> Result<ExitStatus> {
         ctx.printer.note(&format!("showing {first} (--limit); the counts cover all of them"));
     }
     let text = match args.output.format() {
-        RowFormat::Table => output::inspect::table(&report, ctx.printer.style()),
+        RowFormat::Table => output::inspect::table(&report, destination.style(&ctx.printer)),
         RowFormat::Json => output::json(&report),
         RowFormat::Csv => output::inspect::csv(&report),
     };
-    ctx.printer.data(&text)?;
+    destination.write(&ctx.printer, &text)?;
     let problems = report.rows.iter().any(|r| r.states.iter().any(|s| s.is_problem()));
     Ok(if problems { ExitStatus::Problems } else { ExitStatus::Success })
 }

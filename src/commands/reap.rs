@@ -1,13 +1,17 @@
 //! `reap`: for cron. Releases every running row whose heartbeat is older than the timeout, in
 //! batches of `--limit`, each one statement (`sql/reap/batch.sql`: `FOR UPDATE SKIP LOCKED` and
-//! a re-checked condition, so several reapers at once release each row once). Silent when there
-//! is nothing to do. `--every DUR` repeats until SIGTERM / SIGINT, which stop it between passes
-//! or cancel the running statement (its transaction rolls back), exit 143 / 130.
+//! a re-checked condition, so several reapers at once release each row once). Every line for
+//! people starts with the time, for the log cron appends it to. Silent when there is nothing to
+//! do (a dry run says `nothing to reap`). `--every DUR` repeats, with a line per pass, until
+//! SIGTERM / SIGINT, which stop it between passes or cancel the running statement (its
+//! transaction rolls back), print a summary, and exit 143 / 130.
 
 use std::cell::Cell;
 
 use anyhow::{Context, Result};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde::ser::SerializeMap;
 use tokio_postgres::Client;
 
 use super::{Session, Snapshot, spec};
@@ -17,28 +21,45 @@ use crate::db;
 use crate::db::queries::reap::{self as queries, BatchParams, DryRunParams, ReleasedRow};
 use crate::error;
 use crate::exit::ExitStatus;
-use crate::output;
+use crate::output::{self, serde_time};
 use crate::signals::Signals;
 use crate::table::Table;
 
 /// What a pass released (or, printed as lines, a batch; with `--dry-run`, would release): its
-/// JSON document as it is.
-#[derive(Debug, Serialize)]
+/// JSON document, `{"released": [...], "count": n}`, or with `--dry-run`
+/// `{"would_release": [...], "count": n, "dry_run": true}`, since a dry run released nothing.
+#[derive(Debug)]
 pub(crate) struct ReapReport {
     /// The rows.
     pub(crate) released: Vec<ReleasedRow>,
-    /// How many.
-    pub(crate) count: usize,
-    /// `--dry-run`: nothing was released (absent otherwise).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    /// `--dry-run`: nothing was released.
     pub(crate) dry_run: bool,
 }
 
-impl ReapReport {
-    /// The report of `released`.
-    pub(crate) fn new(released: Vec<ReleasedRow>, dry_run: bool) -> ReapReport {
-        ReapReport { count: released.len(), released, dry_run }
+impl Serialize for ReapReport {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(None)?;
+        map.serialize_entry(if self.dry_run { "would_release" } else { "released" }, &self.released)?;
+        map.serialize_entry("count", &self.released.len())?;
+        if self.dry_run {
+            map.serialize_entry("dry_run", &true)?;
+        }
+        map.end()
     }
+}
+
+/// What a `--every` loop did, said when a signal stops it: its JSON document as it is.
+#[derive(Debug, Serialize)]
+pub(crate) struct Tally {
+    /// Passes run (the one a signal cut short included).
+    pub(crate) passes: u64,
+    /// Rows released (with `--dry-run`: found releasable) over all passes.
+    pub(crate) released_total: u64,
+    /// When the loop started.
+    #[serde(with = "serde_time")]
+    pub(crate) since: DateTime<Utc>,
+    /// The signal that stopped it.
+    pub(crate) stopped_by: &'static str,
 }
 
 /// Runs `reap`.
@@ -47,33 +68,68 @@ pub(crate) async fn run(args: ReapArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let mut signals = Signals::new()?;
     let stop: Cell<Option<ExitStatus>> = Cell::new(None);
     let mut conn: Option<Session> = None;
+    // Rows released over the whole run, counted batch by batch: a pass that fails half-way
+    // still counts what it committed.
+    let released = Cell::new(0);
+    let mut tally = Tally { passes: 0, released_total: 0, since: Utc::now(), stopped_by: "" };
     loop {
-        let result = guarded_pass(&mut conn, &args, timeout, ctx, &mut signals, &stop).await;
-        if let Some(status) = stop.get() {
-            return Ok(status);
-        }
+        tally.passes += 1;
+        let before = released.get();
+        let result = guarded_pass(&mut conn, &args, timeout, ctx, &mut signals, &stop, &released).await;
+        let count = released.get() - before;
+        tally.released_total = released.get();
         let Some(every) = args.every else {
-            return result.map(|()| ExitStatus::Success);
-        };
-        if let Err(err) = result {
-            // A loop outlives a restart of the server: report, reconnect on the next pass. A
-            // usage error (missing table or column, privilege) will not heal by waiting.
-            let classified = error::classify(&err);
-            if classified.status == ExitStatus::Usage {
-                return Err(err);
+            if let Some(status) = stop.get() {
+                return Ok(status);
             }
-            ctx.printer.warn(&format!(
-                "this pass failed, retrying in {}: {}",
-                humantime::format_duration(every),
-                crate::redact(&classified.message, &ctx.global)
-            ));
-            conn = None;
+            if args.dry_run && result.is_ok() && count == 0 {
+                ctx.printer.note(&format!("{} nothing to reap", output::timestamp_short(&Utc::now())));
+            }
+            return result.map(|_| ExitStatus::Success);
+        };
+        if let Some(status) = stop.get() {
+            return stopped(tally, status, &args, ctx);
+        }
+        match result {
+            Ok(()) if !args.json => {
+                ctx.printer.data(&output::reap::pass_line(tally.passes, count, args.dry_run, Utc::now()))?;
+            }
+            Ok(()) => {}
+            Err(err) => {
+                // A loop outlives a restart of the server: report, reconnect on the next pass. A
+                // usage error (missing table or column, privilege) will not heal by waiting.
+                let classified = error::classify(&err);
+                if classified.status == ExitStatus::Usage {
+                    return Err(err);
+                }
+                ctx.printer.warn(&format!(
+                    "{} pass {} failed, retrying in {}: {}",
+                    output::timestamp_short(&Utc::now()),
+                    tally.passes,
+                    humantime::format_duration(every),
+                    crate::redact(&classified.message, &ctx.global)
+                ));
+                conn = None;
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            status = signals.next() => return Ok(status),
+            status = signals.next() => return stopped(tally, status, &args, ctx),
         }
     }
+}
+
+/// The end of a `--every` loop stopped by a signal: its summary, then the signal's exit status.
+fn stopped(mut tally: Tally, status: ExitStatus, args: &ReapArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    tally.stopped_by = match status {
+        ExitStatus::HungUp => "SIGHUP",
+        ExitStatus::Interrupted => "SIGINT",
+        _ => "SIGTERM",
+    };
+    let text =
+        if args.json { output::reap::json(&tally) } else { output::reap::summary(&tally, args.dry_run, Utc::now()) };
+    ctx.printer.data(&text)?;
+    Ok(status)
 }
 
 /// One pass, connecting first if needed. A signal sets `stop`, and cancels the statement in
@@ -85,6 +141,7 @@ async fn guarded_pass(
     ctx: &Ctx,
     signals: &mut Signals,
     stop: &Cell<Option<ExitStatus>>,
+    released: &Cell<u64>,
 ) -> Result<()> {
     if conn.is_none() {
         let opened = tokio::select! {
@@ -98,7 +155,7 @@ async fn guarded_pass(
     }
     let Some(session) = conn.as_ref() else { unreachable!("connected above") };
     let token = session.client.cancel_token();
-    let work = pass(&session.client, &session.table, args, timeout, ctx, stop);
+    let work = pass(&session.client, &session.table, args, timeout, ctx, stop, released);
     tokio::pin!(work);
     loop {
         tokio::select! {
@@ -113,8 +170,8 @@ async fn guarded_pass(
     }
 }
 
-/// Releases batches until one comes back short of `--limit` (or lists, with `--dry-run`), and
-/// prints what it released as it goes.
+/// Releases batches until one comes back short of `--limit` (or lists, with `--dry-run`),
+/// prints what it released as it goes, and adds it to `released`.
 async fn pass(
     client: &Client,
     table: &Table,
@@ -122,6 +179,7 @@ async fn pass(
     timeout: f64,
     ctx: &Ctx,
     stop: &Cell<Option<ExitStatus>>,
+    released: &Cell<u64>,
 ) -> Result<()> {
     // Under --liveness lock, the tasks whose owner's lock is free are dead whatever their
     // heartbeat; probed once per pass, and named by task id so a task that took the user over
@@ -135,10 +193,11 @@ async fn pass(
         let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
             .await
             .context("listing the dead rows")?;
+        released.set(released.get() + rows.len() as u64);
         return print(rows, args, ctx);
     }
     let params = BatchParams { timeout_seconds: timeout, limit: i64::from(args.limit), lock_dead: &lock_dead };
-    let mut released = Vec::new();
+    let mut document = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
         // Each batch commits on its own, so what was released stays released if a later one fails.
@@ -152,8 +211,9 @@ async fn pass(
             }
         };
         let full = batch.len() as i64 == params.limit;
+        released.set(released.get() + batch.len() as u64);
         if args.json {
-            released.extend(batch);
+            document.extend(batch);
         } else {
             print(batch, args, ctx)?;
         }
@@ -163,18 +223,20 @@ async fn pass(
     }
     if args.json {
         // What committed is reported even when a later batch failed.
-        print(released, args, ctx)?;
+        print(document, args, ctx)?;
     }
     failure.map_or(Ok(()), Err)
 }
 
-/// One line per row, or one JSON document; nothing at all when there are no rows.
+/// One line per row, or one JSON document. With no rows, no lines; and no document either,
+/// so cron mails only when there was work, except for a dry run (asked by a person) and under
+/// `--every` (a document per pass, as a line per pass for people).
 fn print(rows: Vec<ReleasedRow>, args: &ReapArgs, ctx: &Ctx) -> Result<()> {
-    if rows.is_empty() {
+    if rows.is_empty() && !(args.json && (args.dry_run || args.every.is_some())) {
         return Ok(());
     }
-    let report = ReapReport::new(rows, args.dry_run);
-    let text = if args.json { output::reap::json(&report) } else { output::reap::lines(&report) };
+    let report = ReapReport { released: rows, dry_run: args.dry_run };
+    let text = if args.json { output::reap::json(&report) } else { output::reap::lines(&report, Utc::now()) };
     ctx.printer.data(&text)?;
     Ok(())
 }

@@ -217,17 +217,18 @@ impl ValidationReport {
 
 /// Runs `validate-constraints`.
 pub(crate) async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
+    let destination = output::Destination::chosen(&args.destination)?;
     let session = Session::open(ctx, &spec::VALIDATE, Access::Read, Snapshot::ReadOnly).await?;
     let report =
         run_checks(&session.client, &session.table, ctx.global.heartbeat_timeout, args.limit, args.require_installed)
             .await?;
     session.finish().await?;
     let text = match args.output.format() {
-        RowFormat::Table => output::validate::table(&report, ctx.printer.style()),
+        RowFormat::Table => output::validate::table(&report, destination.style(&ctx.printer)),
         RowFormat::Json => output::json(&report),
         RowFormat::Csv => output::validate::csv(&report),
     };
-    ctx.printer.data(&text)?;
+    destination.write(&ctx.printer, &text)?;
     Ok(if report.ok { ExitStatus::Success } else { ExitStatus::Problems })
 }
 

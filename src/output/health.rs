@@ -1,6 +1,6 @@
 //! `health`'s report as a summary for people, and as Prometheus text.
 
-use super::{Column, Style, fit, style, timestamp_short, wrap};
+use super::{Column, Style, fit, human_seconds, style, timestamp_short, wrap};
 use crate::commands::health::HealthReport;
 use crate::db::queries::health::{Statistics, Zombie};
 use crate::exit::Level;
@@ -17,8 +17,11 @@ fn figures(s: &Statistics) -> [(&'static str, &'static str, i64); 6] {
     ]
 }
 
-/// The human summary: the verdict line, then (unless it could not ask) the statistics, the
-/// zombies, the constraints and the warnings.
+/// The human summary. Its first line is a monitoring plugin's status line: the verdict, the
+/// table, the counts behind the verdict, then Nagios performance data after `|` (wrapped on a
+/// terminal). Then when it
+/// was made, and (unless it could not ask) the statistics, the zombies, the constraints and the
+/// warnings.
 pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
     let verdict = match report.status {
         Level::Ok => style::GOOD,
@@ -26,9 +29,11 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
         _ => style::BAD,
     };
     let painted = paint.paint(verdict, report.status.name());
-    let mut out = format!("{painted} {} at {}\n", report.table, timestamp_short(&report.timestamp));
-    if let Some(error) = &report.error {
-        out.push_str(&format!("error: {error}\n"));
+    // A monitor reads the status line from a pipe, whole; a person on a terminal gets it
+    // wrapped, performance data included.
+    let mut out = format!("{}\n", wrap(&format!("{painted} {}", status_line(report)), paint.width, "  "));
+    out.push_str(&format!("checked at {}\n", timestamp_short(&report.timestamp)));
+    if report.error.is_some() {
         return out;
     }
     if let Some(s) = &report.statistics {
@@ -36,6 +41,10 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
     }
     if !report.zombies.is_empty() {
         out.push_str(&format!("{}\n", zombies_table(&report.zombies, paint.width)));
+    }
+    let more = report.statistics.as_ref().map_or(0, |s| s.zombie_tasks) - report.zombies.len() as i64;
+    if more > 0 {
+        out.push_str(&format!("… and {more} more (syncctl inspect --state zombie)\n"));
     }
     for c in &report.constraints {
         out.push_str(&format!("{}\n", wrap(&c.summary(), paint.width, "  ")));
@@ -47,6 +56,49 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
         ));
     }
     out
+}
+
+/// The status line after the verdict: `<table>: 2 zombies, 0 inconsistent rows, 2 running of 6
+/// rows, 1 warning | zombie_tasks=2;;0;0 …`, or `<table>: <why it could not ask>` (no figures,
+/// so no performance data). A `|` of the text would start the performance data early, so it
+/// reads `/`; the line stays one line.
+fn status_line(report: &HealthReport) -> String {
+    let one_line = |text: &str| text.replace(['\n', '\r'], " ").replace('|', "/");
+    let table = one_line(&report.table);
+    if let Some(error) = &report.error {
+        return format!("{table}: {}", one_line(error));
+    }
+    let Some(s) = &report.statistics else { return table };
+    let count = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let mut counts = vec![
+        count(s.zombie_tasks, "zombie", "zombies"),
+        count(s.inconsistent_tasks, "inconsistent row", "inconsistent rows"),
+        format!("{} running of {}", s.active_syncs, count(s.total_users, "row", "rows")),
+    ];
+    if !report.warnings.is_empty() {
+        counts.push(count(report.warnings.len() as i64, "warning", "warnings"));
+    }
+    format!("{table}: {} | {}", counts.join(", "), perfdata(s, report.warnings.len()))
+}
+
+/// Nagios performance data (`label=value;warn;crit;min`, the plugin guidelines' format): the
+/// statistics under the names Prometheus uses, and the number of warnings. A threshold of `0`
+/// alerts on anything above zero, as the verdict does: CRITICAL for a zombie or an inconsistent
+/// row, WARNING for a skewed row or any warning. The labels need no quotes.
+fn perfdata(s: &Statistics, warnings: usize) -> String {
+    let mut fields: Vec<String> = figures(s)
+        .into_iter()
+        .map(|(name, _, value)| {
+            let thresholds = match name {
+                "zombie_tasks" | "inconsistent_tasks" => ";0",
+                "skewed_tasks" => "0;",
+                _ => ";",
+            };
+            format!("{name}={value};{thresholds};0")
+        })
+        .collect();
+    fields.push(format!("warnings={warnings};0;;0"));
+    fields.join(" ")
 }
 
 /// The statistics, one per line.
@@ -73,7 +125,7 @@ fn zombies_table(zombies: &[Zombie], width: Option<usize>) -> String {
                 z.user_id.clone().unwrap_or_else(|| "NULL".into()),
                 z.started_at.as_ref().map_or("-".into(), timestamp_short),
                 z.last_update.as_ref().map_or("-".into(), timestamp_short),
-                z.silent_minutes.map_or("-".into(), |m| format!("{m} min")),
+                z.silent_seconds.map_or("-".into(), human_seconds),
             ]
         })
         .collect();
@@ -160,12 +212,13 @@ mod tests {
             skewed_tasks: 1,
             half_released_live_tasks: 0,
         };
-        let zombie = |task: &str, started: Option<i64>, updated: Option<i64>, minutes: Option<i64>| Zombie {
+        let zombie = |task: &str, started: Option<i64>, updated: Option<i64>| Zombie {
             task_id: Some(task.to_string()),
             user_id: Some(format!("user-of-{task}")),
             started_at: started.map(at),
             last_update: updated.map(at),
-            silent_minutes: minutes,
+            silent_minutes: updated.map(|u| (1_796_000_000 - u) / 60),
+            silent_seconds: updated.map(|u| (1_796_000_000 - u) as f64 + 0.123_456),
         };
         HealthReport {
             healthy: false,
@@ -173,8 +226,8 @@ mod tests {
             skewed_tasks: Some(statistics.skewed_tasks),
             statistics: Some(statistics),
             zombies: vec![
-                zombie("sync_60f2ccbd_1753133270", Some(1_753_133_270), Some(1_753_162_070), Some(713_997)),
-                zombie("never-beat", None, None, None),
+                zombie("sync_60f2ccbd_1753133270", Some(1_753_133_270), Some(1_753_162_070)),
+                zombie("never-beat", None, None),
             ],
             status: Level::Critical,
             warnings: vec![
@@ -214,6 +267,18 @@ mod tests {
         let painted = table(&critical(), Style { color: true, width: None });
         assert!(painted.starts_with("\u{1b}[1m\u{1b}[31mCRITICAL"), "{painted}");
         assert!(painted.contains("\u{1b}[1m\u{1b}[33mwarning:"), "{painted}");
+    }
+
+    /// The details stop at five: the summary says how many more there are, and where to see them.
+    #[test]
+    fn the_zombie_list_says_how_many_it_leaves_out() {
+        assert!(!table(&critical(), Style::default()).contains("… and"), "all of them are listed");
+        let mut report = critical();
+        if let Some(s) = report.statistics.as_mut() {
+            s.zombie_tasks = 7;
+        }
+        let text = table(&report, Style::default());
+        assert!(text.contains("\n… and 5 more (syncctl inspect --state zombie)\n"), "{text}");
     }
 
     #[test]

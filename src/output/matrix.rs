@@ -69,6 +69,7 @@ mod health {
             started_at: started.map(at),
             last_update: updated.map(at),
             silent_minutes: minutes,
+            silent_seconds: minutes.map(|m| m as f64 * 60.0),
         };
         HealthReport {
             healthy: false,
@@ -114,7 +115,7 @@ mod reap {
             user_id: Some(user.to_string()),
             silent_seconds: silent,
         };
-        vec![row(USERS[0], Some(75)), row(USERS[1], None)]
+        vec![row(USERS[0], Some(75.4)), row(USERS[1], None)]
     }
 
     /// Reap's lines are log records, one per row whatever the width (cron appends them to a
@@ -123,7 +124,8 @@ mod reap {
     #[test]
     fn the_reap_lines() {
         for dry_run in [false, true] {
-            let text = crate::output::reap::lines(&ReapReport::new(rows(), dry_run));
+            let report = ReapReport { released: rows(), dry_run };
+            let text = crate::output::reap::lines(&report, at(1_796_000_000));
             insta::assert_snapshot!(format!("reap_lines_dry_run_{dry_run}"), text);
         }
     }

@@ -523,6 +523,30 @@ impl Destination {
             Err(e) => Err(anyhow::Error::new(e).context(format!("looking at --output {}", path.display()))),
         }
     }
+
+    /// The destination `--output` names (stdout without one), checked as [`Destination::of`].
+    pub(crate) fn chosen(args: &crate::cli::OutputFileArgs) -> anyhow::Result<Destination> {
+        args.file.as_deref().map_or(Ok(Destination::Stdout), Destination::of)
+    }
+
+    /// How renderers paint for this destination: a file gets no colour and full values.
+    pub(crate) fn style(&self, printer: &Printer) -> Style {
+        match self {
+            Destination::Stdout => printer.style(),
+            Destination::File(_) => Style::default(),
+        }
+    }
+
+    /// Writes the report: to stdout through `printer`, or atomically to the file.
+    pub(crate) fn write(&self, printer: &Printer, text: &str) -> anyhow::Result<()> {
+        use anyhow::Context;
+        match self {
+            Destination::Stdout => Ok(printer.data(text)?),
+            Destination::File(path) => {
+                write_atomically(path, text).with_context(|| format!("writing the report to {}", path.display()))
+            }
+        }
+    }
 }
 
 /// What a file that is not a regular one is, for a message.
@@ -544,7 +568,7 @@ fn kind_of(m: &std::fs::Metadata) -> &'static str {
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
 /// so a reader (node_exporter's textfile collector) never sees half a file.
-pub(crate) fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));

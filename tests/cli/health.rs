@@ -22,6 +22,8 @@ fn the_incident_is_critical_with_its_task_among_the_zombies() {
     assert_eq!(row["user_id"], INCIDENT_USER);
     // Silent since 2025-07-22: hundreds of thousands of minutes.
     assert!(row["silent_minutes"].as_i64().unwrap() > 60 * 24 * 100, "{row}");
+    let seconds = row["silent_seconds"].as_f64().unwrap();
+    assert_eq!((seconds / 60.0).floor() as i64, row["silent_minutes"].as_i64().unwrap(), "{row}");
     for key in ["healthy", "timestamp", "statistics", "zombie_task_details"] {
         assert!(doc.get(key).is_some(), "the seed's key {key} is missing");
     }
@@ -119,16 +121,25 @@ fn prometheus_text_is_written_atomically_to_a_file() {
     assert_eq!(leftovers.len(), 1, "no temporary file left: {leftovers:?}");
 }
 
-/// `--output` replaces its target by a rename: only a regular file (or a new one) may be it. A
-/// device (a link to /dev/null stands in for /dev/stdout, which the old code turned into a
-/// regular file when run as root), a FIFO and a directory are refused with exit 2 before any
-/// work, and stay what they were; `-` is stdout; a link to a regular file stays a link.
+/// A monitor reads exit 2 as CRITICAL, so every usage error under `health` is UNKNOWN (3): a
+/// flag that does not exist, a bad duration (flag or environment), and an `--output` that is
+/// not a regular file (refused before any work, nothing changed). Other commands keep 2.
 #[test]
-fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
+fn usage_errors_are_unknown_and_output_refuses_what_is_not_a_regular_file() {
     use std::os::unix::fs::FileTypeExt;
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     db.execute(PLAIN_CONSTRAINTS);
+    for args in [&["health", "--bogus"][..], &["health", "--heartbeat-timeout", "5x"], &["health", "--format", "xml"]] {
+        let out = syncctl(&db).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    let out = syncctl(&db).env("SYNCCTL_HEARTBEAT_TIMEOUT", "soon").arg("health").output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = syncctl(&db).args(["inspect", "--bogus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "other commands keep exit 2");
+
     let dir = tempfile::tempdir().unwrap();
     let device = dir.path().join("stdout");
     std::os::unix::fs::symlink("/dev/null", &device).unwrap();
@@ -139,7 +150,7 @@ fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
     for (target, what) in [(&device, "a device"), (&fifo, "a FIFO"), (&directory, "a directory")] {
         let out = syncctl(&db).args(["health", "--output", target.to_str().unwrap()]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{target:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(3), "{target:?}: {stderr}");
         assert!(stderr.contains(&format!("is {what}, not a regular file")), "{stderr}");
         assert!(out.stdout.is_empty());
     }
@@ -151,14 +162,62 @@ fn output_refuses_what_is_not_a_regular_file_and_dash_is_stdout() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(json(&out.stdout)["status"], "OK");
     assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file named -");
+}
 
-    let real = dir.path().join("real.prom");
-    std::fs::write(&real, "old").unwrap();
-    let link = dir.path().join("link.prom");
-    std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out =
-        syncctl(&db).args(["health", "--format", "prometheus", "--output", link.to_str().unwrap()]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(), "the link stays a link");
-    assert!(std::fs::read_to_string(&real).unwrap().contains("syncctl_total_users"));
+/// The first line is a monitoring plugin's status line: the verdict, the table and the counts
+/// behind it, then Nagios performance data after `|` (`label=value;warn;crit;min`), the same
+/// figures as the JSON report. Past five zombies the list says how many it leaves out.
+#[test]
+fn the_first_line_says_why_and_carries_perfdata() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '1 hour'
+         FROM generate_series(1, 6) AS n",
+    );
+    let doc = json(&syncctl(&db).args(["health", "--json"]).output().unwrap().stdout);
+    let stat = |key: &str| doc["statistics"][key].as_i64().unwrap();
+    let zombies = stat("zombie_tasks");
+    assert!(zombies > 5, "{doc:#}");
+
+    let out = syncctl(&db).arg("health").output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "CRITICAL");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.lines().next().unwrap();
+    let (status, perfdata) = first.split_once(" | ").expect("perfdata after |");
+    let inconsistent = stat("inconsistent_tasks");
+    let plural = |n: i64, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    let warnings = doc["warnings"].as_array().unwrap().len() as i64;
+    assert_eq!(
+        status,
+        format!(
+            "CRITICAL public.user_sync_status: {}, {}, {} running of {}, {}",
+            plural(zombies, "zombie"),
+            plural(inconsistent, "inconsistent row"),
+            stat("active_syncs"),
+            plural(stat("total_users"), "row"),
+            plural(warnings, "warning"),
+        )
+    );
+    let fields: std::collections::BTreeMap<&str, Vec<&str>> = perfdata
+        .split(' ')
+        .map(|field| {
+            let (label, rest) = field.split_once('=').expect("label=value");
+            assert!(label.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "a label that needs no quotes: {label}");
+            (label, rest.split(';').collect())
+        })
+        .collect();
+    for key in ["total_users", "active_syncs", "zombie_tasks", "inconsistent_tasks", "recent_completed_syncs"] {
+        let value = &fields[key];
+        assert_eq!(value[0].parse::<i64>().unwrap(), stat(key), "{key} in {perfdata}");
+        assert_eq!(value[3], "0", "{key}: min 0");
+    }
+    assert_eq!(fields["zombie_tasks"][2], "0", "critical above zero zombies");
+    assert_eq!(fields["inconsistent_tasks"][2], "0", "critical above zero inconsistent rows");
+    assert_eq!(fields["warnings"][..2], [warnings.to_string().as_str(), "0"], "warning above zero warnings");
+    assert!(text.lines().nth(1).unwrap().starts_with("checked at "), "{text}");
+    assert!(text.contains(&format!("\n… and {} more (syncctl inspect --state zombie)\n", zombies - 5)), "{text}");
+    assert!(!text.contains(" min "), "silence reads as a duration: {text}");
 }

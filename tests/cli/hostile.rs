@@ -322,7 +322,8 @@ fn bad_formats_limits_states_zones_and_colours_are_usage_errors() {
         &[
             case(&["inspect", "--format", "xml"], 2, "invalid value 'xml' for '--format <FORMAT>'"),
             case(&["repair", "--all", "--yes", "--format", "yaml"], 2, "[possible values: table, json, csv]"),
-            case(&["health", "--format", "nagios"], 2, "[possible values: table, json, prometheus]"),
+            // A usage error under health is UNKNOWN: a monitor reads 2 as CRITICAL.
+            case(&["health", "--format", "nagios"], 3, "[possible values: table, json, prometheus]"),
             case(&["inspect", "--limit", "0"], 2, "0 is not in 1..=4294967295"),
             case(&["inspect", "--limit", "-1"], 2, "invalid value '-1' for '--limit <N>'"),
             case(&["inspect", "--limit", "99999999999"], 2, "99999999999 is not in 1..="),

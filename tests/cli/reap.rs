@@ -1,7 +1,9 @@
 //! `reap`: many reapers at once release each zombie exactly once, live rows are never touched
-//! whatever their age, nothing to do prints nothing, and `--every` stops cleanly on SIGTERM.
+//! whatever their age, nothing to do prints nothing (a dry run says so), every line for people
+//! starts with the time, and `--every` says what each pass did and sums up when a signal stops it.
 
 use std::process::{Child, Stdio};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -22,6 +24,60 @@ fn live_rows(db: &TestDb, n: i32) {
          SELECT md5('live' || n)::uuid, 'live-' || n, true, n % 100, now() - interval '3 days', now() - interval '5 seconds'
          FROM generate_series(1, {n}) AS n"
     ));
+}
+
+/// The rest of a line for people after its timestamp, which must be RFC 3339 to the second.
+fn after_timestamp(line: &str) -> &str {
+    let (at, rest) = line.split_once(' ').unwrap_or_else(|| panic!("no timestamp: {line:?}"));
+    chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at:?} is not RFC 3339 ({e}): {line:?}"));
+    assert!(!at.contains('.'), "to the second: {line:?}");
+    rest
+}
+
+/// A child killed when the test ends before it exits (a failed assertion), so no loop outlives
+/// its test.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        // Already exited and reaped when the test got that far: nothing to do.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The lines of a child's stdout as they come, read on a thread (the channel ends with it).
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stdout)) {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Reads lines until one satisfies `until` (a generous deadline: passes are 200 ms apart), and
+/// returns all it read.
+fn read_until(lines: &Receiver<String>, what: &str, until: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut seen = Vec::new();
+    loop {
+        match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => {
+                let done = until(&line);
+                seen.push(line);
+                if done {
+                    return seen;
+                }
+            }
+            Err(e) => panic!("waited for {what} ({e}); saw {seen:#?}"),
+        }
+    }
 }
 
 fn live_digest(db: &TestDb) -> String {
@@ -49,7 +105,7 @@ fn four_reapers_release_ten_thousand_zombies_exactly_once() {
         let out = child.wait_with_output().unwrap();
         assert_eq!(out.status.code(), Some(0));
         let text = String::from_utf8(out.stdout).unwrap();
-        assert!(text.lines().all(|l| l.starts_with("released zombie-")), "{text}");
+        assert!(text.lines().all(|l| after_timestamp(l).starts_with("released zombie-")), "{text}");
         total += text.lines().count();
     }
     assert_eq!(total, 10_000, "the counts the four reapers print add up");
@@ -79,7 +135,14 @@ fn live_rows_are_never_reaped_whatever_their_age() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
     assert_eq!(text.lines().collect::<Vec<_>>().len(), 1, "{text}");
-    assert!(text.starts_with(&format!("would release {INCIDENT_TASK} user {INCIDENT_USER} silent ")), "{text}");
+    let rest = after_timestamp(&text);
+    assert!(rest.starts_with(&format!("would release {INCIDENT_TASK} user {INCIDENT_USER} silent ")), "{text}");
+    assert!(rest.trim_end().ends_with('h'), "silence as a duration (days and hours), not seconds: {text}");
+    let out = syncctl(&db).args(["reap", "--dry-run", "--json"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["would_release"][0]["task_id"], INCIDENT_TASK, "a dry run names its list for what it is: {doc}");
+    assert!(doc.get("released").is_none(), "{doc}");
+    assert_eq!((doc["count"].clone(), doc["dry_run"].clone()), (1.into(), true.into()));
     assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "--dry-run changes nothing");
 
     let out = syncctl(&db).args(["reap", "--json"]).output().unwrap();
@@ -87,7 +150,7 @@ fn live_rows_are_never_reaped_whatever_their_age() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["count"], 1);
     assert_eq!(doc["released"][0]["task_id"], INCIDENT_TASK);
-    assert!(doc["released"][0]["silent_seconds"].as_i64().unwrap() > 86_400 * 100);
+    assert!(doc["released"][0]["silent_seconds"].as_f64().unwrap() > 86_400.0 * 100.0);
     let row = db.query_one(
         "SELECT is_syncing, progress_percentage, error_message FROM user_sync_status WHERE task_id = $1",
         &[&INCIDENT_TASK],
@@ -99,18 +162,29 @@ fn live_rows_are_never_reaped_whatever_their_age() {
     assert_eq!(live_digest(&db), live_before, "live rows started days ago are not touched");
 }
 
+/// Cron mails only when there was work: nothing to do prints nothing. A dry run, asked by a
+/// person, says `nothing to reap` on stderr, as repair says `nothing to repair`; as JSON it is
+/// the empty document.
 #[test]
-fn nothing_to_do_prints_nothing() {
+fn nothing_to_do_prints_nothing_and_a_dry_run_says_so() {
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     clean(&db, REFERENCE_TABLE);
     let before = table_digest(&db, REFERENCE_TABLE);
-    for args in [&["reap"][..], &["reap", "--json"], &["reap", "--dry-run"]] {
+    for args in [&["reap"][..], &["reap", "--json"]] {
         let out = syncctl(&db).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(0), "{args:?}");
         assert!(out.stdout.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stdout));
         assert!(out.stderr.is_empty(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
     }
+    let out = syncctl(&db).args(["reap", "--dry-run"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stdout));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(after_timestamp(&stderr), "nothing to reap\n");
+    let out = syncctl(&db).args(["reap", "--dry-run", "--json"]).output().unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc, serde_json::json!({"would_release": [], "count": 0, "dry_run": true}));
     assert_eq!(table_digest(&db, REFERENCE_TABLE), before);
 }
 
@@ -120,7 +194,8 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
     reference_table(&db, REFERENCE_TABLE);
     incident(&db, REFERENCE_TABLE);
     let mut child =
-        syncctl_process(db.url()).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap();
+        Running(syncctl_process(db.url()).args(["reap", "--every", "200ms"]).stdout(Stdio::piped()).spawn().unwrap());
+    let lines = lines_of(&mut child.0);
     wait_for("the first pass to release the incident", || {
         db.count("user_sync_status", &format!("task_id = '{INCIDENT_TASK}' AND NOT is_syncing")) == 1
     });
@@ -140,15 +215,68 @@ fn the_loop_stops_on_sigterm_and_leaves_no_transaction_open() {
         std::thread::sleep(Duration::from_millis(40));
     }
 
+    // Each pass says what it did, the ones with nothing to do too, so the log shows it alive.
+    let mut seen = read_until(&lines, "pass 3", |l| after_timestamp(l).starts_with("pass 3: "));
+
     // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
-    let status = wait_exit(&mut child);
+    assert_eq!(unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = wait_exit(&mut child.0);
     assert_eq!(status.code(), Some(143));
     wait_for("the reaper's backend to go", || db.count("pg_stat_activity", &reapers) == 0);
-    let mut stdout = String::new();
-    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
-    assert_eq!(stdout.lines().count(), 1, "released once, then silent passes: {stdout}");
-    assert!(stdout.starts_with(&format!("released {INCIDENT_TASK} user {INCIDENT_USER} silent ")), "{stdout}");
+    seen.extend(lines.iter());
+    let rest: Vec<&str> = seen.iter().map(|l| after_timestamp(l)).collect();
+    assert!(rest[0].starts_with(&format!("released {INCIDENT_TASK} user {INCIDENT_USER} silent ")), "{seen:#?}");
+    assert_eq!(rest[1], "pass 1: released 1", "{seen:#?}");
+    let passes = rest.len() - 2;
+    for (n, line) in rest[2..rest.len() - 1].iter().enumerate() {
+        assert_eq!(*line, format!("pass {}: nothing to reap", n + 2), "released once, then empty passes: {seen:#?}");
+    }
+    // The pass a signal cuts short (if it came during one) counts, but has no line of its own.
+    let summary = rest[rest.len() - 1];
+    let (head, since) = summary.split_once(" in total since ").expect("a summary");
+    assert!(
+        [passes, passes + 1].map(|p| format!("stopped by SIGTERM: {p} passes, released 1")).contains(&head.to_string()),
+        "{seen:#?}"
+    );
+    chrono::DateTime::parse_from_rfc3339(since).unwrap();
+}
+
+/// As JSON the loop prints a document per pass, the empty ones too (a dry run's lists are
+/// `would_release`), and on SIGINT a summary document, then exits 130.
+#[test]
+fn the_json_loop_prints_every_pass_and_sums_up_on_sigint() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    incident(&db, REFERENCE_TABLE);
+    let before = table_digest(&db, REFERENCE_TABLE);
+    let mut child = Running(
+        syncctl_process(db.url())
+            .args(["reap", "--every", "200ms", "--dry-run", "--json"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = lines_of(&mut child.0);
+    let mut seen = read_until(&lines, "three passes", |_| true);
+    seen.extend(read_until(&lines, "three passes", |_| true));
+    seen.extend(read_until(&lines, "three passes", |_| true));
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
+    assert_eq!(unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGINT) }, 0);
+    assert_eq!(wait_exit(&mut child.0).code(), Some(130));
+    seen.extend(lines.iter());
+    let docs: Vec<Value> = seen.iter().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (summary, passes) = docs.split_last().unwrap();
+    assert!(passes.len() >= 3, "{docs:#?}");
+    for doc in passes {
+        assert_eq!(doc["would_release"][0]["task_id"], INCIDENT_TASK, "{doc}");
+        assert_eq!(doc["count"], 1);
+    }
+    assert_eq!(summary["stopped_by"], "SIGINT", "{summary}");
+    let counted = summary["passes"].as_u64().unwrap();
+    assert!([passes.len() as u64, passes.len() as u64 + 1].contains(&counted), "{summary}");
+    assert_eq!(summary["released_total"].as_u64().unwrap(), passes.len() as u64, "one per pass: {summary}");
+    assert!(chrono::DateTime::parse_from_rfc3339(summary["since"].as_str().unwrap()).is_ok(), "{summary}");
+    assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "--dry-run changes nothing");
 }
 
 /// Live rows heartbeat (every 100 ms, from the test) while four `reap --every` loops with a 2 s

@@ -6,7 +6,7 @@ use tokio_postgres::{Error, GenericClient};
 
 use super::{FromRow, row, rows};
 use crate::db::query::{query, query_one};
-use crate::output::serde_time;
+use crate::output::{serde_seconds, serde_time};
 use crate::state::Classifier;
 use crate::table::Table;
 
@@ -51,8 +51,11 @@ row! {
         /// updated_at.
         #[serde(with = "serde_time::optional")]
         last_update: Option<DateTime<Utc>>,
-        /// Whole minutes since the last heartbeat.
+        /// Whole minutes since the last heartbeat (the seed's key).
         silent_minutes: Option<i64>,
+        /// Seconds since the last heartbeat.
+        #[serde(with = "serde_seconds::optional")]
+        silent_seconds: Option<f64>,
     }
 }
 

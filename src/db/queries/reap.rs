@@ -10,14 +10,15 @@ use crate::table::Table;
 
 row! {
     /// A row released (or, with `--dry-run`, that would be).
-    #[derive(PartialEq, Eq, Serialize)]
+    #[derive(PartialEq, Serialize)]
     ReleasedRow {
         /// task_id as text.
         task_id: Option<String>,
         /// user_id as text.
         user_id: Option<String>,
-        /// How long it had been silent, in whole seconds; `None` when it never had a heartbeat.
-        silent_seconds: Option<i64>,
+        /// How long it had been silent, in seconds; `None` when it never had a heartbeat.
+        #[serde(with = "crate::output::serde_seconds::optional")]
+        silent_seconds: Option<f64>,
     }
 }
 
