@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::support::fixtures::*;
 use crate::support::wait::{wait_exit, wait_for};
-use crate::support::{TestDb, syncctl, syncctl_process, table_digest};
+use crate::support::{TestDb, after_timestamp, syncctl, syncctl_process, table_digest};
 
 /// How many times `error_message` carries the reap note.
 const REAP_NOTES: &str = "(length(error_message) - length(replace(error_message, 'released by syncctl reap', ''))) \
@@ -24,14 +24,6 @@ fn live_rows(db: &TestDb, n: i32) {
          SELECT md5('live' || n)::uuid, 'live-' || n, true, n % 100, now() - interval '3 days', now() - interval '5 seconds'
          FROM generate_series(1, {n}) AS n"
     ));
-}
-
-/// The rest of a line for people after its timestamp, which must be RFC 3339 to the second.
-fn after_timestamp(line: &str) -> &str {
-    let (at, rest) = line.split_once(' ').unwrap_or_else(|| panic!("no timestamp: {line:?}"));
-    chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at:?} is not RFC 3339 ({e}): {line:?}"));
-    assert!(!at.contains('.'), "to the second: {line:?}");
-    rest
 }
 
 /// A child killed when the test ends before it exits (a failed assertion), so no loop outlives

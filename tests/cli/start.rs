@@ -504,7 +504,10 @@ fn with_liveness_lock_inspect_and_reap_see_a_killed_task_at_once() {
     assert_eq!((out.status.code(), out.stdout.is_empty()), (Some(0), true), "heartbeat mode waits");
     let out = syncctl(&db).args(["reap", "--liveness", "lock"]).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&format!("released {task} ")));
+    assert!(
+        crate::support::after_timestamp(&String::from_utf8_lossy(&out.stdout))
+            .starts_with(&format!("released {task} "))
+    );
     let (syncing, progress, _, error, _) = task_row(&db, &task).unwrap();
     assert!(!syncing && progress == 0);
     assert!(error.unwrap().contains("released by syncctl reap: its owner's liveness lock was free"));

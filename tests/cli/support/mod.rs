@@ -362,3 +362,12 @@ pub(crate) fn note_time(error: &str) -> chrono::DateTime<chrono::FixedOffset> {
     let (_, time) = error.rsplit_once(" at ").unwrap_or_else(|| panic!("no ` at <time>` in {error:?}"));
     chrono::DateTime::parse_from_rfc3339(time).unwrap_or_else(|e| panic!("{time:?} in {error:?} is not RFC 3339: {e}"))
 }
+
+/// The rest of one of reap's lines for people after its timestamp, which must be RFC 3339 to
+/// the second (cron appends the lines to a log).
+pub(crate) fn after_timestamp(line: &str) -> &str {
+    let (at, rest) = line.split_once(' ').unwrap_or_else(|| panic!("no timestamp: {line:?}"));
+    chrono::DateTime::parse_from_rfc3339(at).unwrap_or_else(|e| panic!("{at:?} is not RFC 3339 ({e}): {line:?}"));
+    assert!(!at.contains('.'), "to the second: {line:?}");
+    rest
+}
