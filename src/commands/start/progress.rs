@@ -134,6 +134,12 @@ impl Reporter {
         let inner = self.lock();
         if inner.json {
             self.emit(event, &inner.task_id, body);
+        } else if let Mode::Bar(bar) = &inner.mode {
+            // On the terminal the bar shares, the id gets a line of its own, not the bar's.
+            bar.suspend(|| {
+                stream::stdout_line(&inner.task_id);
+                stream::flush(Duration::from_millis(100));
+            });
         } else {
             stream::stdout_line(&inner.task_id);
         }
