@@ -33,13 +33,24 @@ pub(crate) fn on_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
-/// Shows `summary` and the lines of `items` (a list or a table, as the caller laid it out), asks
-/// `Proceed? [y/N]` and waits for the answer.
+/// Shows `summary` (wrapped to the terminal) and the lines of `items` (a list or a table, as the
+/// caller laid it out), asks `Proceed? [y/N]` and waits for the answer.
 pub(crate) async fn confirm(summary: &str, items: &[String]) -> Result<Answer> {
     // Listening before the question is shown, so a Ctrl-C right after it is heard.
     let mut signals = Signals::new()?;
-    let mut text = format!("{summary}\n");
+    let width = crate::output::terminal_width(libc::STDERR_FILENO);
+    let mut text = format!("{}\n", crate::output::wrap(summary, Some(width), "  "));
     for item in items {
+        // A line that fits (a table's) stays as laid out; a longer one wraps under its own indent.
+        let item = match crate::output::visible_width(item) > width {
+            true => {
+                let words = item.trim_start();
+                let indent = &item[..item.len() - words.len()];
+                let wrapped = crate::output::wrap(words, Some(width.saturating_sub(indent.len()).max(1)), "  ");
+                wrapped.lines().map(|l| format!("{indent}{l}")).collect::<Vec<_>>().join("\n")
+            }
+            false => item.clone(),
+        };
         text.push_str(&format!("{item}\n"));
     }
     text.push_str("Proceed? [y/N] ");

@@ -206,7 +206,7 @@ const HINT_INDENT: &str = "        ";
 
 /// The width of the terminal on `fd`: `COLUMNS` when set (as shells and tests set it), else
 /// what the terminal says, else 80.
-fn terminal_width(fd: libc::c_int) -> usize {
+pub(crate) fn terminal_width(fd: libc::c_int) -> usize {
     if let Some(columns) = std::env::var("COLUMNS").ok().and_then(|c| c.parse::<usize>().ok()).filter(|&c| c > 0) {
         return columns;
     }

@@ -90,6 +90,24 @@ fn rollback_lists_each_object_it_drops_and_asks_the_same_question() {
     assert_eq!(kept, 2, "nothing was dropped");
 }
 
+/// The question's summary wraps to the terminal, as every line for people does.
+#[test]
+fn the_question_wraps_to_a_narrow_terminal() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db.execute(PLAIN_CONSTRAINTS);
+    let mut run = Terminal::spawn(&db, &["add-constraints", "--rollback"], 40);
+    run.wait_for("Proceed? [y/N] ");
+    run.type_keys(b"n\r");
+    let (status, shown) = run.finish();
+    assert_eq!(status.code(), Some(1), "{shown}");
+    let lines = screen_lines(&shown);
+    assert!(lines.iter().any(|l| l == "  public.user_sync_status:"), "the summary wrapped:\n{shown}");
+    for line in &lines {
+        assert!(line.chars().count() <= 40, "{} columns: {line:?}", line.chars().count());
+    }
+}
+
 /// The lines a terminal shows of `raw` output: split where the cursor goes back to the line's
 /// start or down, with escape sequences (colour, cursor moves, erase) taken out.
 fn screen_lines(raw: &str) -> Vec<String> {
