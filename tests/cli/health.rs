@@ -126,7 +126,6 @@ fn prometheus_text_is_written_atomically_to_a_file() {
 /// not a regular file (refused before any work, nothing changed). Other commands keep 2.
 #[test]
 fn usage_errors_are_unknown_and_output_refuses_what_is_not_a_regular_file() {
-    use std::os::unix::fs::FileTypeExt;
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     db.execute(PLAIN_CONSTRAINTS);
@@ -140,28 +139,8 @@ fn usage_errors_are_unknown_and_output_refuses_what_is_not_a_regular_file() {
     let out = syncctl(&db).args(["inspect", "--bogus"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "other commands keep exit 2");
 
-    let dir = tempfile::tempdir().unwrap();
-    let device = dir.path().join("stdout");
-    std::os::unix::fs::symlink("/dev/null", &device).unwrap();
-    let fifo = dir.path().join("fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let directory = dir.path().join("directory");
-    std::fs::create_dir(&directory).unwrap();
-    for (target, what) in [(&device, "a device"), (&fifo, "a FIFO"), (&directory, "a directory")] {
-        let out = syncctl(&db).args(["health", "--output", target.to_str().unwrap()]).output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(3), "{target:?}: {stderr}");
-        assert!(stderr.contains(&format!("is {what}, not a regular file")), "{stderr}");
-        assert!(out.stdout.is_empty());
-    }
-    assert_eq!(std::fs::read_link(&device).unwrap(), std::path::Path::new("/dev/null"));
-    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
-    assert!(std::fs::read_dir(&directory).unwrap().next().is_none(), "nothing written into the directory");
-
-    let out = syncctl(&db).current_dir(dir.path()).args(["health", "--json", "--output", "-"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(json(&out.stdout)["status"], "OK");
-    assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file named -");
+    let stdout = crate::support::output_refusals(&db, "health", 3);
+    assert_eq!(json(&stdout)["status"], "OK");
 }
 
 /// The first line is a monitoring plugin's status line: the verdict, the table and the counts

@@ -371,3 +371,32 @@ pub(crate) fn after_timestamp(line: &str) -> &str {
     assert!(!at.contains('.'), "to the second: {line:?}");
     rest
 }
+
+/// `syncctl <command> --output TARGET` for a device (a link to /dev/null stands in for
+/// /dev/stdout), a FIFO and a directory: each refused with `code` before any work, and each left
+/// as it was. Then `--output -` with `--json`: its stdout, and no file named `-` made.
+pub(crate) fn output_refusals(db: &TestDb, command: &str, code: i32) -> Vec<u8> {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let device = dir.path().join("stdout");
+    std::os::unix::fs::symlink("/dev/null", &device).unwrap();
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let directory = dir.path().join("directory");
+    std::fs::create_dir(&directory).unwrap();
+    for (target, what) in [(&device, "a device"), (&fifo, "a FIFO"), (&directory, "a directory")] {
+        let out = syncctl(db).args([command, "--output", target.to_str().unwrap()]).output().unwrap();
+        let stderr = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{command} --output {target:?}: {stderr}");
+        assert!(stderr.contains(&format!("is {what}, not a regular file")), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(std::fs::read_link(&device).unwrap(), std::path::Path::new("/dev/null"));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert!(std::fs::read_dir(&directory).unwrap().next().is_none(), "nothing written into the directory");
+
+    let out = syncctl(db).current_dir(dir.path()).args([command, "--json", "--output", "-"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!dir.path().join("-").exists(), "`-` is stdout, not a file named -");
+    out.stdout
+}
