@@ -14,13 +14,10 @@ use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
 use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
-use crate::db::{self};
+use crate::db::{self, retry::backoff};
 use crate::error::{self, UsageError};
 use crate::output::{self, add_constraints::build_in_progress, human_seconds};
 use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
-
-/// The longest pause between two attempts of a step.
-pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 
 /// The longest pause between two looks at another session's index build.
 const MAX_BUILD_POLL: Duration = Duration::from_secs(5);
@@ -408,29 +405,4 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
 /// The SQLSTATE of the PostgreSQL error in `err`'s chain.
 fn sqlstate(err: &anyhow::Error) -> Option<SqlState> {
     err.chain().find_map(|c| c.downcast_ref::<tokio_postgres::Error>()).and_then(|e| e.code().cloned())
-}
-
-/// The pause after failed attempt `attempt` (1-based): `first` doubled per attempt, at most
-/// [`MAX_RETRY_DELAY`], times a random factor in [0.5, 1.5) so that several waiting clients
-/// do not retry in step.
-pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
-    let base = first.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(MAX_RETRY_DELAY);
-    let jitter = 0.5 + (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
-    base.mul_f64(jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_backoff_doubles_with_jitter_and_a_cap() {
-        let first = Duration::from_secs(1);
-        for attempt in 1..=4 {
-            let base = first * (1 << (attempt - 1));
-            let pause = backoff(first, attempt);
-            assert!(pause >= base / 2 && pause < base * 3 / 2, "attempt {attempt}: {pause:?}");
-        }
-        assert!(backoff(first, 40) < MAX_RETRY_DELAY * 3 / 2);
-    }
 }
