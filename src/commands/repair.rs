@@ -17,7 +17,7 @@
 
 pub(crate) mod plan;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -32,10 +32,10 @@ use crate::Ctx;
 use crate::cli::{RepairArgs, RowFormat};
 use crate::commands::add_constraints::plan::flag_duration;
 use crate::db;
-use crate::db::retry::backoff;
 use crate::db::queries::repair::{
     self as queries, ApplyParams, ChangedRow, NamedRelease, PlanParams, ReleaseNamedParams, Target, VersionedChange,
 };
+use crate::db::retry::backoff;
 use crate::error::{self, Contended, UsageError};
 use crate::exit::ExitStatus;
 use crate::output;
@@ -108,12 +108,23 @@ pub(crate) async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
     run_with(args, ctx, &Document::default()).await
 }
 
+/// What `repair` run for another command did.
+pub(crate) struct Embedded {
+    /// Its exit status.
+    pub(crate) status: ExitStatus,
+    /// Its JSON document (under `--json`).
+    pub(crate) document: Option<Value>,
+    /// The plan was shown and not confirmed: nothing was changed.
+    pub(crate) declined: bool,
+}
+
 /// Runs `repair` for another command (`add-constraints --repair`) and hands its JSON document
 /// back instead of printing it, so that stdout holds the caller's one document.
-pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Option<Value>)> {
-    let document = Document { kept: Some(RefCell::new(None)) };
+pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<Embedded> {
+    let document = Document { kept: Some(RefCell::new(None)), declined: Cell::new(false) };
     let status = run_with(args, ctx, &document).await?;
-    Ok((status, document.kept.and_then(RefCell::into_inner)))
+    let declined = document.declined.get();
+    Ok(Embedded { status, document: document.kept.and_then(RefCell::into_inner), declined })
 }
 
 /// Where repair's one JSON document goes: stdout, or kept for the command that ran repair.
@@ -121,6 +132,8 @@ pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitSta
 struct Document {
     /// The document, kept instead of printed.
     kept: Option<RefCell<Option<Value>>>,
+    /// The plan was not confirmed.
+    declined: Cell<bool>,
 }
 
 impl Document {
@@ -344,6 +357,7 @@ async fn confirm(
     match prompt::confirm(&summary, &plan).await? {
         Answer::Yes => Ok(None),
         Answer::No => {
+            document.declined.set(true);
             emit()?;
             ctx.printer.note("not confirmed: nothing changed");
             Ok(Some(ExitStatus::Problems))

@@ -3,21 +3,25 @@
 //! cancelled at `--build-wait`; an index step first waits for other sessions' builds on the
 //! table and decides from the catalog as it is at that moment.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use super::plan::{Bound, Bounds, Step, flag_duration, millis, refuse_before_ddl};
 use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
+use crate::commands::repair;
 use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
 use crate::db::{self, retry::backoff};
 use crate::error::{self, UsageError};
+use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress, human_seconds};
-use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
+use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
 
 /// The longest pause between two looks at another session's index build.
 const MAX_BUILD_POLL: Duration = Duration::from_secs(5);
@@ -54,6 +58,9 @@ pub(crate) enum Stop {
     Lock(anyhow::Error, String),
     /// A row written since the check refuses the constraint (exit 1).
     Violation(anyhow::Error),
+    /// The repair of the rows was not confirmed, or was stopped at its question: the status it
+    /// ended with, and what that leaves.
+    Declined(anyhow::Error, ExitStatus),
     /// Anything else (classified by the caller).
     Other(anyhow::Error),
 }
@@ -61,7 +68,7 @@ pub(crate) enum Stop {
 impl Stop {
     /// The error behind it, as one line without secrets.
     pub(crate) fn message(&self, ctx: &Ctx) -> String {
-        let (Stop::Lock(e, _) | Stop::Violation(e) | Stop::Other(e)) = self;
+        let (Stop::Lock(e, _) | Stop::Violation(e) | Stop::Declined(e, _) | Stop::Other(e)) = self;
         crate::redact(&error::classify(e).message, &ctx.global)
     }
 }
@@ -108,6 +115,8 @@ pub(crate) struct Runner<'a> {
     pub(crate) bounds: Bounds,
     /// The printer and the global options.
     pub(crate) ctx: &'a Ctx,
+    /// `repair --all`'s JSON document, once its step ran (under `--json`).
+    pub(crate) repaired: RefCell<Option<Value>>,
 }
 
 impl Runner<'_> {
@@ -184,23 +193,49 @@ impl Runner<'_> {
         }
     }
 
-    /// One attempt of a step. Every step waits for other sessions' builds on the table first;
+    /// One attempt of a step. Every DDL step waits for other sessions' builds on the table first;
     /// an index step then decides from the catalog as it is at that moment ([`Self::index_step`]).
     async fn attempt_step(&self, step: &Step) -> Result<Done, StepError> {
         let bound = self.bounds.timeout(step.bound());
-        // Every step waits for other sessions' builds on the table in the client rather than on
+        // Every DDL step waits for other sessions' builds on the table in the client rather than on
         // a lock: queued behind a build, a step would hold its own snapshot while the build
         // waits for old snapshots (deadlock detected), and an ACCESS EXCLUSIVE request would
         // hold every writer up for its lock timeout, again and again.
-        let waited = self.wait_for_builds().await?;
         match step {
+            // Repair builds no index: it waits for nobody's build.
+            Step::Repair => self.repair().await,
             Step::AddCheck | Step::ValidateCheck | Step::DropCheck => {
+                self.wait_for_builds().await?;
                 self.run_bounded(&step.render(&self.table.fill(), &self.table.schema), bound, false).await?;
                 Ok(Done::Ran)
             }
             Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => {
+                let waited = self.wait_for_builds().await?;
                 self.index_step(step, role, bound, &waited).await
             }
+        }
+    }
+
+    /// The repair step: `repair --all` with this command's `--yes` and `--json`, under the CHECK
+    /// added NOT VALID. Rows it leaves alone because they changed since its plan were written
+    /// under the CHECK, so they are consistent; VALIDATE and the builds check the rest.
+    async fn repair(&self) -> Result<Done, StepError> {
+        let args = super::repair_args(self.args).map_err(StepError::Sql)?;
+        let run = repair::run_embedded(args, self.ctx)
+            .await
+            .map_err(|e| StepError::Stop(Stop::Other(e.context("repairing the rows (repair --all)"))))?;
+        self.repaired.replace(run.document);
+        match run.status {
+            ExitStatus::Success => Ok(Done::Ran),
+            ExitStatus::Problems if !run.declined => Ok(Done::Ran),
+            status => Err(StepError::Stop(Stop::Declined(
+                anyhow::anyhow!(
+                    "the repair of the rows was not confirmed: {} is in place NOT VALID (it refuses new violations), \
+                     the old rows are not repaired, and the later steps did not run",
+                    CHECK_NAME
+                ),
+                status,
+            ))),
         }
     }
 
@@ -380,7 +415,7 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
     match code {
         // 57014: the client cancelled a concurrent step at its bound (run_bounded).
         Some(c) if c == SqlState::LOCK_NOT_AVAILABLE || c == SqlState::QUERY_CANCELED => match step.bound() {
-            Bound::Lock => Stop::Lock(
+            Bound::Lock | Bound::Rows => Stop::Lock(
                 e.context(format!(
                     "lock not obtained within --lock-timeout after {}",
                     output::count(attempts as usize, "attempt", "attempts")
