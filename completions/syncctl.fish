@@ -183,7 +183,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l time
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l color -d 'When to colour the output; NO_COLOR is honoured under `auto`' -r -f -a "auto\t'Colour when the stream is a terminal and NO_COLOR is not set'
 always\t'Always colour'
 never\t'Never colour'"
-complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l repair -d 'When the data would not accept the constraints, run `repair --all` first (it asks for confirmation on a terminal; pass --yes without one), then roll out'
+complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l repair -d 'When the data would not accept the constraints, run `repair --all` right after the CHECK is added NOT VALID (new violations are refused from then on), then validate and build (repair asks for confirmation on a terminal; pass --yes without one)'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -s y -l yes -d 'Do not ask for confirmation (`--repair`, `--rollback`); needed without a terminal'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l dry-run -d 'Connect, print the statements the table\'s current state needs, run nothing'
 complete -c syncctl -n "__fish_syncctl_using_subcommand add-constraints" -l print-sql -d 'Print the whole rollout as an idempotent psql script, without connecting'

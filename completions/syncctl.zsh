@@ -226,7 +226,7 @@ _arguments "${_arguments_options[@]}" : \
 '--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
 always\:"Always colour"
 never\:"Never colour"))' \
-'(--rollback --print-sql)--repair[When the data would not accept the constraints, run \`repair --all\` first (it asks for confirmation on a terminal; pass --yes without one), then roll out]' \
+'(--rollback --print-sql)--repair[When the data would not accept the constraints, run \`repair --all\` right after the CHECK is added NOT VALID (new violations are refused from then on), then validate and build (repair asks for confirmation on a terminal; pass --yes without one)]' \
 '-y[Do not ask for confirmation (\`--repair\`, \`--rollback\`); needed without a terminal]' \
 '--yes[Do not ask for confirmation (\`--repair\`, \`--rollback\`); needed without a terminal]' \
 '(--print-sql)--dry-run[Connect, print the statements the table'\''s current state needs, run nothing]' \

@@ -345,8 +345,9 @@ pub struct ReapArgs {
 /// Arguments of `add-constraints`.
 #[derive(Debug, Args)]
 pub struct AddConstraintsArgs {
-    /// When the data would not accept the constraints, run `repair --all` first (it asks for
-    /// confirmation on a terminal; pass --yes without one), then roll out.
+    /// When the data would not accept the constraints, run `repair --all` right after the CHECK
+    /// is added NOT VALID (new violations are refused from then on), then validate and build
+    /// (repair asks for confirmation on a terminal; pass --yes without one).
     #[arg(long, conflicts_with_all = ["rollback", "print_sql"])]
     pub repair: bool,
 

@@ -67,6 +67,31 @@ impl fmt::Display for ServerError {
 
 impl std::error::Error for ServerError {}
 
+/// Other sessions kept the rows or locks syncctl needs for longer than its bound allowed
+/// (exit 5, as a lock timeout): e.g. rows that kept changing under every plan of `repair`.
+#[derive(Debug)]
+pub(crate) struct Contended {
+    /// What happened.
+    pub message: String,
+    /// What to do next.
+    pub hint: String,
+}
+
+impl Contended {
+    /// A contention error with a hint.
+    pub(crate) fn with_hint(message: impl Into<String>, hint: impl Into<String>) -> Contended {
+        Contended { message: message.into(), hint: hint.into() }
+    }
+}
+
+impl fmt::Display for Contended {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Contended {}
+
 /// How an error ends the run: its exit status, the message (the context chain), and a hint.
 #[derive(Debug)]
 pub(crate) struct Classified {
@@ -130,6 +155,14 @@ fn not_found(err: &anyhow::Error) -> bool {
 }
 
 fn classify_cause(err: &anyhow::Error) -> Classified {
+    // A context, not the root cause: anyhow finds it through the layers, `chain()` does not.
+    if let Some(contended) = err.downcast_ref::<Contended>() {
+        return Classified {
+            status: ExitStatus::LockTimeout,
+            message: render(err),
+            hint: Some(contended.hint.clone()),
+        };
+    }
     for cause in err.chain() {
         if let Some(io) = cause.downcast_ref::<std::io::Error>()
             && io.kind() == std::io::ErrorKind::BrokenPipe

@@ -5,14 +5,16 @@
 --                                                  CREATE INDEX CONCURRENTLY refuses it)
 --
 -- Check the data first (`syncctl validate-constraints`): VALIDATE and the unique builds fail
--- on rows that violate them. Idempotent: what exists and is valid is skipped, so rerunning it
--- is always safe. A statement that fails on the lock timeout (lock_not_available, 55P03)
--- changed nothing, or left an INVALID index that the next run drops and rebuilds: run the
--- script again, later. No step blocks writers for longer than the short lock_timeout; the
--- steps that block no writer wait longer (--build-wait). An object that carries one of the
--- names with another definition, or an index build of another session in progress on the
--- table, stops the script with an error that says what to do: nothing is dropped that is valid,
--- being built, or another table's.
+-- on rows that violate them. On rows the CHECK refuses, the script stops at VALIDATE with the
+-- CHECK in place NOT VALID, refusing new violations from then on: run `syncctl repair --all`
+-- then, and the script again; no violating row can be written in between. Idempotent: what
+-- exists and is valid is skipped, so rerunning it is always safe. A statement that fails on
+-- the lock timeout (lock_not_available, 55P03) changed nothing, or left an INVALID index that
+-- the next run drops and rebuilds: run the script again, later. No step blocks writers for
+-- longer than the short lock_timeout; the steps that block no writer wait longer
+-- (--build-wait). An object that carries one of the names with another definition, or an
+-- index build of another session in progress on the table, stops the script with an error
+-- that says what to do: nothing is dropped that is valid, being built, or another table's.
 -- Index names are unique per schema: when another relation of the schema has a plain name
 -- (uniq_task_id), this table's index is named after the table (<table>_uniq_task_id).
 -- The \gset / \if lines are psql meta-commands; a migration tool without them can take the

@@ -4,7 +4,8 @@
 -- freezes them while they are read; nobody waits on them while a person decides. Each row's
 -- version (tableoid, ctid, xmin) and before-values go with the plan to step 2
 -- (repair/apply.sql, repair/release_named.sql). A row updated by someone else
--- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again.
+-- since this snapshot fails the lock with SQLSTATE 40001, and the plan is made again after a
+-- growing pause, for as long as --lock-timeout allows in all (then exit 5, nothing changed).
 --- Placeholders: {classify} the classifier (state/classify.sql); {state_filter} the columns of
 --- the states asked for (zombie, half-released, inconsistent, duplicate, skewed) joined by OR,
 --- generated from the states' one list (src/state.rs); `false` when only --task names rows.

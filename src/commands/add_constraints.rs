@@ -3,7 +3,9 @@
 //!
 //! The data is checked first (the checks of `validate-constraints`); then the CHECK is added
 //! `NOT VALID` (a brief ACCESS EXCLUSIVE lock) and validated (SHARE UPDATE EXCLUSIVE), and the
-//! unique indexes are built `CONCURRENTLY`, outside any transaction. Each step has its own bound
+//! unique indexes are built `CONCURRENTLY`, outside any transaction. With `--repair`, data the
+//! constraints would not accept is repaired (`repair --all`) between adding the CHECK and
+//! validating it: from the ADD on, no writer can commit a violating row behind the repair. Each step has its own bound
 //! on its waits ([`plan::Bound`]): the ACCESS EXCLUSIVE steps run under the short `--lock-timeout`
 //! and are retried with exponential backoff and jitter when their lock is not obtained
 //! (SQLSTATE 55P03), since every later reader and writer queues behind them while they wait;
@@ -25,6 +27,7 @@ pub(crate) mod report;
 mod rollout;
 pub(crate) mod script;
 
+use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
@@ -33,7 +36,7 @@ use clap::{Args, FromArgMatches};
 use serde_json::Value;
 use tokio_postgres::Client;
 
-use self::plan::{Bounds, Step, left_out, refuse_before_ddl, rollback_plan, rollout_plan};
+use self::plan::{Bounds, Step, left_out, refuse_before_ddl, rollback_plan, rollout_plan, with_repair};
 use self::report::{Action, DataRefusal, DryRunPlan, RolloutSummary, Verdict, step_results};
 use self::rollout::{Runner, Stop, builds_in_progress};
 use super::{Session, Snapshot, spec};
@@ -47,7 +50,7 @@ use crate::error::UsageError;
 use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress};
 use crate::prompt::{self, Answer};
-use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
+use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
 
 /// Sample rows per failing check when the data is refused.
 const SAMPLE_LIMIT: u32 = 20;
@@ -119,6 +122,7 @@ async fn decide_rollout(
         ControlFlow::Continue(data) => data,
         ControlFlow::Break(status) => return Ok(ControlFlow::Break(status)),
     };
+    let plan = if data.repair { with_repair(plan) } else { plan };
     if table.one_row_per_user && plan.iter().any(|s| matches!(s, Step::CreateIndex { role: RUNNING_INDEX, .. })) {
         ctx.printer.note(&format!(
             "user_id is unique (one row per user), so {RUNNING_INDEX} is redundant; it is built all the same \
@@ -140,50 +144,60 @@ fn note_builds(table: &Table, in_progress: &[IndexBuild], ctx: &Ctx) {
     }
 }
 
-/// What the rollout found of the data before its steps: the validation, and repair's JSON
-/// document when `--repair` ran it.
+/// What the rollout found of the data before its steps: the validation, whether the plan
+/// repairs the rows (`--repair` on data the constraints would not accept), and repair's JSON
+/// document of `--dry-run`.
 #[derive(Default)]
 struct DataCheck {
-    /// The check of the data that let the rollout go on.
+    /// The check of the data before any step.
     report: Option<ValidationReport>,
-    /// `repair --all`'s document (under `--json`).
+    /// The plan gets [`Step::Repair`].
+    repair: bool,
+    /// `repair --all --dry-run`'s document (under `--json`).
     repaired: Option<Value>,
 }
 
-/// Checks the data before the rollout; with `--repair`, repairs what the constraints would not
-/// accept and checks again. Breaks with the exit status when the rollout must not go on (the
-/// data refused, or repair's own status).
+/// Checks the data before the rollout. Data the constraints would not accept is refused with
+/// nothing changed, unless `--repair`: the repair then becomes a step of the plan, right after
+/// the CHECK is added NOT VALID ([`with_repair`]), so no violating row can be committed between
+/// the repair and the check of the rows; `--dry-run` shows repair's plan of the rows as they
+/// are now. Breaks with the exit status when the rollout must not go on.
 async fn check_data(
     client: &mut Client,
     table: &Table,
     args: &AddConstraintsArgs,
     ctx: &Ctx,
 ) -> Result<ControlFlow<ExitStatus, DataCheck>> {
-    let mut report = validation(client, table, ctx).await?;
+    let report = validation(client, table, ctx).await?;
     if report.data_ok() {
-        return Ok(ControlFlow::Continue(DataCheck { report: Some(report), repaired: None }));
+        return Ok(ControlFlow::Continue(DataCheck { report: Some(report), ..DataCheck::default() }));
     }
     if !args.repair {
         return refuse(&report, args, ctx, None).map(ControlFlow::Break);
     }
-    ctx.printer.note("the data would not accept the constraints: running `repair --all` first");
+    ctx.printer.note(&format!(
+        "the data would not accept the constraints: `repair --all` runs right after {CHECK_NAME} is added NOT VALID \
+         (from then on it refuses new violations), before VALIDATE and the index builds read the old rows"
+    ));
+    if !args.dry_run {
+        return Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, repaired: None }));
+    }
     // Under --json repair's document goes inside this command's one document.
-    let (status, repaired) = repair::run_embedded(repair_args(args)?, ctx).await?;
-    if status != ExitStatus::Success {
+    let run = repair::run_embedded(repair_args(args)?, ctx).await?;
+    if run.status != ExitStatus::Success {
         if args.json {
-            let doc =
-                DataRefusal { ok: false, table: table.display(), refused: false, validation: None, repair: repaired };
+            let doc = DataRefusal {
+                ok: false,
+                table: table.display(),
+                refused: false,
+                validation: None,
+                repair: run.document,
+            };
             ctx.printer.data(&output::json(&doc))?;
         }
-        return Ok(ControlFlow::Break(status));
+        return Ok(ControlFlow::Break(run.status));
     }
-    if !args.dry_run {
-        report = validation(client, table, ctx).await?;
-        if !report.data_ok() {
-            return refuse(&report, args, ctx, repaired).map(ControlFlow::Break);
-        }
-    }
-    Ok(ControlFlow::Continue(DataCheck { report: Some(report), repaired }))
+    Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, repaired: run.document }))
 }
 
 /// `validate-constraints`' checks of the data, in a snapshot of their own (the duplicates'
@@ -312,7 +326,7 @@ impl Apply<'_> {
         }
         let started = Instant::now();
         let mut records = Vec::new();
-        let runner = Runner { client: self.client, table, args, bounds, ctx };
+        let runner = Runner { client: self.client, table, args, bounds, ctx, repaired: RefCell::new(None) };
         let stop = if plan.is_empty() { None } else { runner.run_steps(&plan, &mut records).await };
         // The state after the run, from the catalog, whatever happened.
         let after =
@@ -331,7 +345,7 @@ impl Apply<'_> {
             validation: data.report.clone(),
             seconds: started.elapsed().as_secs_f64(),
             error: message,
-            repair: data.repaired.clone(),
+            repair: runner.repaired.take(),
             verdict,
             bounds,
         };
@@ -365,6 +379,16 @@ impl Apply<'_> {
                     ),
                 );
                 Ok(ExitStatus::Problems)
+            }
+            Some(Stop::Declined(_, status)) => {
+                ctx.printer.error(
+                    message,
+                    Some(
+                        "rerun `syncctl add-constraints --repair` to repair the rows and finish; meanwhile the CHECK \
+                         refuses new violations (`--rollback` removes it)",
+                    ),
+                );
+                Ok(status)
             }
             Some(Stop::Other(e)) => Err(e),
         }

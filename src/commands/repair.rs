@@ -2,7 +2,10 @@
 //! decides:
 //! 1. a REPEATABLE READ transaction selects the target rows with the classifier and locks them
 //!    (`--lock-timeout`, else exit 5), the plan is computed ([`plan::decide`]), and it rolls
-//!    back; the plan is printed, and `--dry-run` stops here;
+//!    back; the plan is printed, and `--dry-run` stops here. A selected row written by another
+//!    session since the snapshot (SQLSTATE 40001), or a deadlock with one (40P01), makes the
+//!    plan again after a growing, jittered pause, for as long as `--lock-timeout` allows in
+//!    all; a conflict that outlasts it is exit 5, with nothing changed;
 //! 2. a terminal is asked (default no); without one, `--yes` is required (exit 2);
 //! 3. a short transaction applies the changes, each conditioned on the row being the version
 //!    the plan read (rows touched since are skipped and reported, exit 1) — except the running
@@ -14,8 +17,9 @@
 
 pub(crate) mod plan;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::IsTerminal;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
@@ -26,11 +30,13 @@ use tokio_postgres::{Client, IsolationLevel, Transaction};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{RepairArgs, RowFormat};
+use crate::commands::add_constraints::plan::flag_duration;
 use crate::db;
 use crate::db::queries::repair::{
     self as queries, ApplyParams, ChangedRow, NamedRelease, PlanParams, ReleaseNamedParams, Target, VersionedChange,
 };
-use crate::error::{self, UsageError};
+use crate::db::retry::backoff;
+use crate::error::{self, Contended, UsageError};
 use crate::exit::ExitStatus;
 use crate::output;
 use crate::prompt::{self, Answer};
@@ -38,8 +44,9 @@ use crate::state::{Classifier, State};
 use crate::table::Table;
 use plan::{Change, Planned};
 
-/// How often the plan is made again when a row changed under its snapshot (SQLSTATE 40001).
-const PLAN_ATTEMPTS: u32 = 3;
+/// The pause before the second plan when a row changed under the first one's snapshot; it
+/// doubles (with jitter) on each conflict.
+const FIRST_REPLAN_DELAY: Duration = Duration::from_millis(50);
 
 /// Why a skipped row was left alone.
 pub(crate) const SKIPPED_WHY: &str = "changed since the plan (touched by a live task or another session): left alone";
@@ -101,12 +108,23 @@ pub(crate) async fn run(args: RepairArgs, ctx: &Ctx) -> Result<ExitStatus> {
     run_with(args, ctx, &Document::default()).await
 }
 
+/// What `repair` run for another command did.
+pub(crate) struct Embedded {
+    /// Its exit status.
+    pub(crate) status: ExitStatus,
+    /// Its JSON document (under `--json`).
+    pub(crate) document: Option<Value>,
+    /// The plan was shown and not confirmed: nothing was changed.
+    pub(crate) declined: bool,
+}
+
 /// Runs `repair` for another command (`add-constraints --repair`) and hands its JSON document
 /// back instead of printing it, so that stdout holds the caller's one document.
-pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitStatus, Option<Value>)> {
-    let document = Document { kept: Some(RefCell::new(None)) };
+pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<Embedded> {
+    let document = Document { kept: Some(RefCell::new(None)), declined: Cell::new(false) };
     let status = run_with(args, ctx, &document).await?;
-    Ok((status, document.kept.and_then(RefCell::into_inner)))
+    let declined = document.declined.get();
+    Ok(Embedded { status, document: document.kept.and_then(RefCell::into_inner), declined })
 }
 
 /// Where repair's one JSON document goes: stdout, or kept for the command that ran repair.
@@ -114,6 +132,8 @@ pub(crate) async fn run_embedded(args: RepairArgs, ctx: &Ctx) -> Result<(ExitSta
 struct Document {
     /// The document, kept instead of printed.
     kept: Option<RefCell<Option<Value>>>,
+    /// The plan was not confirmed.
+    declined: Cell<bool>,
 }
 
 impl Document {
@@ -130,7 +150,7 @@ impl Document {
 }
 
 /// Connects, then plans, confirms and applies, planning again when a selected row changed
-/// while the plan was made.
+/// while the plan was made, for as long as `--lock-timeout` allows in all.
 async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<ExitStatus> {
     let kinds = kinds(&args)?;
     // The table is introspected once, before the plan's transaction (not again in each
@@ -138,13 +158,37 @@ async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<Ex
     // catalog fact read earlier can make a change land on the wrong row; at worst a unique
     // index dropped in between leaves a duplicate out of this plan, for the next repair.
     let mut session = Session::open(ctx, &spec::REPAIR, db::access(args.dry_run), Snapshot::None).await?;
+    let bound = ctx.global.lock_timeout;
+    let started = Instant::now();
     let mut attempt = 1;
     loop {
-        // A serialization failure can only come from the plan's lock, before anything is
-        // printed or changed, so making the plan again is safe.
+        // A conflict (a selected row written by a live task after the plan's snapshot, or a
+        // deadlock with a writer) rolls the attempt back before anything is changed, so making
+        // the plan again is safe. The writers that cause it are busy for moments at a time:
+        // the pauses grow, with jitter, and all of them together stay within --lock-timeout,
+        // the wait the operator allowed.
         match plan_confirm_apply(&mut session, &args, &kinds, ctx, document).await {
-            Err(e) if attempt < PLAN_ATTEMPTS && is_serialization_failure(&e) => {
-                ctx.printer.debug("a selected row changed while the plan was made; planning again");
+            Err(e) if is_conflict(&e) => {
+                let pause = backoff(FIRST_REPLAN_DELAY, attempt);
+                if started.elapsed() + pause > bound {
+                    return Err(e.context(Contended::with_hint(
+                        format!(
+                            "the rows to repair kept changing while the plan was made: {} in {} ran into other \
+                             sessions' writes, and --lock-timeout {} ran out; nothing was changed",
+                            output::count(attempt as usize, "plan", "plans"),
+                            output::human_seconds(started.elapsed().as_secs_f64()),
+                            flag_duration(bound),
+                        ),
+                        "live tasks are writing those rows right now: rerun when the load is lower, or with a \
+                         longer --lock-timeout (e.g. --lock-timeout 30s); narrowing the selection (--user, \
+                         --task, one kind) also helps",
+                    )));
+                }
+                ctx.printer.debug(&format!(
+                    "a selected row changed while the plan was made; planning again in {}",
+                    output::human_seconds(pause.as_secs_f64())
+                ));
+                tokio::time::sleep(pause).await;
                 attempt += 1;
             }
             other => return other,
@@ -152,11 +196,13 @@ async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<Ex
     }
 }
 
-/// Whether `err` is SQLSTATE 40001.
-fn is_serialization_failure(err: &anyhow::Error) -> bool {
-    err.chain()
-        .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
-        .any(|e| e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE))
+/// Whether `err` is a conflict with another session's writes that a new attempt can get past:
+/// SQLSTATE 40001 (serialization failure: a row changed since the plan's snapshot) or 40P01
+/// (deadlock detected).
+fn is_conflict(err: &anyhow::Error) -> bool {
+    err.chain().filter_map(|c| c.downcast_ref::<tokio_postgres::Error>()).any(|e| {
+        e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
+    })
 }
 
 /// The problem states the selectors ask for (`{state_filter}` of `sql/repair/plan.sql`).
@@ -311,6 +357,7 @@ async fn confirm(
     match prompt::confirm(&summary, &plan).await? {
         Answer::Yes => Ok(None),
         Answer::No => {
+            document.declined.set(true);
             emit()?;
             ctx.printer.note("not confirmed: nothing changed");
             Ok(Some(ExitStatus::Problems))

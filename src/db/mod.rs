@@ -7,6 +7,7 @@ mod cancel;
 pub(crate) mod param;
 pub(crate) mod queries;
 pub(crate) mod query;
+pub(crate) mod retry;
 pub(crate) mod settings;
 pub(crate) mod tls;
 

@@ -3,7 +3,7 @@
 //! `--print-sql` script is rendered by `commands/add_constraints/script.rs`.)
 
 use super::{Column, Style, fit, human_seconds, style, wrap};
-use crate::commands::add_constraints::plan::{Bound, flag_duration};
+use crate::commands::add_constraints::plan::{Bound, REPAIR_OBJECT, flag_duration};
 use crate::commands::add_constraints::report::{Action, DryRunPlan, RolloutSummary, Verdict};
 use crate::db::queries::add_constraints::IndexBuild;
 use crate::table::{ConstraintStatus, Problem};
@@ -66,11 +66,13 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan, paint: Style) -> String {
     out.push_str(&format!("\n{};\n", plan.lift_statement_timeout.trim_end()));
     let mut current = None;
     for step in &plan.steps {
-        if current != Some(step.bound.bound) {
+        if current != Some(step.bound.bound) && !step.lock_timeout.is_empty() {
             out.push_str(&format!("\n{};\n", step.lock_timeout.trim_end()));
             current = Some(step.bound.bound);
         }
-        out.push_str(&format!("\n{};\n", step.statement.trim_end()));
+        // The repair step is comments only: no statement, no `;`.
+        let end = if step.object == REPAIR_OBJECT { "" } else { ";" };
+        out.push_str(&format!("\n{}{end}\n", step.statement.trim_end()));
     }
     out
 }
@@ -204,6 +206,15 @@ mod tests {
         let plan = dry_run(&fresh(), Action::Rollout, Vec::new());
         insta::assert_snapshot!(dry_run_sql(&plan, Style::default()));
         insta::assert_snapshot!(crate::output::json(&plan));
+    }
+
+    #[test]
+    fn with_repair_the_dry_run_repairs_right_after_the_check_is_added() {
+        use crate::commands::add_constraints::plan::with_repair;
+        let table = fresh();
+        let plan = with_repair(rollout_plan(&table.constraints));
+        let plan = DryRunPlan::new(&table, &plan, Action::Rollout, bounds(), Vec::new(), None);
+        insta::assert_snapshot!(dry_run_sql(&plan, Style::default()));
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use postgres::Client;
 
+use crate::support::background::Background;
 use crate::support::constraints::{CHECK, RUNNING, TASK, all_three, end_state, require_installed, valid_objects};
 use crate::support::fixtures::*;
-use crate::support::wait::{exit_within, poll};
+use crate::support::wait::poll;
 use crate::support::writers::{WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits};
 use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, text};
 
@@ -348,7 +349,9 @@ fn print_sql_needs_no_connection_and_says_how_to_run_it() {
     let script = text(&out.stdout);
     assert!(script.contains("psql -v ON_ERROR_STOP=1"), "{script}");
     assert!(script.contains("SET lock_timeout = '2000ms';"), "{script}");
-    assert!(script.contains("run the\n-- script again"), "{script}");
+    assert!(script.contains("run the script again"), "{script}");
+    // Rows the CHECK refuses: repaired once the CHECK is in place, then the script again.
+    assert!(script.contains("CHECK in place NOT VALID") && script.contains("`syncctl repair --all`"), "{script}");
     // The index's name is chosen on the server (index names are unique per schema).
     assert!(script.contains("'uniq_task_id'") && script.contains("'user_sync_status_uniq_task_id'"), "{script}");
     assert!(
@@ -384,87 +387,6 @@ fn rollback_removes_the_three_objects_and_a_later_rollout_works_again() {
     add_constraints(&db, &[], 0);
     assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
     require_installed(&db, REFERENCE_TABLE, 0);
-}
-
-/// A `syncctl` run in the background, its stderr read line by line as it comes.
-struct Background {
-    child: std::process::Child,
-    stderr_lines: std::sync::mpsc::Receiver<String>,
-    stderr_seen: Vec<String>,
-    stdout: thread::JoinHandle<String>,
-}
-
-/// Generous: the slowest wait of these tests is a concurrent build on a few hundred rows.
-const DEADLINE: Duration = Duration::from_secs(90);
-
-impl Background {
-    fn spawn(db: &TestDb, args: &[&str]) -> Background {
-        use std::io::{BufRead, BufReader, Read};
-        let mut child = crate::support::syncctl_process(db.url())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let (send, stderr_lines) = std::sync::mpsc::channel();
-        thread::spawn(move || {
-            for line in stderr.lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut out = child.stdout.take().unwrap();
-        let stdout = thread::spawn(move || {
-            let mut text = String::new();
-            let _ = out.read_to_string(&mut text);
-            text
-        });
-        Background { child, stderr_lines, stderr_seen: Vec::new(), stdout }
-    }
-
-    /// Waits for a stderr line containing every one of `words`; fails if the process ends first.
-    fn wait_for_stderr(&mut self, words: &[&str]) -> String {
-        let started = Instant::now();
-        loop {
-            let left = DEADLINE.checked_sub(started.elapsed()).unwrap_or_else(|| {
-                panic!("no stderr line with {words:?} within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n"))
-            });
-            match self.stderr_lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.stderr_seen.push(line.clone());
-                    if words.iter().all(|w| line.contains(w)) {
-                        return line;
-                    }
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = self.child.wait().unwrap();
-                    panic!("syncctl ended ({status}) before printing {words:?}:\n{}", self.stderr_seen.join("\n"));
-                }
-            }
-        }
-    }
-
-    /// Fails if the process has already ended.
-    fn assert_running(&mut self, what: &str) {
-        if let Some(status) = self.child.try_wait().unwrap() {
-            let rest: Vec<String> = self.stderr_lines.try_iter().collect();
-            self.stderr_seen.extend(rest);
-            panic!("syncctl ended ({status}) {what}:\n{}", self.stderr_seen.join("\n"));
-        }
-    }
-
-    /// Waits for the exit; returns the exit code, stdout and all of stderr.
-    fn finish(mut self) -> (Option<i32>, String, String) {
-        let status = exit_within(&mut self.child, DEADLINE)
-            .unwrap_or_else(|| panic!("syncctl did not exit within {DEADLINE:?}:\n{}", self.stderr_seen.join("\n")));
-        let stdout = self.stdout.join().unwrap();
-        self.stderr_seen.extend(self.stderr_lines.iter());
-        (status.code(), stdout, self.stderr_seen.join("\n"))
-    }
 }
 
 /// A session in REPEATABLE READ that took its snapshot and locks nothing of the table: a
@@ -779,4 +701,46 @@ fn on_a_table_partitioned_by_another_column_what_postgresql_cannot_enforce_is_sa
     let warnings = doc["warnings"].as_array().unwrap();
     assert_eq!(warnings.len(), 2, "{doc:#}");
     assert!(warnings.iter().all(|w| w.as_str().unwrap().contains("sync_type")), "{doc:#}");
+}
+
+/// The window `--repair` used to leave: the application keeps committing failure releases at
+/// 1-99 % (rows the CHECK refuses) while the rollout runs. The CHECK is added NOT VALID before
+/// the repair, so the releases are refused from then on (the writers count them) and VALIDATE
+/// finds nothing repair left: the rollout succeeds on its first try, ten times in a row.
+#[test]
+fn repair_then_rollout_succeeds_every_time_while_the_application_keeps_writing_violations() {
+    use crate::support::writers::{AppWriter, users};
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT gen_random_uuid(), 'done_' || n, false, 100, now() - interval '1 hour', now() - interval '50 minutes'
+         FROM generate_series(1, 2000) AS n",
+    );
+    let writers: Vec<AppWriter> = (0..2)
+        .map(|w| AppWriter::start(&db, &format!("app{w}"), users(&db, w * 20, 20), 2, Duration::from_millis(2)))
+        .collect();
+    let violating = "NOT is_syncing AND progress_percentage BETWEEN 1 AND 99";
+    for run in 1..=10 {
+        // Each run starts on data the CHECK would refuse, written by the application itself.
+        poll("the writers' violating releases", || (db.count(REFERENCE_TABLE, violating) > 0).then_some(()));
+        let (stdout, stderr) = add_constraints(&db, &["--repair", "--yes"], 0);
+        assert!(stdout.contains("the three constraints are installed and valid"), "run {run}:\n{stdout}\n{stderr}");
+        let order =
+            ["add chk_sync_state_consistency NOT VALID", "repair the rows", "validate chk_sync_state_consistency"];
+        let at: Vec<usize> =
+            order.iter().map(|s| stdout.find(s).unwrap_or_else(|| panic!("no {s}:\n{stdout}"))).collect();
+        assert!(at.windows(2).all(|w| w[0] < w[1]), "run {run}: steps out of order:\n{stdout}");
+        db.execute(
+            "ALTER TABLE user_sync_status DROP CONSTRAINT chk_sync_state_consistency;
+             DROP INDEX uniq_user_running_sync; DROP INDEX uniq_task_id;",
+        );
+    }
+    let reports: Vec<_> = writers.into_iter().map(AppWriter::finish).collect();
+    eprintln!("application writers: {reports:?}");
+    for r in &reports {
+        assert!(r.errors.is_empty(), "a writer failed otherwise than by the CHECK's refusal: {r:?}");
+        assert!(r.cycles > 10, "a writer hardly ran: {r:?}");
+    }
+    assert!(reports.iter().map(|r| r.refused).sum::<usize>() > 0, "the CHECK never refused a release: {reports:?}");
 }

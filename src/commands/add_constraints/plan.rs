@@ -9,18 +9,21 @@ use anyhow::Result;
 use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
 use crate::db::queries::{
-    ADD_CHECK_ADD, ADD_CHECK_DROP, ADD_CHECK_VALIDATE, ADD_INDEX_DROP, ADD_RUNNING_INDEX_CREATE, ADD_SCRIPT_BUILD_WAIT,
-    ADD_SCRIPT_LOCK_WAIT, ADD_TASK_INDEX_CREATE, Fill, Filled, Statement, quote_ident,
+    ADD_CHECK_ADD, ADD_CHECK_DROP, ADD_CHECK_VALIDATE, ADD_INDEX_DROP, ADD_REPAIR_STEP, ADD_RUNNING_INDEX_CREATE,
+    ADD_SCRIPT_BUILD_WAIT, ADD_SCRIPT_LOCK_WAIT, ADD_TASK_INDEX_CREATE, Fill, Filled, Statement, quote_ident,
 };
 use crate::error::UsageError;
 use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, Table};
 
-/// One DDL statement of the rollout or the rollback. An index step names the index as it is
-/// (or will be) called on this table.
+/// One DDL statement of the rollout or the rollback, or (`--repair`) the repair of the rows
+/// between them. An index step names the index as it is (or will be) called on this table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Step {
     /// `ADD CONSTRAINT chk_sync_state_consistency … NOT VALID`.
     AddCheck,
+    /// `repair --all`, once the CHECK refuses new violations and before anything checks the
+    /// old rows.
+    Repair,
     /// `VALIDATE CONSTRAINT chk_sync_state_consistency`.
     ValidateCheck,
     /// `CREATE UNIQUE INDEX CONCURRENTLY` of the index of `role`, named `name`.
@@ -41,6 +44,9 @@ pub(crate) enum Step {
     DropCheck,
 }
 
+/// What the repair step works on, in the step list: the rows, for all three objects.
+pub(crate) const REPAIR_OBJECT: &str = "rows";
+
 /// Which bound a step's waits have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Bound {
@@ -50,6 +56,9 @@ pub(crate) enum Bound {
     /// `--build-wait`, one attempt: the step takes SHARE UPDATE EXCLUSIVE, which no writer
     /// conflicts with or queues behind, and waits for older transactions and snapshots.
     Build,
+    /// `--lock-timeout` in all: repair's row locks, and its new plans when rows it selected
+    /// were written meanwhile.
+    Rows,
 }
 
 /// The bounds in effect: `--lock-timeout`, `--retries`, `--build-wait`.
@@ -72,7 +81,7 @@ impl Bounds {
     /// The lock_timeout a step runs with.
     pub(crate) fn timeout(&self, bound: Bound) -> Duration {
         match bound {
-            Bound::Lock => self.lock_timeout,
+            Bound::Lock | Bound::Rows => self.lock_timeout,
             Bound::Build => self.build_wait,
         }
     }
@@ -81,7 +90,7 @@ impl Bounds {
     pub(crate) fn attempts(&self, bound: Bound) -> u32 {
         match bound {
             Bound::Lock => self.retries,
-            Bound::Build => 1,
+            Bound::Build | Bound::Rows => 1,
         }
     }
 
@@ -95,6 +104,7 @@ impl Bounds {
                 crate::output::count(self.retries as usize, "attempt", "attempts")
             ),
             Bound::Build => format!("--build-wait {}", flag_duration(self.build_wait)),
+            Bound::Rows => format!("--lock-timeout {} in all", flag_duration(self.lock_timeout)),
         }
     }
 }
@@ -114,6 +124,7 @@ impl Step {
     pub(crate) fn statement(&self) -> Statement {
         match self {
             Step::AddCheck => ADD_CHECK_ADD,
+            Step::Repair => ADD_REPAIR_STEP,
             Step::ValidateCheck => ADD_CHECK_VALIDATE,
             Step::CreateIndex { role: RUNNING_INDEX, .. } => ADD_RUNNING_INDEX_CREATE,
             Step::CreateIndex { .. } => ADD_TASK_INDEX_CREATE,
@@ -127,6 +138,7 @@ impl Step {
         match self {
             Step::AddCheck | Step::ValidateCheck | Step::DropCheck => CHECK_NAME,
             Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => role,
+            Step::Repair => REPAIR_OBJECT,
         }
     }
 
@@ -134,6 +146,7 @@ impl Step {
     pub(crate) fn label(&self) -> String {
         match self {
             Step::AddCheck => format!("add {CHECK_NAME} NOT VALID"),
+            Step::Repair => "repair the rows (repair --all)".to_string(),
             Step::ValidateCheck => format!("validate {CHECK_NAME}"),
             Step::CreateIndex { name, .. } => format!("build {name} concurrently"),
             Step::DropIndex { name, .. } => format!("drop {name} concurrently"),
@@ -145,6 +158,7 @@ impl Step {
     pub(crate) fn lock(&self) -> &'static str {
         match self {
             Step::AddCheck | Step::DropCheck => "ACCESS EXCLUSIVE, a catalog change only",
+            Step::Repair => "the changed rows only, in short transactions; readers and writers go on",
             Step::ValidateCheck => "SHARE UPDATE EXCLUSIVE, one scan; readers and writers go on",
             Step::CreateIndex { .. } => "SHARE UPDATE EXCLUSIVE, two scans; readers and writers go on",
             Step::DropIndex { .. } => "SHARE UPDATE EXCLUSIVE; readers and writers go on",
@@ -156,6 +170,7 @@ impl Step {
         match self {
             Step::AddCheck | Step::DropCheck => Bound::Lock,
             Step::ValidateCheck | Step::CreateIndex { .. } | Step::DropIndex { .. } => Bound::Build,
+            Step::Repair => Bound::Rows,
         }
     }
 
@@ -195,6 +210,15 @@ pub(crate) fn rollout_plan(constraints: &[ConstraintStatus]) -> Vec<Step> {
         }
     }
     steps
+}
+
+/// `plan` with the repair of the rows (`--repair`) where it closes the window: right after the
+/// CHECK is added NOT VALID, so no violating row can be written behind it, and before VALIDATE
+/// and the index builds read the old rows; first when the CHECK is there already.
+pub(crate) fn with_repair(mut plan: Vec<Step>) -> Vec<Step> {
+    let at = plan.iter().position(|s| *s == Step::AddCheck).map_or(0, |i| i + 1);
+    plan.insert(at, Step::Repair);
+    plan
 }
 
 /// The steps that remove whichever of this table's three objects exist.
@@ -296,9 +320,11 @@ pub(crate) fn left_out(constraints: &[ConstraintStatus]) -> Vec<(&'static str, S
         .collect()
 }
 
-/// The `SET lock_timeout` of a bound, with its comment, as the script and `--dry-run` show it.
+/// The `SET lock_timeout` of a bound, with its comment, as the script and `--dry-run` show it
+/// (none for repair's rows: repair sets its own, per transaction).
 pub(crate) fn lock_timeout_sql(bound: Bound, bounds: &Bounds) -> String {
     match bound {
+        Bound::Rows => String::new(),
         Bound::Lock => ADD_SCRIPT_LOCK_WAIT.render(&Fill::default().with("lock_timeout", millis(bounds.lock_timeout))),
         Bound::Build => ADD_SCRIPT_BUILD_WAIT.render(&Fill::default().with("build_wait", millis(bounds.build_wait))),
     }
@@ -351,6 +377,20 @@ mod tests {
         assert_eq!(rollout_plan(&[wrong.clone(), out.clone()]), vec![]);
         assert_eq!(rollout_plan(&[own]), vec![Step::CreateIndex { role: TASK_INDEX, name: "t_uniq_task_id".into() }]);
         assert_eq!(left_out(&[wrong, out]).len(), 1);
+    }
+
+    #[test]
+    fn the_repair_comes_right_after_the_check_is_added_and_before_anything_reads_the_old_rows() {
+        let none =
+            [status(CHECK_NAME, false, false), status(RUNNING_INDEX, false, false), status(TASK_INDEX, false, false)];
+        assert_eq!(
+            with_repair(rollout_plan(&none)),
+            vec![Step::AddCheck, Step::Repair, Step::ValidateCheck, create(RUNNING_INDEX), create(TASK_INDEX)]
+        );
+        let not_valid =
+            [status(CHECK_NAME, true, false), status(RUNNING_INDEX, true, true), status(TASK_INDEX, false, false)];
+        assert_eq!(with_repair(rollout_plan(&not_valid)), vec![Step::Repair, Step::ValidateCheck, create(TASK_INDEX)]);
+        assert_eq!(Step::Repair.bound(), Bound::Rows);
     }
 
     #[test]

@@ -48,7 +48,7 @@ impl WaitBound {
     pub(crate) fn of(step: &Step, bounds: &Bounds) -> WaitBound {
         let bound = step.bound();
         let flag = match bound {
-            Bound::Lock => "--lock-timeout",
+            Bound::Lock | Bound::Rows => "--lock-timeout",
             Bound::Build => "--build-wait",
         };
         WaitBound { flag, seconds: bounds.timeout(bound).as_secs_f64(), attempts: bounds.attempts(bound), bound }

@@ -3,24 +3,25 @@
 //! cancelled at `--build-wait`; an index step first waits for other sessions' builds on the
 //! table and decides from the catalog as it is at that moment.
 
+use std::cell::RefCell;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use serde_json::Value;
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
 use super::plan::{Bound, Bounds, Step, flag_duration, millis, refuse_before_ddl};
 use crate::Ctx;
 use crate::cli::AddConstraintsArgs;
+use crate::commands::repair;
 use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
-use crate::db::{self};
+use crate::db::{self, retry::backoff};
 use crate::error::{self, UsageError};
+use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress, human_seconds};
-use crate::table::{ConstraintStatus, RUNNING_INDEX, Table};
-
-/// The longest pause between two attempts of a step.
-pub(crate) const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
 
 /// The longest pause between two looks at another session's index build.
 const MAX_BUILD_POLL: Duration = Duration::from_secs(5);
@@ -57,6 +58,9 @@ pub(crate) enum Stop {
     Lock(anyhow::Error, String),
     /// A row written since the check refuses the constraint (exit 1).
     Violation(anyhow::Error),
+    /// The repair of the rows was not confirmed, or was stopped at its question: the status it
+    /// ended with, and what that leaves.
+    Declined(anyhow::Error, ExitStatus),
     /// Anything else (classified by the caller).
     Other(anyhow::Error),
 }
@@ -64,7 +68,7 @@ pub(crate) enum Stop {
 impl Stop {
     /// The error behind it, as one line without secrets.
     pub(crate) fn message(&self, ctx: &Ctx) -> String {
-        let (Stop::Lock(e, _) | Stop::Violation(e) | Stop::Other(e)) = self;
+        let (Stop::Lock(e, _) | Stop::Violation(e) | Stop::Declined(e, _) | Stop::Other(e)) = self;
         crate::redact(&error::classify(e).message, &ctx.global)
     }
 }
@@ -111,6 +115,8 @@ pub(crate) struct Runner<'a> {
     pub(crate) bounds: Bounds,
     /// The printer and the global options.
     pub(crate) ctx: &'a Ctx,
+    /// `repair --all`'s JSON document, once its step ran (under `--json`).
+    pub(crate) repaired: RefCell<Option<Value>>,
 }
 
 impl Runner<'_> {
@@ -187,23 +193,49 @@ impl Runner<'_> {
         }
     }
 
-    /// One attempt of a step. Every step waits for other sessions' builds on the table first;
+    /// One attempt of a step. Every DDL step waits for other sessions' builds on the table first;
     /// an index step then decides from the catalog as it is at that moment ([`Self::index_step`]).
     async fn attempt_step(&self, step: &Step) -> Result<Done, StepError> {
         let bound = self.bounds.timeout(step.bound());
-        // Every step waits for other sessions' builds on the table in the client rather than on
+        // Every DDL step waits for other sessions' builds on the table in the client rather than on
         // a lock: queued behind a build, a step would hold its own snapshot while the build
         // waits for old snapshots (deadlock detected), and an ACCESS EXCLUSIVE request would
         // hold every writer up for its lock timeout, again and again.
-        let waited = self.wait_for_builds().await?;
         match step {
+            // Repair builds no index: it waits for nobody's build.
+            Step::Repair => self.repair().await,
             Step::AddCheck | Step::ValidateCheck | Step::DropCheck => {
+                self.wait_for_builds().await?;
                 self.run_bounded(&step.render(&self.table.fill(), &self.table.schema), bound, false).await?;
                 Ok(Done::Ran)
             }
             Step::CreateIndex { role, .. } | Step::DropIndex { role, .. } => {
+                let waited = self.wait_for_builds().await?;
                 self.index_step(step, role, bound, &waited).await
             }
+        }
+    }
+
+    /// The repair step: `repair --all` with this command's `--yes` and `--json`, under the CHECK
+    /// added NOT VALID. Rows it leaves alone because they changed since its plan were written
+    /// under the CHECK, so they are consistent; VALIDATE and the builds check the rest.
+    async fn repair(&self) -> Result<Done, StepError> {
+        let args = super::repair_args(self.args).map_err(StepError::Sql)?;
+        let run = repair::run_embedded(args, self.ctx)
+            .await
+            .map_err(|e| StepError::Stop(Stop::Other(e.context("repairing the rows (repair --all)"))))?;
+        self.repaired.replace(run.document);
+        match run.status {
+            ExitStatus::Success => Ok(Done::Ran),
+            ExitStatus::Problems if !run.declined => Ok(Done::Ran),
+            status => Err(StepError::Stop(Stop::Declined(
+                anyhow::anyhow!(
+                    "the repair of the rows was not confirmed: {} is in place NOT VALID (it refuses new violations), \
+                     the old rows are not repaired, and the later steps did not run",
+                    CHECK_NAME
+                ),
+                status,
+            ))),
         }
     }
 
@@ -383,7 +415,7 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
     match code {
         // 57014: the client cancelled a concurrent step at its bound (run_bounded).
         Some(c) if c == SqlState::LOCK_NOT_AVAILABLE || c == SqlState::QUERY_CANCELED => match step.bound() {
-            Bound::Lock => Stop::Lock(
+            Bound::Lock | Bound::Rows => Stop::Lock(
                 e.context(format!(
                     "lock not obtained within --lock-timeout after {}",
                     output::count(attempts as usize, "attempt", "attempts")
@@ -408,29 +440,4 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
 /// The SQLSTATE of the PostgreSQL error in `err`'s chain.
 fn sqlstate(err: &anyhow::Error) -> Option<SqlState> {
     err.chain().find_map(|c| c.downcast_ref::<tokio_postgres::Error>()).and_then(|e| e.code().cloned())
-}
-
-/// The pause after failed attempt `attempt` (1-based): `first` doubled per attempt, at most
-/// [`MAX_RETRY_DELAY`], times a random factor in [0.5, 1.5) so that several waiting clients
-/// do not retry in step.
-pub(crate) fn backoff(first: Duration, attempt: u32) -> Duration {
-    let base = first.saturating_mul(1u32 << attempt.saturating_sub(1).min(16)).min(MAX_RETRY_DELAY);
-    let jitter = 0.5 + (uuid::Uuid::new_v4().as_u128() % 1000) as f64 / 1000.0;
-    base.mul_f64(jitter)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_backoff_doubles_with_jitter_and_a_cap() {
-        let first = Duration::from_secs(1);
-        for attempt in 1..=4 {
-            let base = first * (1 << (attempt - 1));
-            let pause = backoff(first, attempt);
-            assert!(pause >= base / 2 && pause < base * 3 / 2, "attempt {attempt}: {pause:?}");
-        }
-        assert!(backoff(first, 40) < MAX_RETRY_DELAY * 3 / 2);
-    }
 }

@@ -12,6 +12,7 @@
 // Each test file uses only part of the harness; the rest is not dead, just unused there.
 #![allow(dead_code)]
 
+pub(crate) mod background;
 pub(crate) mod bouncer;
 pub(crate) mod cluster;
 pub(crate) mod constraints;

@@ -119,3 +119,120 @@ pub(crate) fn rollout_under_four_writers(db: &TestDb, rows: i64, url: &str) {
     assert_eq!(valid_objects(db, REFERENCE_TABLE), all_three());
     require_installed(db, REFERENCE_TABLE, 0);
 }
+
+/// What an [`AppWriter`] did.
+#[derive(Debug)]
+pub(crate) struct AppWriterReport {
+    /// Tasks claimed and released (or whose release was refused).
+    pub(crate) cycles: u64,
+    /// Statements the CHECK refused (SQLSTATE 23514): the failure releases once it exists.
+    pub(crate) refused: usize,
+    /// Every other error psql reported.
+    pub(crate) errors: Vec<String>,
+}
+
+/// A writer that behaves like the application, in a process of its own: `psql` fed plain SQL,
+/// one autocommit statement at a time, in the shapes of the application's code. For each of its
+/// users in turn it claims a task (is_syncing true, progress 0), writes `beats` heartbeats with
+/// progress, and releases the task as the application's failure path does, with progress 1-99
+/// left in place: a violating row, as long as no CHECK refuses it. Refusals are counted, never
+/// fatal. `pace` is the pause between two statements.
+pub(crate) struct AppWriter {
+    stop: Arc<AtomicBool>,
+    child: std::process::Child,
+    feeder: thread::JoinHandle<u64>,
+    errors: thread::JoinHandle<(usize, Vec<String>)>,
+}
+
+impl AppWriter {
+    /// Starts a writer named `name` (its task ids start with it) on `db`'s reference table, for
+    /// the rows of `users` (user_id values).
+    pub(crate) fn start(db: &TestDb, name: &str, users: Vec<String>, beats: u32, pace: Duration) -> AppWriter {
+        use std::io::{BufRead, BufReader, Write};
+        use std::process::{Command, Stdio};
+        let mut child = Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d", db.url()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("psql on PATH");
+        let mut stdin = child.stdin.take().unwrap();
+        let stderr = child.stderr.take().unwrap();
+        // Errors by SQLSTATE, one line each: `ERROR:  23514`.
+        writeln!(stdin, "\\set VERBOSITY sqlstate").unwrap();
+        let errors = thread::spawn(move || {
+            let (mut refused, mut others) = (0, Vec::new());
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                // psql prefixes it with `psql:<stdin>:LINE: `.
+                if line.trim_end().ends_with("ERROR:  23514") {
+                    refused += 1;
+                } else {
+                    others.push(line);
+                }
+            }
+            (refused, others)
+        });
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let name = name.to_string();
+        let feeder = thread::spawn(move || {
+            let mut cycles = 0u64;
+            'run: while !flag.load(Ordering::Relaxed) {
+                for user in &users {
+                    let task = format!("{name}_{cycles}");
+                    let progress = 1 + (uuid::Uuid::new_v4().as_u128() % 99) as u32;
+                    let mut statements = vec![format!(
+                        "UPDATE user_sync_status SET task_id = '{task}', is_syncing = TRUE, sync_type = 'full', \
+                         progress_percentage = 0, current_stats = '{{}}', error_message = NULL, \
+                         started_at = now(), updated_at = now() WHERE user_id = '{user}';"
+                    )];
+                    for beat in 1..=beats {
+                        statements.push(format!(
+                            "UPDATE user_sync_status SET progress_percentage = {}, updated_at = now() \
+                             WHERE task_id = '{task}';",
+                            progress * beat / beats
+                        ));
+                    }
+                    statements.push(format!(
+                        "UPDATE user_sync_status SET is_syncing = FALSE, error_message = 'sync failed', \
+                         updated_at = now() WHERE task_id = '{task}';"
+                    ));
+                    for statement in statements {
+                        if writeln!(stdin, "{statement}").and_then(|()| stdin.flush()).is_err() {
+                            break 'run;
+                        }
+                        thread::sleep(pace);
+                    }
+                    cycles += 1;
+                    if flag.load(Ordering::Relaxed) {
+                        break 'run;
+                    }
+                }
+            }
+            cycles
+            // Dropping stdin ends psql once it ran what it was sent.
+        });
+        AppWriter { stop, child, feeder, errors }
+    }
+
+    /// Stops the writer and waits for its process; what it did.
+    pub(crate) fn finish(mut self) -> AppWriterReport {
+        self.stop.store(true, Ordering::Relaxed);
+        let cycles = self.feeder.join().unwrap();
+        let status = self.child.wait().unwrap();
+        let (refused, mut errors) = self.errors.join().unwrap();
+        if !status.success() {
+            errors.push(format!("psql exited with {status}"));
+        }
+        AppWriterReport { cycles, refused, errors }
+    }
+}
+
+/// The user_id of the first `n` rows of `db`'s reference table after the first `skip`, as text.
+pub(crate) fn users(db: &TestDb, skip: i64, n: i64) -> Vec<String> {
+    db.query("SELECT user_id::text FROM user_sync_status ORDER BY id OFFSET $1 LIMIT $2", &[&skip, &n])
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}

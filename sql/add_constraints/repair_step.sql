@@ -1,0 +1,10 @@
+-- add-constraints --repair, between adding chk_sync_state_consistency NOT VALID and
+-- validating it: `syncctl repair --all` repairs the rows the three constraints would refuse
+-- (sql/repair/plan.sql, then sql/repair/apply.sql; its plan is shown above under --dry-run).
+-- It runs after the CHECK exists, so no writer can add a violating row behind it: a release
+-- that would leave progress 1-99 is refused from the CHECK's commit on, and VALIDATE then
+-- finds only what repair left. No table lock: FOR UPDATE on the selected rows, in short
+-- transactions (the plan, rolled back; the changes, each conditioned on the row version the
+-- plan read). A selected row written meanwhile makes the plan again, for as long as
+-- --lock-timeout allows in all.
+--- Not run as SQL: the step's text in --dry-run.
