@@ -2,7 +2,7 @@
 //! its comments, and the summary of a run. (Their JSON is the reports themselves; the
 //! `--print-sql` script is rendered by `commands/add_constraints/script.rs`.)
 
-use super::{Column, Style, fit, human_seconds, style, wrap};
+use super::{Column, Style, fit, fit_sql_comments, human_seconds, style, wrap};
 use crate::commands::add_constraints::plan::{Bound, REPAIR_OBJECT, flag_duration};
 use crate::commands::add_constraints::report::{Action, DryRunPlan, RolloutSummary, Verdict};
 use crate::db::queries::add_constraints::IndexBuild;
@@ -63,16 +63,17 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan, paint: Style) -> String {
         plan.bounds.retries,
         flag_duration(plan.bounds.build_wait),
     )));
-    out.push_str(&format!("\n{};\n", plan.lift_statement_timeout.trim_end()));
+    let sql = |text: &str| fit_sql_comments(text.trim_end(), paint.width);
+    out.push_str(&format!("\n{};\n", sql(&plan.lift_statement_timeout)));
     let mut current = None;
     for step in &plan.steps {
         if current != Some(step.bound.bound) && !step.lock_timeout.is_empty() {
-            out.push_str(&format!("\n{};\n", step.lock_timeout.trim_end()));
+            out.push_str(&format!("\n{};\n", sql(&step.lock_timeout)));
             current = Some(step.bound.bound);
         }
         // The repair step is comments only: no statement, no `;`.
         let end = if step.object == REPAIR_OBJECT { "" } else { ";" };
-        out.push_str(&format!("\n{}{end}\n", step.statement.trim_end()));
+        out.push_str(&format!("\n{}{end}\n", sql(&step.statement)));
     }
     out
 }
@@ -345,12 +346,13 @@ mod tests {
 
     #[test]
     fn the_dry_run_and_the_summary_at_every_width() {
-        // The statements are shown as sql/ writes them; the lines around them fit.
+        // The statements' code is shown as sql/ writes it; their comments and the lines around
+        // them fit.
         let sql = |plan: &DryRunPlan| -> Vec<String> {
-            let mut sql: Vec<String> =
-                plan.steps.iter().flat_map(|s| [s.statement.clone(), s.lock_timeout.clone()]).collect();
-            sql.push(plan.lift_statement_timeout.to_string());
-            sql
+            let mut sql: Vec<&str> =
+                plan.steps.iter().flat_map(|s| [s.statement.as_str(), s.lock_timeout.as_str()]).collect();
+            sql.push(&plan.lift_statement_timeout);
+            sql.iter().flat_map(|s| s.lines()).filter(|l| !l.trim_start().starts_with("--")).map(String::from).collect()
         };
         let fresh = dry_run(&fresh(), Action::Rollout, Vec::new());
         let verbatim = sql(&fresh);

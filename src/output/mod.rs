@@ -313,6 +313,72 @@ pub(crate) fn wrap(text: &str, width: Option<usize>, indent: &str) -> String {
         .join("\n")
 }
 
+/// SQL as `sql/` writes it, for a terminal `width` columns wide: each run of `--` comment lines
+/// with one of its lines wider than that is rewrapped, paragraph by paragraph (a paragraph is
+/// the lines of one indent after the `--`; a list item, a parameter, a `Heading:` or a deeper
+/// indent starts a new one);
+/// code, and comments that fit, stay as written. A pipe (`None`) gets it all as written.
+pub(crate) fn fit_sql_comments(sql: &str, width: Option<usize>) -> String {
+    let Some(width) = width else { return sql.to_string() };
+    let lines: Vec<&str> = sql.lines().collect();
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let run = lines[i..].iter().take_while(|l| sql_comment(l).is_some()).count();
+        if run == 0 {
+            out.push(lines[i].to_string());
+            i += 1;
+            continue;
+        }
+        let block = &lines[i..i + run];
+        i += run;
+        if block.iter().all(|l| visible_width(l) <= width) {
+            out.extend(block.iter().map(|l| l.to_string()));
+            continue;
+        }
+        let mut paragraph: Option<(&str, String)> = None;
+        let flush = |paragraph: &mut Option<(&str, String)>, out: &mut Vec<String>| {
+            if let Some((prefix, text)) = paragraph.take() {
+                let room = width.saturating_sub(visible_width(prefix)).max(20);
+                out.extend(wrap(&text, Some(room), "").lines().map(|l| format!("{prefix}{l}").trim_end().to_string()));
+            }
+        };
+        for line in block {
+            let (prefix, text) = sql_comment(line).expect("a comment line");
+            // A list item, a parameter (`$2 …`) or a heading word (`Locks:`) starts a paragraph.
+            let first = text.split(' ').next().unwrap_or_default();
+            let item = text.is_empty()
+                || ["- ", "* "].iter().any(|b| text.starts_with(b))
+                || (first.starts_with('$') && first[1..].starts_with(|c: char| c.is_ascii_digit()))
+                || first.ends_with(':');
+            match &mut paragraph {
+                Some((p, joined)) if *p == prefix && !item => {
+                    joined.push(' ');
+                    joined.push_str(text);
+                }
+                _ => {
+                    flush(&mut paragraph, &mut out);
+                    paragraph = Some((prefix, text.to_string()));
+                }
+            }
+        }
+        flush(&mut paragraph, &mut out);
+    }
+    let mut text = out.join("\n");
+    if sql.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// The prefix of a comment line (its indent, `--` and the spaces after it) and its text; None
+/// for code, and for a `---` line.
+fn sql_comment(line: &str) -> Option<(&str, &str)> {
+    let body = line.trim_start().strip_prefix("--")?;
+    let text = body.trim_start();
+    (!body.starts_with('-')).then(|| (&line[..line.len() - text.len()], text))
+}
+
 /// The words of `text` for [`wrap`]: split at spaces, but a `quoted command` stays whole, so it
 /// can be copied from the terminal.
 fn words(text: &str) -> Vec<String> {
@@ -590,6 +656,31 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sql_comments_wider_than_the_terminal_are_rewrapped_by_paragraph() {
+        let sql = "-- A first paragraph that is much too long for a narrow terminal, so it wraps.\n\
+                   -- Parameters: $1 the first one;\n\
+                   --   $2 the second one, also long enough to need a second line here.\n\
+                   --- a note for maintainers, left alone\n\
+                   SELECT 1 -- code is never touched, however long its line may be\n\
+                   -- short\n";
+        let fitted = fit_sql_comments(sql, Some(40));
+        assert_eq!(
+            fitted,
+            "-- A first paragraph that is much too\n\
+             -- long for a narrow terminal, so it\n\
+             -- wraps.\n\
+             -- Parameters: $1 the first one;\n\
+             --   $2 the second one, also long enough\n\
+             --   to need a second line here.\n\
+             --- a note for maintainers, left alone\n\
+             SELECT 1 -- code is never touched, however long its line may be\n\
+             -- short\n"
+        );
+        assert_eq!(fit_sql_comments(sql, None), sql, "a pipe gets it as written");
+        assert_eq!(fit_sql_comments(sql, Some(200)), sql, "comments that fit stay as written");
+    }
 
     #[test]
     fn durations_read_well() {
