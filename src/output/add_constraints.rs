@@ -64,7 +64,7 @@ pub(crate) fn dry_run_sql(plan: &DryRunPlan, paint: Style) -> String {
         flag_duration(plan.bounds.build_wait),
     )));
     let sql = |text: &str| fit_sql_comments(text.trim_end(), paint.width);
-    out.push_str(&format!("\n{};\n", sql(&plan.lift_statement_timeout)));
+    out.push_str(&format!("\n{};\n", sql(plan.lift_statement_timeout)));
     let mut current = None;
     for step in &plan.steps {
         if current != Some(step.bound.bound) && !step.lock_timeout.is_empty() {
@@ -351,7 +351,7 @@ mod tests {
         let sql = |plan: &DryRunPlan| -> Vec<String> {
             let mut sql: Vec<&str> =
                 plan.steps.iter().flat_map(|s| [s.statement.as_str(), s.lock_timeout.as_str()]).collect();
-            sql.push(&plan.lift_statement_timeout);
+            sql.push(plan.lift_statement_timeout);
             sql.iter().flat_map(|s| s.lines()).filter(|l| !l.trim_start().starts_with("--")).map(String::from).collect()
         };
         let fresh = dry_run(&fresh(), Action::Rollout, Vec::new());
