@@ -7,6 +7,7 @@
 //! transaction rolls back), print a summary, and exit 143 / 130.
 
 use std::cell::Cell;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -189,14 +190,28 @@ async fn pass(
         Liveness::Heartbeat => Vec::new(),
     };
     if args.dry_run {
-        let params = DryRunParams { timeout_seconds: timeout, lock_dead: &lock_dead };
+        let params = DryRunParams { timeout_seconds: timeout, lock_dead: &lock_dead, shifted: false };
         let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
             .await
             .context("listing the dead rows")?;
         released.set(released.get() + rows.len() as u64);
         return print(rows, args, ctx);
     }
-    let params = BatchParams { timeout_seconds: timeout, limit: i64::from(args.limit), lock_dead: &lock_dead };
+    let watched = match args.confirm {
+        Some(window) => match watch(client, table, timeout, &lock_dead, window, stop).await? {
+            Some(watched) => Some(watched),
+            None => return Ok(()),
+        },
+        None => None,
+    };
+    let versions: Option<Vec<String>> = watched.as_ref().map(|rows| rows.iter().map(|r| r.version.clone()).collect());
+    let params = BatchParams {
+        timeout_seconds: timeout,
+        limit: i64::from(args.limit),
+        lock_dead: &lock_dead,
+        versions: versions.as_deref(),
+    };
+    let mut released_versions = Vec::new();
     let mut document = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
@@ -212,6 +227,7 @@ async fn pass(
         };
         let full = batch.len() as i64 == params.limit;
         released.set(released.get() + batch.len() as u64);
+        released_versions.extend(batch.iter().map(|r| r.version.clone()));
         if args.json {
             document.extend(batch);
         } else {
@@ -225,7 +241,43 @@ async fn pass(
         // What committed is reported even when a later batch failed.
         print(document, args, ctx)?;
     }
+    if failure.is_none() && stop.get().is_none() {
+        for row in watched.iter().flatten().filter(|r| !released_versions.contains(&r.version)) {
+            ctx.printer.note(&format!(
+                "{} kept {}: written during the confirmation window",
+                output::timestamp_short(&Utc::now()),
+                row.task_id.as_deref().unwrap_or("NULL")
+            ));
+        }
+    }
     failure.map_or(Ok(()), Err)
+}
+
+/// `--confirm`: reads the dead rows (those of writers storing a shifted clock too) with their
+/// row versions, then waits out the window, outside any transaction. `None` when there is
+/// nothing to watch or a signal stopped the wait.
+async fn watch(
+    client: &Client,
+    table: &Table,
+    timeout: f64,
+    lock_dead: &[String],
+    window: Duration,
+    stop: &Cell<Option<ExitStatus>>,
+) -> Result<Option<Vec<ReleasedRow>>> {
+    let params = DryRunParams { timeout_seconds: timeout, lock_dead, shifted: true };
+    let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
+        .await
+        .context("reading the dead rows to watch")?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    // A signal sets `stop` (the caller's select! watches for it), so the wait is cut into short
+    // sleeps that look at it.
+    let end = tokio::time::Instant::now() + window;
+    while stop.get().is_none() && tokio::time::Instant::now() < end {
+        tokio::time::sleep_until(end.min(tokio::time::Instant::now() + Duration::from_millis(100))).await;
+    }
+    Ok(stop.get().is_none().then_some(rows))
 }
 
 /// One line per row, or one JSON document. With no rows, no lines; and no document either,

@@ -210,6 +210,9 @@ mod tests {
             inconsistent_tasks: 0,
             recent_completed_syncs: 1,
             skewed_tasks: 1,
+            shifted_tasks: 0,
+            shifted_offsets: Vec::new(),
+            shifted_task_ids: Vec::new(),
             half_released_live_tasks: 0,
         };
         let zombie = |task: &str, started: Option<i64>, updated: Option<i64>| Zombie {
