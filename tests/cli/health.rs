@@ -198,7 +198,7 @@ fn the_first_line_says_why_and_carries_perfdata() {
     incident(&db, REFERENCE_TABLE);
     db.execute(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
-         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '1 hour'
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '70 minutes'
          FROM generate_series(1, 6) AS n",
     );
     let doc = json(&syncctl(&db).args(["health", "--json"]).output().unwrap().stdout);

@@ -774,7 +774,7 @@ fn the_child_dies_with_its_start_on_kill_9_and_sighup() {
             // start takes it over, with no child of the old one beside the new one.
             assert!(syncing);
             db.execute(&format!(
-                "UPDATE user_sync_status SET updated_at = now() - interval '1 hour' WHERE task_id = '{task}'"
+                "UPDATE user_sync_status SET updated_at = now() - interval '70 minutes' WHERE task_id = '{task}'"
             ));
         }
     }
