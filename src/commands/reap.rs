@@ -4,7 +4,9 @@
 //! people starts with the time, for the log cron appends it to. Silent when there is nothing to
 //! do (a dry run says `nothing to reap`). `--every DUR` repeats, with a line per pass, until
 //! SIGTERM / SIGINT, which stop it between passes or cancel the running statement (its
-//! transaction rolls back), print a summary, and exit 143 / 130.
+//! transaction rolls back), print a summary, and exit 143 / 130. A row whose writer stores a
+//! shifted clock but keeps writing is left; `--confirm DUR` instead watches the dead rows' row
+//! versions for DUR and releases only those that did not change.
 
 use std::cell::Cell;
 use std::time::Duration;
