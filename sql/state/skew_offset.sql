@@ -18,7 +18,7 @@
 -- A row that only matches part 1 (a task that died 8 hours ago) stays a zombie (but in the
 -- first timeout after a checkpoint, above).
 -- Cost: arithmetic on the row; the row version's check only for rows that pass part 1, and the
--- control file (pg_control_checkpoint()) is read by three uncorrelated subqueries, once each per
+-- control file (pg_control_checkpoint()) and the snapshot are read by uncorrelated subqueries, once each per
 -- statement.
 --- Placeholders: none but alias t; $1 is the heartbeat timeout in seconds.
 CASE WHEN t."is_syncing" AND isfinite(t."updated_at")
@@ -29,8 +29,15 @@ CASE WHEN t."is_syncing" AND isfinite(t."updated_at")
                    THEN pg_xact_commit_timestamp(t.xmin) >= now() - make_interval(secs => $1)
                    ELSE (SELECT c.checkpoint_time > now() - make_interval(secs => $1)
                          FROM pg_control_checkpoint() AS c)
-                        OR (age(t.xmin) <= (SELECT age(split_part(c.next_xid, ':', 2)::xid)
-                                            FROM pg_control_checkpoint() AS c)
+                        -- Transaction ids compared as numbers, not with age(), which is
+                        -- parallel restricted: the row's 32-bit xmin as a distance back from
+                        -- the next id, against the checkpoint's (both ids in full, xid8).
+                        OR (((SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8) % 4294967296
+                             - t.xmin::text::int8 + 4294967296) % 4294967296
+                            <= (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8
+                                       - (split_part(c.next_xid, ':', 1)::int8 << 32)
+                                       - split_part(c.next_xid, ':', 2)::int8
+                                FROM pg_control_checkpoint() AS c)
                             AND t."updated_at"::timestamptz < (SELECT c.checkpoint_time - make_interval(secs => $1)
                                                                FROM pg_control_checkpoint() AS c))
               END

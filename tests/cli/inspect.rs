@@ -207,7 +207,8 @@ fn json_parses_and_csv_has_a_header_and_one_line_per_row() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "key,user_id,task_id,states,is_syncing,progress_percentage,silent_seconds,started_at,updated_at,error_message"
+        "key,user_id,task_id,states,is_syncing,progress_percentage,silent_seconds,started_at,updated_at,error_message,\
+         skew_offset_seconds"
     );
     assert_eq!(lines.len() as i64, MIXED_PROBLEM_ROWS + 1);
 }
