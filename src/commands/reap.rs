@@ -9,6 +9,7 @@
 //! versions for DUR and releases only those that did not change.
 
 use std::cell::Cell;
+use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -200,10 +201,7 @@ async fn pass(
         return print(rows, args, ctx);
     }
     let watched = match args.confirm {
-        Some(window) => match watch(client, table, timeout, &lock_dead, window, stop).await? {
-            Some(watched) => Some(watched),
-            None => return Ok(()),
-        },
+        Some(window) => Some(watch(client, table, timeout, &lock_dead, window, stop).await?),
         None => None,
     };
     let versions: Option<Vec<String>> = watched.as_ref().map(|rows| rows.iter().map(|r| r.version.clone()).collect());
@@ -213,7 +211,7 @@ async fn pass(
         lock_dead: &lock_dead,
         versions: versions.as_deref(),
     };
-    let mut released_versions = Vec::new();
+    let mut released_versions = HashSet::new();
     let mut document = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
@@ -256,8 +254,8 @@ async fn pass(
 }
 
 /// `--confirm`: reads the dead rows (those of writers storing a shifted clock too) with their
-/// row versions, then waits out the window, outside any transaction. `None` when there is
-/// nothing to watch or a signal stopped the wait.
+/// row versions, then waits out the window (when there is something to watch), outside any
+/// transaction. A signal cuts the wait short; the pass then releases nothing.
 async fn watch(
     client: &Client,
     table: &Table,
@@ -265,21 +263,18 @@ async fn watch(
     lock_dead: &[String],
     window: Duration,
     stop: &Cell<Option<ExitStatus>>,
-) -> Result<Option<Vec<ReleasedRow>>> {
+) -> Result<Vec<ReleasedRow>> {
     let params = DryRunParams { timeout_seconds: timeout, lock_dead, shifted: true };
     let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
         .await
         .context("reading the dead rows to watch")?;
-    if rows.is_empty() {
-        return Ok(None);
-    }
     // A signal sets `stop` (the caller's select! watches for it), so the wait is cut into short
     // sleeps that look at it.
     let end = tokio::time::Instant::now() + window;
-    while stop.get().is_none() && tokio::time::Instant::now() < end {
+    while !rows.is_empty() && stop.get().is_none() && tokio::time::Instant::now() < end {
         tokio::time::sleep_until(end.min(tokio::time::Instant::now() + Duration::from_millis(100))).await;
     }
-    Ok(stop.get().is_none().then_some(rows))
+    Ok(rows)
 }
 
 /// One line per row, or one JSON document. With no rows, no lines; and no document either,
