@@ -53,7 +53,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'On
 half-released\t'Syncing, with an error message: someone released half of it'
 inconsistent\t'Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL'
 duplicate\t'A second running row of a user, or a repeated task id'
-skewed\t'A timestamp more than a minute in the future: a clock or time-zone bug'
+skewed\t'A timestamp more than a minute in the future, or a heartbeat still written a whole time-zone offset away: a clock or time-zone bug'
 running\t'Syncing with a fresh heartbeat'
 failed\t'Stopped at 0% with an error'
 completed\t'Stopped at 100%'

@@ -49,7 +49,7 @@ _arguments "${_arguments_options[@]}" : \
 half-released\:"Syncing, with an error message\: someone released half of it"
 inconsistent\:"Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL"
 duplicate\:"A second running row of a user, or a repeated task id"
-skewed\:"A timestamp more than a minute in the future\: a clock or time-zone bug"
+skewed\:"A timestamp more than a minute in the future, or a heartbeat still written a whole time-zone offset away\: a clock or time-zone bug"
 running\:"Syncing with a fresh heartbeat"
 failed\:"Stopped at 0% with an error"
 completed\:"Stopped at 100%"

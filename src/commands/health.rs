@@ -44,8 +44,8 @@ pub(crate) struct HealthReport {
     pub(crate) table: String,
     /// The heartbeat timeout in effect.
     pub(crate) heartbeat_timeout_seconds: f64,
-    /// Rows with timestamps more than a minute in the future, when the statistics were
-    /// gathered (beside the seed's `statistics`, which it does not extend).
+    /// Rows in state skewed, when the statistics were gathered (beside the seed's
+    /// `statistics`, which it does not extend).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) skewed_tasks: Option<i64>,
     /// Why the report could not be made.

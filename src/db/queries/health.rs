@@ -28,7 +28,7 @@ row! {
         inconsistent_tasks: i64,
         /// Completed in the last hour.
         recent_completed_syncs: i64,
-        /// Rows with timestamps more than a minute in the future (beside the seed's object).
+        /// Rows in state skewed (beside the seed's object).
         #[serde(skip)]
         skewed_tasks: i64,
         /// Of them, running rows whose writer stores a shifted clock and keeps writing.
