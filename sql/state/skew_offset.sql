@@ -9,8 +9,8 @@
 --     row version (xmin) committed recently. With track_commit_timestamp on, its commit time
 --     is within the heartbeat timeout. Without it, the row version is newer than the next
 --     transaction id of the last checkpoint (pg_control_checkpoint()), while its updated_at
---     claims a time more than the timeout before that checkpoint: a writer with a true clock
---     cannot do both. That bound is as fresh as the last checkpoint (checkpoint_timeout), so a
+--     claims a time more than the timeout before that checkpoint, or one in the future: a
+--     writer with a true clock cannot do both. That bound is as fresh as the last checkpoint (checkpoint_timeout), so a
 --     shifted writer that stopped since then still counts as writing. In the first timeout
 --     after a checkpoint a live writer may not have written since it, so part 1 alone decides
 --     then: a dead row is released a little later, a live one is never taken for dead.
@@ -38,8 +38,9 @@ CASE WHEN t."is_syncing" AND isfinite(t."updated_at")
                                        - (split_part(c.next_xid, ':', 1)::int8 << 32)
                                        - split_part(c.next_xid, ':', 2)::int8
                                 FROM pg_control_checkpoint() AS c)
-                            AND t."updated_at"::timestamptz < (SELECT c.checkpoint_time - make_interval(secs => $1)
-                                                               FROM pg_control_checkpoint() AS c))
+                            AND (t."updated_at"::timestamptz < (SELECT c.checkpoint_time - make_interval(secs => $1)
+                                                                FROM pg_control_checkpoint() AS c)
+                                 OR t."updated_at"::timestamptz > now()))
               END
      THEN (-900 * round(extract(epoch FROM now() - t."updated_at"::timestamptz) / 900))::int8
 END
