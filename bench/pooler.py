@@ -52,7 +52,7 @@ CREATE TABLE user_sync_status (user_id uuid PRIMARY KEY, task_id text, is_syncin
 psql(direct, f"""
 INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
 SELECT md5('u' || n)::uuid, 'sync_' || n, n % 100 = 0, CASE WHEN n % 100 = 0 THEN 40 ELSE 100 END,
-       now() - interval '2 hours', now() - interval '1 hour'
+       now() - interval '2 hours', now() - interval '70 minutes'
 FROM generate_series(1, {args.rows}) AS n;
 CREATE INDEX ON user_sync_status (task_id); ANALYZE user_sync_status;
 """)

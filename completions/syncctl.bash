@@ -631,7 +631,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__reap)
-            opts="-d -v -q -h -V --timeout --dry-run --limit --every --json --liveness --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            opts="-d -v -q -h -V --timeout --dry-run --limit --every --confirm --json --liveness --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -646,6 +646,10 @@ _syncctl() {
                     return 0
                     ;;
                 --every)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --confirm)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

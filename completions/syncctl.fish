@@ -53,7 +53,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand inspect" -l state -d 'On
 half-released\t'Syncing, with an error message: someone released half of it'
 inconsistent\t'Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL'
 duplicate\t'A second running row of a user, or a repeated task id'
-skewed\t'A timestamp more than a minute in the future: a clock or time-zone bug'
+skewed\t'A timestamp more than a minute in the future, or a heartbeat still written a whole time-zone offset away: a clock or time-zone bug'
 running\t'Syncing with a fresh heartbeat'
 failed\t'Stopped at 0% with an error'
 completed\t'Stopped at 100%'
@@ -153,6 +153,7 @@ complete -c syncctl -n "__fish_syncctl_using_subcommand repair" -s V -l version 
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l timeout -d 'Release running rows silent for longer than this (default: --heartbeat-timeout)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l limit -d 'Rows per batch (one transaction each)' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l every -d 'Run as a loop, one pass every DUR, until SIGTERM or SIGINT' -r
+complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l confirm -d 'Watch the dead rows for DUR, then release only those not written meanwhile (their row version, not their timestamp, decides). Also releases rows whose heartbeat sits a whole time-zone offset in the past, which reap otherwise leaves while they are written' -r
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -l liveness -d 'How a running row is known to be alive: `lock` also releases at once a row whose owner\'s session lock (`start --liveness lock`) is free, however fresh its heartbeat' -r -f -a "heartbeat\t'By its heartbeat: updated_at newer than --heartbeat-timeout (database clock)'
 lock\t'Also by a session advisory lock its process holds: a running row whose lock is free is dead at once. Only for deployments where every writer is `syncctl start --liveness lock` and no transaction-mode pooler (PgBouncer) sits in between'"
 complete -c syncctl -n "__fish_syncctl_using_subcommand reap" -s d -l database-url -d 'PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq\'s defaults apply' -r

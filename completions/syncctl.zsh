@@ -49,7 +49,7 @@ _arguments "${_arguments_options[@]}" : \
 half-released\:"Syncing, with an error message\: someone released half of it"
 inconsistent\:"Violates the CHECK predicate (syncing at 0-99%, or stopped at 0 or 100%), or NULL"
 duplicate\:"A second running row of a user, or a repeated task id"
-skewed\:"A timestamp more than a minute in the future\: a clock or time-zone bug"
+skewed\:"A timestamp more than a minute in the future, or a heartbeat still written a whole time-zone offset away\: a clock or time-zone bug"
 running\:"Syncing with a fresh heartbeat"
 failed\:"Stopped at 0% with an error"
 completed\:"Stopped at 100%"
@@ -186,6 +186,7 @@ _arguments "${_arguments_options[@]}" : \
 '--timeout=[Release running rows silent for longer than this (default\: --heartbeat-timeout)]:DUR:_default' \
 '--limit=[Rows per batch (one transaction each)]:N:_default' \
 '--every=[Run as a loop, one pass every DUR, until SIGTERM or SIGINT]:DUR:_default' \
+'(--dry-run)--confirm=[Watch the dead rows for DUR, then release only those not written meanwhile (their row version, not their timestamp, decides). Also releases rows whose heartbeat sits a whole time-zone offset in the past, which reap otherwise leaves while they are written]:DUR:_default' \
 '--liveness=[How a running row is known to be alive\: \`lock\` also releases at once a row whose owner'\''s session lock (\`start --liveness lock\`) is free, however fresh its heartbeat]:LIVENESS:((heartbeat\:"By its heartbeat\: updated_at newer than --heartbeat-timeout (database clock)"
 lock\:"Also by a session advisory lock its process holds\: a running row whose lock is free is dead at once. Only for deployments where every writer is \`syncctl start --liveness lock\` and no transaction-mode pooler (PgBouncer) sits in between"))' \
 '-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \

@@ -332,6 +332,12 @@ pub struct ReapArgs {
     #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
     pub every: Option<Duration>,
 
+    /// Watch the dead rows for DUR, then release only those not written meanwhile (their row
+    /// version, not their timestamp, decides). Also releases rows whose heartbeat sits a whole
+    /// time-zone offset in the past, which reap otherwise leaves while they are written.
+    #[arg(long, value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR", conflicts_with = "dry_run")]
+    pub confirm: Option<Duration>,
+
     /// One JSON document per pass instead of one line per released task.
     #[arg(long)]
     pub json: bool,

@@ -64,7 +64,8 @@ states! {
     Inconsistent = "inconsistent", "inconsistent", true;
     /// A second running row of a user, or a repeated task id.
     Duplicate = "duplicate", "duplicate", true;
-    /// A timestamp more than a minute in the future: a clock or time-zone bug.
+    /// A timestamp more than a minute in the future, or a heartbeat still written a whole
+    /// time-zone offset away: a clock or time-zone bug.
     Skewed = "skewed", "skewed", true;
     /// Syncing with a fresh heartbeat.
     Running = "running", "running", false;

@@ -2,7 +2,8 @@
 -- per state, decided by the database clock (now()), never the client's. Every command that
 -- looks at states selects from this fragment, so they all agree.
 --
---- Placeholders: {table} is the quoted table, {key} the primary key as text.
+--- Placeholders: {table} is the quoted table, {key} the primary key as text, {skew_offset}
+--- state/skew_offset.sql.
 -- Parameters:
 --   $1 (float8)  heartbeat timeout in seconds: a running row silent for longer is a zombie;
 --   $2 (text[])  keys of rows repeating another row's task_id  (from state/duplicates.sql,
@@ -16,7 +17,11 @@
 -- time zone` column is read in the session TimeZone, which syncctl sets from --timestamp-zone.
 -- No CTE (the outer SELECT is flattened away), so the planner can scan in parallel. Cost: one scan of the table
 -- (or an index scan with $4 / $5). No locks beyond ACCESS SHARE.
-SELECT c.*, c.repeated_task OR c.second_running AS duplicate
+-- A silent row whose writer stores a shifted clock but keeps writing (skew_offset_seconds) is
+-- skewed, not a zombie, unless its owner's liveness lock says it is dead.
+SELECT c.*, c.repeated_task OR c.second_running AS duplicate,
+       (c.silent AND c.skew_offset_seconds IS NULL) OR c.lock_dead AS zombie,
+       c.skew_offset_seconds IS NOT NULL OR c.future AS skewed
 FROM (
 SELECT {key}                                         AS key,
        t."user_id"::text                             AS user_id,
@@ -36,8 +41,8 @@ SELECT {key}                                         AS key,
                 AND t."updated_at"::timestamptz >= now() - make_interval(secs => $1)
                 AND NOT t."task_id"::text = ANY ($6::text[]), false) AS running,
        COALESCE(t."is_syncing" AND (t."updated_at" IS NULL
-                OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
-                OR t."task_id"::text = ANY ($6::text[])), false) AS zombie,
+                OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)), false) AS silent,
+       COALESCE(t."is_syncing" AND t."task_id"::text = ANY ($6::text[]), false) AS lock_dead,
        COALESCE(t."is_syncing" AND t."error_message" IS NOT NULL, false) AS half_released,
        -- The CHECK predicate of chk_sync_state_consistency; NULL (which a CHECK lets through)
        -- counts as a violation.
@@ -46,7 +51,8 @@ SELECT {key}                                         AS key,
        cardinality($2::text[]) > 0 AND {key} = ANY ($2::text[]) AS repeated_task,
        cardinality($3::text[]) > 0 AND {key} = ANY ($3::text[]) AS second_running,
        COALESCE(t."updated_at"::timestamptz > now() + interval '1 minute'
-                OR t."started_at"::timestamptz > now() + interval '1 minute', false) AS skewed,
+                OR t."started_at"::timestamptz > now() + interval '1 minute', false) AS future,
+       ({skew_offset})                                AS skew_offset_seconds,
        COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 100, false) AS completed,
        COALESCE(NOT t."is_syncing" AND t."progress_percentage" = 0
                 AND t."error_message" IS NOT NULL, false) AS failed,

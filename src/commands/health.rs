@@ -44,8 +44,8 @@ pub(crate) struct HealthReport {
     pub(crate) table: String,
     /// The heartbeat timeout in effect.
     pub(crate) heartbeat_timeout_seconds: f64,
-    /// Rows with timestamps more than a minute in the future, when the statistics were
-    /// gathered (beside the seed's `statistics`, which it does not extend).
+    /// Rows in state skewed, when the statistics were gathered (beside the seed's
+    /// `statistics`, which it does not extend).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) skewed_tasks: Option<i64>,
     /// Why the report could not be made.
@@ -153,11 +153,25 @@ fn unanswered(err: &anyhow::Error, ctx: &Ctx) -> HealthReport {
 /// lagging more than half the heartbeat timeout, half-released live rows, in that order.
 fn warnings(table: &Table, statistics: &Statistics, server: Server, heartbeat_timeout: Duration) -> Vec<String> {
     let mut warnings: Vec<String> = table.constraints.iter().filter(|c| !c.valid).map(constraint_warning).collect();
-    if statistics.skewed_tasks > 0 {
+    let future = statistics.skewed_tasks - statistics.shifted_tasks;
+    if future > 0 {
         warnings.push(format!(
             "{} timestamps more than a minute in the future (a clock or time-zone bug): \
              see `syncctl inspect --state skewed`",
-            output::count(statistics.skewed_tasks as usize, "row has", "rows have")
+            output::count(future as usize, "row has", "rows have")
+        ));
+    }
+    if statistics.shifted_tasks > 0 {
+        let offsets: Vec<String> = statistics.shifted_offsets.iter().map(|&o| output::offset(o)).collect();
+        let more = statistics.shifted_tasks - statistics.shifted_task_ids.len() as i64;
+        warnings.push(format!(
+            "{} still written but with heartbeats shifted by {} (a writer storing naive UTC in a session \
+             of another time zone): task {}{}; not counted as zombies, and reap leaves them unless \
+             --confirm sees them unchanged: see `syncctl inspect --state skewed`",
+            output::count(statistics.shifted_tasks as usize, "running row is", "running rows are"),
+            offsets.join(", "),
+            statistics.shifted_task_ids.join(", "),
+            if more > 0 { format!(" and {more} more") } else { String::new() }
         ));
     }
     if let Some(lag) = server.replay_lag_seconds.filter(|l| *l > heartbeat_timeout.as_secs_f64() / 2.0) {

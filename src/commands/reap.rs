@@ -4,9 +4,13 @@
 //! people starts with the time, for the log cron appends it to. Silent when there is nothing to
 //! do (a dry run says `nothing to reap`). `--every DUR` repeats, with a line per pass, until
 //! SIGTERM / SIGINT, which stop it between passes or cancel the running statement (its
-//! transaction rolls back), print a summary, and exit 143 / 130.
+//! transaction rolls back), print a summary, and exit 143 / 130. A row whose writer stores a
+//! shifted clock but keeps writing is left; `--confirm DUR` instead watches the dead rows' row
+//! versions for DUR and releases only those that did not change.
 
 use std::cell::Cell;
+use std::collections::HashSet;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
@@ -189,14 +193,25 @@ async fn pass(
         Liveness::Heartbeat => Vec::new(),
     };
     if args.dry_run {
-        let params = DryRunParams { timeout_seconds: timeout, lock_dead: &lock_dead };
+        let params = DryRunParams { timeout_seconds: timeout, lock_dead: &lock_dead, shifted: false };
         let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
             .await
             .context("listing the dead rows")?;
         released.set(released.get() + rows.len() as u64);
         return print(rows, args, ctx);
     }
-    let params = BatchParams { timeout_seconds: timeout, limit: i64::from(args.limit), lock_dead: &lock_dead };
+    let watched = match args.confirm {
+        Some(window) => Some(watch(client, table, timeout, &lock_dead, window, stop).await?),
+        None => None,
+    };
+    let versions: Option<Vec<String>> = watched.as_ref().map(|rows| rows.iter().map(|r| r.version.clone()).collect());
+    let params = BatchParams {
+        timeout_seconds: timeout,
+        limit: i64::from(args.limit),
+        lock_dead: &lock_dead,
+        versions: versions.as_deref(),
+    };
+    let mut released_versions = HashSet::new();
     let mut document = Vec::new();
     let mut failure = None;
     while stop.get().is_none() {
@@ -212,6 +227,7 @@ async fn pass(
         };
         let full = batch.len() as i64 == params.limit;
         released.set(released.get() + batch.len() as u64);
+        released_versions.extend(batch.iter().map(|r| r.version.clone()));
         if args.json {
             document.extend(batch);
         } else {
@@ -225,7 +241,40 @@ async fn pass(
         // What committed is reported even when a later batch failed.
         print(document, args, ctx)?;
     }
+    if failure.is_none() && stop.get().is_none() {
+        for row in watched.iter().flatten().filter(|r| !released_versions.contains(&r.version)) {
+            ctx.printer.note(&format!(
+                "{} kept {}: written during the confirmation window",
+                output::timestamp_short(&Utc::now()),
+                row.task_id.as_deref().unwrap_or("NULL")
+            ));
+        }
+    }
     failure.map_or(Ok(()), Err)
+}
+
+/// `--confirm`: reads the dead rows (those of writers storing a shifted clock too) with their
+/// row versions, then waits out the window (when there is something to watch), outside any
+/// transaction. A signal cuts the wait short; the pass then releases nothing.
+async fn watch(
+    client: &Client,
+    table: &Table,
+    timeout: f64,
+    lock_dead: &[String],
+    window: Duration,
+    stop: &Cell<Option<ExitStatus>>,
+) -> Result<Vec<ReleasedRow>> {
+    let params = DryRunParams { timeout_seconds: timeout, lock_dead, shifted: true };
+    let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
+        .await
+        .context("reading the dead rows to watch")?;
+    // A signal sets `stop` (the caller's select! watches for it), so the wait is cut into short
+    // sleeps that look at it.
+    let end = tokio::time::Instant::now() + window;
+    while !rows.is_empty() && stop.get().is_none() && tokio::time::Instant::now() < end {
+        tokio::time::sleep_until(end.min(tokio::time::Instant::now() + Duration::from_millis(100))).await;
+    }
+    Ok(rows)
 }
 
 /// One line per row, or one JSON document. With no rows, no lines; and no document either,

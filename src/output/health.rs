@@ -13,7 +13,11 @@ fn figures(s: &Statistics) -> [(&'static str, &'static str, i64); 6] {
         ("zombie_tasks", "Running rows whose heartbeat is older than the timeout.", s.zombie_tasks),
         ("inconsistent_tasks", "Rows violating the state CHECK predicate or with NULL states.", s.inconsistent_tasks),
         ("recent_completed_syncs", "Syncs completed in the last hour.", s.recent_completed_syncs),
-        ("skewed_tasks", "Rows with timestamps more than a minute in the future.", s.skewed_tasks),
+        (
+            "skewed_tasks",
+            "Rows with a skewed clock: in the future, or a live heartbeat shifted by a time-zone offset.",
+            s.skewed_tasks,
+        ),
     ]
 }
 
@@ -210,6 +214,9 @@ mod tests {
             inconsistent_tasks: 0,
             recent_completed_syncs: 1,
             skewed_tasks: 1,
+            shifted_tasks: 0,
+            shifted_offsets: Vec::new(),
+            shifted_task_ids: Vec::new(),
             half_released_live_tasks: 0,
         };
         let zombie = |task: &str, started: Option<i64>, updated: Option<i64>| Zombie {

@@ -1,7 +1,8 @@
 //! `inspect`'s report as a table for people, and as CSV.
 
-use super::{Column, Style, fit, human_ago, human_seconds, style, timestamp_short, wrap};
+use super::{Column, Style, fit, human_ago, human_seconds, offset, style, timestamp_short, wrap};
 use crate::commands::inspect::InspectReport;
+use crate::state::State;
 
 /// Inspect's columns: ids and the error give way on a narrow terminal.
 const COLUMNS: [Column; 7] = [
@@ -23,7 +24,15 @@ pub(crate) fn table(report: &InspectReport, paint: Style) -> String {
             .rows
             .iter()
             .map(|r| {
-                let states = r.states.iter().map(|s| s.name()).collect::<Vec<_>>().join(", ");
+                let states = r
+                    .states
+                    .iter()
+                    .map(|s| match (s, r.skew_offset_seconds) {
+                        (State::Skewed, Some(o)) => format!("{s} ({})", offset(o)),
+                        _ => s.name().to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let painted = match r.states.first() {
                     Some(s) if s.is_problem() => paint.paint(style::BAD, &states),
                     _ => states,
@@ -68,7 +77,8 @@ mod tests {
     use crate::db::queries::inspect::ClassifiedRow;
     use crate::state::{Progress, State};
 
-    /// A report with the incident's row, a healthy one and a numeric progress, on a standby.
+    /// A report with the incident's row, a healthy one with a numeric progress, and a live one whose
+    /// writer stores a shifted clock, on a standby.
     fn report() -> InspectReport {
         let at = |s| Utc.timestamp_opt(s, 0).unwrap();
         let row = |key: &str, states: Vec<State>, progress: f64, silent: f64, error: Option<&str>| ClassifiedRow {
@@ -76,6 +86,7 @@ mod tests {
             user_id: Some(format!("60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}")),
             task_id: Some(format!("sync_60f2ccbd-d754-4fa0-aa4d-35a7d655{key:0>4}_1a2b3c4d_1753133270")),
             states,
+            skew_offset_seconds: None,
             is_syncing: Some(true),
             progress_percentage: Some(Progress(progress)),
             silent_seconds: Some(silent),
@@ -96,6 +107,11 @@ mod tests {
                     Some("任务被管理员手动清理（修复后）"),
                 ),
                 row("2", vec![State::Running], 99.7, 12.25, None),
+                // A writer storing naive UTC from a session in UTC+8, still heartbeating.
+                ClassifiedRow {
+                    skew_offset_seconds: Some(-28_800),
+                    ..row("3", vec![State::Skewed], 40.0, 28_803.5, None)
+                },
             ],
             naive_timestamps: None,
             replay_lag_seconds: Some(Some(1.5)),

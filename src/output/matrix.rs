@@ -61,6 +61,9 @@ mod health {
             inconsistent_tasks: 0,
             recent_completed_syncs: 1,
             skewed_tasks: 1,
+            shifted_tasks: 0,
+            shifted_offsets: Vec::new(),
+            shifted_task_ids: Vec::new(),
             half_released_live_tasks: 0,
         };
         let zombie = |user: &str, started: Option<i64>, updated: Option<i64>, minutes: Option<i64>| Zombie {
@@ -114,6 +117,7 @@ mod reap {
             task_id: Some(task_of(user)),
             user_id: Some(user.to_string()),
             silent_seconds: silent,
+            version: String::new(),
         };
         vec![row(USERS[0], Some(75.4)), row(USERS[1], None)]
     }

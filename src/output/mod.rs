@@ -256,6 +256,17 @@ pub(crate) fn human_seconds(seconds: f64) -> String {
     }
 }
 
+/// A clock offset for people, signed, in whole hours and minutes: `-8h`, `+5h30m`, `+45m`
+/// (negative: behind the database clock).
+pub(crate) fn offset(seconds: i64) -> String {
+    let (sign, s) = (if seconds < 0 { '-' } else { '+' }, seconds.unsigned_abs());
+    match (s / 3600, s % 3600 / 60) {
+        (0, m) => format!("{sign}{m}m"),
+        (h, 0) => format!("{sign}{h}h"),
+        (h, m) => format!("{sign}{h}h{m}m"),
+    }
+}
+
 /// A count with its noun, singular for one: `1 row`, `2 rows`, `0 rows`.
 pub(crate) fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
@@ -704,6 +715,13 @@ mod tests {
             serde_json::to_string(&S { a: 43_047_806.122_605, b: None }).unwrap(),
             r#"{"a":43047806.123,"b":null}"#
         );
+    }
+
+    #[test]
+    fn offsets_read_as_zones_do() {
+        assert_eq!(offset(-28_800), "-8h");
+        assert_eq!(offset(19_800), "+5h30m");
+        assert_eq!(offset(2_700), "+45m");
     }
 
     #[test]

@@ -72,7 +72,12 @@ mod tests {
 
     /// A row of user u1 running `task`, silent `silent` seconds (None: no heartbeat).
     fn row(task: &str, silent: Option<f64>) -> ReleasedRow {
-        ReleasedRow { task_id: Some(task.into()), user_id: Some("u1".into()), silent_seconds: silent }
+        ReleasedRow {
+            task_id: Some(task.into()),
+            user_id: Some("u1".into()),
+            silent_seconds: silent,
+            version: String::new(),
+        }
     }
 
     /// Three rows: one without a heartbeat, one without a task id, one silent for years.

@@ -865,7 +865,7 @@ fn the_checker_reports_each_kind_of_violation() {
     insert(3, "twin-a", true, 0, "{}", "0 s");
     insert(3, "twin-b", true, 0, "{}", "0 s");
     insert(4, "stopped-half-way", false, 45, "{}", "0 s");
-    insert(5, "silent", true, 0, "{}", "1 hour");
+    insert(5, "silent", true, 0, "{}", "70 minutes");
     insert(6, "repeated", false, 100, "{}", "0 s");
     insert(7, "repeated", false, 100, "{}", "0 s");
     insert(8, "live", true, 30, "{}", "0 s");

@@ -3,7 +3,31 @@
 
 use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
+use crate::support::writers::{beats, shifted_writers};
 use crate::support::{TestDb, json, syncctl, syncctl_bare};
+
+/// Workers storing naive UTC from a UTC+8 session heartbeat 8 hours in the past: health calls
+/// them skewed by -8h in a warning that names them, and counts only the real zombies.
+#[test]
+fn writers_storing_a_shifted_clock_are_a_warning_not_zombies() {
+    let db = TestDb::new();
+    let _writers = shifted_writers(&db);
+    let out = syncctl(&db).args(["health", "--json"]).output().unwrap();
+    let doc = json(&out.stdout);
+    assert_eq!(doc["statistics"]["zombie_tasks"], 2, "{doc}");
+    let zombies: Vec<&str> =
+        doc["zombie_task_details"].as_array().unwrap().iter().map(|z| z["task_id"].as_str().unwrap()).collect();
+    assert_eq!(zombies, ["zombie-1", "zombie-2"], "{doc}");
+    assert_eq!(doc["skewed_tasks"], 3, "{doc}");
+    let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    let shifted: Vec<&&str> = warnings.iter().filter(|w| w.contains("shifted by -8h")).collect();
+    assert_eq!(shifted.len(), 1, "one warning for the shifted writers: {warnings:#?}");
+    assert!(shifted[0].contains("shanghai-1, shanghai-2, shanghai-3"), "it names them: {}", shifted[0]);
+    assert!(!warnings.iter().any(|w| w.contains("in the future")), "not a future timestamp: {warnings:#?}");
+    // The writers were alive all along.
+    let before = beats(&db, "shanghai-1");
+    crate::support::wait::poll("the writer to heartbeat on", || (beats(&db, "shanghai-1") > before).then_some(()));
+}
 
 #[test]
 fn the_incident_is_critical_with_its_task_among_the_zombies() {
@@ -153,7 +177,7 @@ fn the_first_line_says_why_and_carries_perfdata() {
     incident(&db, REFERENCE_TABLE);
     db.execute(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
-         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '1 hour'
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 10, now() - interval '2 hours', now() - interval '70 minutes'
          FROM generate_series(1, 6) AS n",
     );
     let doc = json(&syncctl(&db).args(["health", "--json"]).output().unwrap().stdout);

@@ -363,7 +363,7 @@ fn a_closed_stdout_is_a_clean_exit() {
     // Far more output than a pipe buffers (64 KiB), so the writes do meet the closed pipe.
     db.execute(
         "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
-         SELECT gen_random_uuid(), 'bulk-' || g, true, 10, now() - interval '1 day', now() - interval '1 hour'
+         SELECT gen_random_uuid(), 'bulk-' || g, true, 10, now() - interval '1 day', now() - interval '70 minutes'
          FROM generate_series(1, 5000) AS g",
     );
     let before = table_digest(&db, REFERENCE_TABLE);

@@ -7,7 +7,32 @@ use serde_json::Value;
 
 use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{Cluster, ClusterOptions, TestDb, json, readonly_role, syncctl, syncctl_bare};
+use crate::support::writers::shifted_writers;
+use crate::support::{Cluster, ClusterOptions, TestDb, json, readonly_role, syncctl, syncctl_bare, text};
+
+/// Workers storing naive UTC from a UTC+8 session: their rows are `skewed (-8h)`, with
+/// `skew_offset_seconds` -28800 as JSON, and not zombies; the real zombies stay zombies.
+#[test]
+fn writers_storing_a_shifted_clock_are_skewed_with_their_offset() {
+    let db = TestDb::new();
+    let _writers = shifted_writers(&db);
+    let out = syncctl(&db).args(["inspect", "--state", "all", "--json"]).output().unwrap();
+    let doc = json(&out.stdout);
+    for row in doc["rows"].as_array().unwrap() {
+        let task = row["task_id"].as_str().unwrap();
+        let (states, offset) = (row["states"].clone(), row["skew_offset_seconds"].clone());
+        let expected = match task {
+            t if t.starts_with("shanghai-") => (serde_json::json!(["skewed"]), serde_json::json!(-28_800)),
+            t if t.starts_with("zombie-") => (serde_json::json!(["zombie"]), Value::Null),
+            _ => (serde_json::json!(["running"]), Value::Null),
+        };
+        assert_eq!((states, offset), expected, "{task}: {row}");
+    }
+    assert_eq!((doc["counts"]["zombie"].clone(), doc["counts"]["skewed"].clone()), (2.into(), 3.into()), "{doc}");
+    let out = syncctl(&db).args(["inspect"]).output().unwrap();
+    let table = text(&out.stdout);
+    assert_eq!(table.matches("skewed (-8h)").count(), 3, "{table}");
+}
 
 /// (task_id, user_id) -> states, for every row of the table.
 fn states_by_row(db: &TestDb, table: &str) -> BTreeMap<(String, String), Vec<String>> {
@@ -182,7 +207,8 @@ fn json_parses_and_csv_has_a_header_and_one_line_per_row() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "key,user_id,task_id,states,is_syncing,progress_percentage,silent_seconds,started_at,updated_at,error_message"
+        "key,user_id,task_id,states,is_syncing,progress_percentage,silent_seconds,started_at,updated_at,error_message,\
+         skew_offset_seconds"
     );
     assert_eq!(lines.len() as i64, MIXED_PROBLEM_ROWS + 1);
 }

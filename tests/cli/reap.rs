@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::support::fixtures::*;
 use crate::support::wait::{wait_exit, wait_for};
-use crate::support::{TestDb, after_timestamp, syncctl, syncctl_process, table_digest};
+use crate::support::writers::{beats, shifted_writers};
+use crate::support::{TestDb, after_timestamp, syncctl, syncctl_process, table_digest, text};
 
 /// How many times `error_message` carries the reap note.
 const REAP_NOTES: &str = "(length(error_message) - length(replace(error_message, 'released by syncctl reap', ''))) \
@@ -70,6 +71,54 @@ fn read_until(lines: &Receiver<String>, what: &str, until: impl Fn(&str) -> bool
             Err(e) => panic!("waited for {what} ({e}); saw {seen:#?}"),
         }
     }
+}
+
+/// The task ids of a reap's JSON document, sorted.
+fn released_tasks(doc: &Value) -> Vec<String> {
+    let mut tasks: Vec<String> =
+        doc["released"].as_array().unwrap().iter().map(|r| r["task_id"].as_str().unwrap().to_string()).collect();
+    tasks.sort();
+    tasks
+}
+
+/// Workers storing naive UTC from a UTC+8 session heartbeat 8 hours in the past while alive:
+/// reap leaves them running and releases the real zombies; `reap --confirm 3s` watches the row
+/// versions and releases only the rows really silent (one 8 hours silent too), saying which it
+/// kept.
+#[test]
+fn shifted_writers_are_left_running_and_confirm_releases_only_silent_rows() {
+    let db = TestDb::new();
+    let _writers = shifted_writers(&db);
+    let running = "SELECT count(*) FROM user_sync_status WHERE task_id LIKE 'shanghai-%' AND is_syncing";
+
+    let out = syncctl(&db).args(["reap", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(released_tasks(&serde_json::from_slice(&out.stdout).unwrap()), ["zombie-1", "zombie-2"]);
+    assert_eq!(db.scalar::<i64>(running), 3, "the shifted writers' tasks stay running");
+
+    // Really silent: a task that stopped 8 hours ago (by its timestamp) and one 10 minutes ago.
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         VALUES (gen_random_uuid(), 'gone-8h', true, 10, now() - interval '9 hours', now() - interval '8 hours'),
+                (gen_random_uuid(), 'zombie-3', true, 10, now() - interval '1 hour', now() - interval '10 minutes')",
+    );
+    let started = Instant::now();
+    let out = syncctl(&db).args(["reap", "--confirm", "3s", "--json"]).output().unwrap();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(started.elapsed() >= Duration::from_secs(3), "it watched for the whole window");
+    assert_eq!(released_tasks(&serde_json::from_slice(&out.stdout).unwrap()), ["gone-8h", "zombie-3"], "{stderr}");
+    assert_eq!(db.scalar::<i64>(running), 3, "the shifted writers' tasks stay running");
+    for task in ["shanghai-1", "shanghai-2", "shanghai-3"] {
+        let kept = format!("kept {task}: written during the confirmation window");
+        assert!(
+            stderr.lines().any(|l| after_timestamp(l) == kept),
+            "{kept}
+{stderr}"
+        );
+    }
+    let before = beats(&db, "shanghai-1");
+    crate::support::wait::poll("the writer to heartbeat on", || (beats(&db, "shanghai-1") > before).then_some(()));
 }
 
 fn live_digest(db: &TestDb) -> String {

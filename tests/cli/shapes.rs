@@ -210,7 +210,7 @@ fn dead_task_taken_over(db: &TestDb, shape: &Shape) {
     assert_eq!(code, Some(0));
     assert_eq!(percent(&row(db, &task).1), Some(100.0), "the incident's user synced again");
     db.execute(
-        "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 30, updated_at = now() - interval '1 hour'
+        "UPDATE user_sync_status SET is_syncing = true, progress_percentage = 30, updated_at = now() - interval '70 minutes'
          WHERE task_id = 'dead-task'",
     );
     let (task, code) = start_demo(db, dead, "10");
@@ -223,8 +223,8 @@ fn dead_task_taken_over(db: &TestDb, shape: &Shape) {
         row(db, "dead-task").2.unwrap_or_default()
     };
     assert!(history.contains("a network error") && history.contains("released by syncctl start"), "{history}");
-    // Silence is said as everywhere else for people: `1h 0m`, not `3600s`.
-    assert!(history.contains("released by syncctl start: no heartbeat for 1h 0m at "), "{history}");
+    // Silence is said as everywhere else for people: `1h 10m`, not `4200s`.
+    assert!(history.contains("released by syncctl start: no heartbeat for 1h 10m at "), "{history}");
     if shape.one_row_per_user {
         // And again: the next sync of a user whose row keeps one task at a time.
         assert_eq!(start_demo(db, dead, "5").1, Some(0), "a second sync of the same user");
@@ -460,7 +460,7 @@ fn rows_at_the_same_ctid_of_two_partitions_are_two_rows() {
         let (dead, live) = (user_in_partition(&db, "dead", 0), user_in_partition(&db, "live", 1));
         db.execute(&format!(
             "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at) VALUES
-               ('{dead}', 'zombie', true, 10, now() - interval '1 hour'),
+               ('{dead}', 'zombie', true, 10, now() - interval '70 minutes'),
                ('{live}', 'live-task', true, 40, now()),
                ('{dead}', 'dead-user-newest', true, 20, now())"
         ));

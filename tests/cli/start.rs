@@ -596,6 +596,24 @@ fn a_running_row_with_a_heartbeat_in_the_future_is_taken_over_not_reused() {
     assert_eq!(db.count("user_sync_status", &format!("user_id = '{user}' AND is_syncing")), 0);
 }
 
+/// A task whose worker stores naive UTC from a UTC+8 session is skewed, not a zombie: a start
+/// for its user takes it over as it takes over a heartbeat in the future, and says why.
+#[test]
+fn a_task_heartbeating_a_time_zone_offset_in_the_past_is_taken_over_saying_so() {
+    let db = TestDb::new();
+    let _writers = crate::support::writers::shifted_writers(&db);
+    let user: String = db.scalar("SELECT user_id::text FROM user_sync_status WHERE task_id = 'shanghai-1'");
+    let run = start(&db, &user, &["--json", "--demo", "--demo-items", "3", "--demo-rate", "50"]);
+    let claimed: Value = serde_json::from_str(&run.first_line).unwrap();
+    assert_eq!(claimed["took_over"][0]["task_id"], "shanghai-1", "{claimed}");
+    assert_eq!(
+        claimed["took_over"][0]["reason"],
+        "its heartbeat sits a whole time-zone offset in the past (a clock or time-zone bug)",
+        "{claimed}"
+    );
+    assert_eq!(run.wait().0.code(), Some(0));
+}
+
 #[test]
 fn a_task_survives_a_server_restart_and_completes() {
     let cluster = Cluster::start(ClusterOptions::default());
@@ -774,7 +792,7 @@ fn the_child_dies_with_its_start_on_kill_9_and_sighup() {
             // start takes it over, with no child of the old one beside the new one.
             assert!(syncing);
             db.execute(&format!(
-                "UPDATE user_sync_status SET updated_at = now() - interval '1 hour' WHERE task_id = '{task}'"
+                "UPDATE user_sync_status SET updated_at = now() - interval '70 minutes' WHERE task_id = '{task}'"
             ));
         }
     }

@@ -40,7 +40,8 @@ pub(crate) struct RunningRow {
     pub silent_seconds: Option<f64>,
     /// Heartbeat timed out (or missing).
     pub zombie: bool,
-    /// A timestamp more than a minute in the future: its heartbeat proves nothing.
+    /// A timestamp more than a minute in the future, or shifted a whole time-zone offset into
+    /// the past: its heartbeat proves nothing.
     pub skewed: bool,
     /// Not syncing any more (only seen when following).
     pub finished: Option<Result<(), String>>,
@@ -255,6 +256,9 @@ fn takeover_reason(row: &RunningRow) -> String {
             Some(s) => format!("no heartbeat for {}", crate::output::human_seconds(s)),
             None => "no heartbeat ever written".to_string(),
         }
+    } else if row.skewed && row.silent_seconds.is_some_and(|s| s > 0.0) {
+        // Skewed yet silent: its writer stores a shifted clock (state/skew_offset.sql).
+        "its heartbeat sits a whole time-zone offset in the past (a clock or time-zone bug)".to_string()
     } else if row.skewed {
         "its heartbeat is in the future (a clock or time-zone bug)".to_string()
     } else {

@@ -28,9 +28,18 @@ row! {
         inconsistent_tasks: i64,
         /// Completed in the last hour.
         recent_completed_syncs: i64,
-        /// Rows with timestamps more than a minute in the future (beside the seed's object).
+        /// Rows in state skewed (beside the seed's object).
         #[serde(skip)]
         skewed_tasks: i64,
+        /// Of them, running rows whose writer stores a shifted clock and keeps writing.
+        #[serde(skip)]
+        shifted_tasks: i64,
+        /// Their offsets in seconds (negative: behind the database clock), ascending.
+        #[serde(skip)]
+        shifted_offsets: Vec<i64>,
+        /// The first five of their task ids.
+        #[serde(skip)]
+        shifted_task_ids: Vec<String>,
         /// Live running rows that carry an error message (behind a warning only).
         #[serde(skip)]
         half_released_live_tasks: i64,

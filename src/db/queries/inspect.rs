@@ -37,6 +37,9 @@ pub(crate) struct ClassifiedRow {
     pub(crate) task_id: Option<String>,
     /// Its states, worst first.
     pub(crate) states: Vec<State>,
+    /// A running row whose writer stores a shifted clock but keeps writing: the offset of its
+    /// heartbeat from the database clock, in seconds (negative: behind); else `None`.
+    pub(crate) skew_offset_seconds: Option<i64>,
     /// is_syncing.
     pub(crate) is_syncing: Option<bool>,
     /// progress_percentage.
@@ -62,6 +65,7 @@ impl FromRow for ClassifiedRow {
             user_id: row.try_get("user_id")?,
             task_id: row.try_get("task_id")?,
             states: State::ALL.iter().copied().filter(|s| names.iter().any(|n| n == s.name())).collect(),
+            skew_offset_seconds: row.try_get("skew_offset_seconds")?,
             is_syncing: row.try_get("is_syncing")?,
             progress_percentage: row.try_get("progress_percentage")?,
             silent_seconds: row.try_get("silent_seconds")?,
@@ -84,6 +88,7 @@ impl CsvRecord for ClassifiedRow {
         "started_at",
         "updated_at",
         "error_message",
+        "skew_offset_seconds",
     ];
 
     fn values(&self) -> Vec<String> {
@@ -99,6 +104,7 @@ impl CsvRecord for ClassifiedRow {
             text(self.started_at.as_ref().map(timestamp)),
             text(self.updated_at.as_ref().map(timestamp)),
             text(self.error_message.clone()),
+            text(self.skew_offset_seconds.map(|o| o.to_string())),
         ]
     }
 }

@@ -72,6 +72,7 @@ registry! {
     TABLE_PARTITION_KEY = "table/partition_key.sql";
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
+    STATE_SKEW_OFFSET = "state/skew_offset.sql";
     INSPECT_COUNTS = "inspect/counts.sql";
     INSPECT_ROWS = "inspect/rows.sql";
     HEALTH_STATISTICS = "health/statistics.sql";
@@ -121,6 +122,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("key", "the primary key of row alias t as text (partition and ctid without one)"),
     ("user_hash", "the hash function of user_id's type, quoted"),
     ("classify", "the classifier, state/classify.sql, filled for the table"),
+    ("skew_offset", "a shifted writer's clock offset of row alias t, state/skew_offset.sql"),
     ("state_names", "a text[] of the states of a classified row, worst first (from State)"),
     ("state_counts", "one count(*) FILTER per state, named after its column (from State)"),
     ("state_order", "the states' columns in severity order, DESC (from State)"),
@@ -169,6 +171,8 @@ impl Fill {
     /// filled for the table, and the state lists.
     pub(crate) fn table(table: &str, key: &str, user_hash: &str) -> Fill {
         let base = Fill::default().with("table", table).with("key", key).with("user_hash", user_hash);
+        let skew_offset = STATE_SKEW_OFFSET.render(&base);
+        let base = base.with("skew_offset", skew_offset.trim_end());
         let classify = STATE_CLASSIFY.render(&base);
         base.with("classify", classify.trim_end())
             .with("state_names", State::names_sql())

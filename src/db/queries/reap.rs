@@ -19,6 +19,9 @@ row! {
         /// How long it had been silent, in seconds; `None` when it never had a heartbeat.
         #[serde(with = "crate::output::serde_seconds::optional")]
         silent_seconds: Option<f64>,
+        /// The row version read (partition/ctid/xmin): any write changes it.
+        #[serde(skip)]
+        version: String,
     }
 }
 
@@ -32,6 +35,9 @@ pub(crate) struct BatchParams<'a> {
     /// `$3`: task ids whose owner's liveness lock was found free (`--liveness lock`): dead at
     /// once, whatever their heartbeat.
     pub(crate) lock_dead: &'a [String],
+    /// `$4`: under `--confirm`, only these row versions (seen unchanged over the window),
+    /// shifted clocks or not; `None`: every dead row but those of writers storing a shifted clock.
+    pub(crate) versions: Option<&'a [String]>,
 }
 
 /// `reap/batch.sql`: releases up to `limit` dead rows, skipping rows another session holds.
@@ -40,7 +46,7 @@ pub(crate) async fn batch(
     table: &Table,
     p: &BatchParams<'_>,
 ) -> Result<Vec<ReleasedRow>, Error> {
-    let params: [&dyn Param; 3] = [&p.timeout_seconds, &p.limit, &p.lock_dead];
+    let params: [&dyn Param; 4] = [&p.timeout_seconds, &p.limit, &p.lock_dead, &p.versions];
     rows(&query(client, &table.render(&super::REAP_BATCH), &params).await?)
 }
 
@@ -51,14 +57,18 @@ pub(crate) struct DryRunParams<'a> {
     pub(crate) timeout_seconds: f64,
     /// `$2`: task ids whose owner's liveness lock was found free (`--liveness lock`).
     pub(crate) lock_dead: &'a [String],
+    /// `$3`: also rows whose writer stores a shifted clock but keeps writing (`--confirm`'s
+    /// candidates).
+    pub(crate) shifted: bool,
 }
 
-/// `reap/dry_run.sql`: the rows a reap would release now, longest silent first.
+/// `reap/dry_run.sql`: the rows a reap would release now, longest silent first (with `shifted`,
+/// the candidates of `--confirm`).
 pub(crate) async fn dry_run(
     client: &impl GenericClient,
     table: &Table,
     p: &DryRunParams<'_>,
 ) -> Result<Vec<ReleasedRow>, Error> {
-    let params: [&dyn Param; 2] = [&p.timeout_seconds, &p.lock_dead];
+    let params: [&dyn Param; 3] = [&p.timeout_seconds, &p.lock_dead, &p.shifted];
     rows(&query(client, &table.render(&super::REAP_DRY_RUN), &params).await?)
 }

@@ -35,7 +35,8 @@ row! {
         silent_seconds: Option<f64>,
         /// The heartbeat timed out (or is missing).
         zombie: bool,
-        /// A timestamp more than a minute in the future.
+        /// A timestamp more than a minute in the future, or a heartbeat a writer storing a
+        /// shifted clock keeps writing a whole time-zone offset away.
         skewed: bool,
         /// Stopped at 100%.
         completed: bool,

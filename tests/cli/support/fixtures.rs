@@ -45,7 +45,7 @@ pub(crate) const INCIDENT_IDLE: i64 = 2;
 /// Zombies: syncing, progress 0/10/25/40, heartbeat 10 minutes old.
 pub(crate) const MIXED_ZOMBIE_TASKS: [&str; 4] =
     ["mixed-zombie-1", "mixed-zombie-2", "mixed-zombie-3", "mixed-zombie-4"];
-/// Syncing, progress 0, error set, heartbeat 3 hours old: a zombie and half-released.
+/// Syncing, progress 0, error set, heartbeat 3 hours 7 minutes old: a zombie and half-released.
 pub(crate) const MIXED_HALF_RELEASED_TASK: &str = "mixed-half-released";
 /// Syncing at progress 100 with a fresh heartbeat: inconsistent (violates the CHECK).
 pub(crate) const MIXED_RUNNING_100_TASK: &str = "mixed-running-100";

@@ -1,6 +1,7 @@
 //! Writer sessions that keep committing to the reference table while `add-constraints` runs,
 //! and the rollout under four of them, directly or through a pooler: a writer must never wait
-//! longer than the lock timeout.
+//! longer than the lock timeout. And writers that heartbeat with a shifted clock, as the
+//! application's workers in a non-UTC session do.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -235,4 +236,87 @@ pub(crate) fn users(db: &TestDb, skip: i64, n: i64) -> Vec<String> {
         .iter()
         .map(|r| r.get(0))
         .collect()
+}
+
+/// A worker of the application whose session runs in Asia/Shanghai (UTC+8) and stores its
+/// naive `datetime.utcnow()` into the timestamptz column: a separate psql process heartbeating
+/// one task every ~0.5 s with the application's statement shape. Each heartbeat counts itself
+/// in `current_stats->'beats'`. Killed, with its server session, when dropped.
+pub(crate) struct ShiftedWriter {
+    child: std::process::Child,
+    url: String,
+    name: String,
+}
+
+impl ShiftedWriter {
+    /// Starts heartbeating `task` of `db`'s reference table.
+    pub(crate) fn start(db: &TestDb, task: &str) -> ShiftedWriter {
+        let name = format!("shifted-writer-{task}");
+        // The naive UTC wall clock, cast to timestamptz in the session's zone, is what the
+        // driver's parameter becomes; COMMIT in the loop makes each heartbeat its own
+        // transaction (and now() its time), as the application's autocommit calls are.
+        let heartbeat = format!(
+            "DO $$ BEGIN LOOP
+               UPDATE user_sync_status
+                  SET updated_at = (now() AT TIME ZONE 'UTC')::timestamp,
+                      current_stats = jsonb_build_object('beats', COALESCE((current_stats->>'beats')::int, 0) + 1)
+                WHERE task_id = '{task}' AND is_syncing;
+               COMMIT;
+               PERFORM pg_sleep(0.5);
+             END LOOP; END $$"
+        );
+        let child = std::process::Command::new("psql")
+            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", db.url()])
+            .args(["-c", "SET TIME ZONE 'Asia/Shanghai'", "-c", &heartbeat])
+            .env("PGAPPNAME", &name)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("psql on PATH");
+        ShiftedWriter { child, url: db.url().to_string(), name }
+    }
+}
+
+impl Drop for ShiftedWriter {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // The server session outlives its client until it next writes to it: end it here.
+        if let Ok(mut client) = Client::connect(&self.url, NoTls) {
+            let _ = client.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                  WHERE application_name = $1 AND datname = current_database()",
+                &[&self.name],
+            );
+        }
+    }
+}
+
+/// The heartbeats a [`ShiftedWriter`] has committed on `task`.
+pub(crate) fn beats(db: &TestDb, task: &str) -> i64 {
+    db.query_one(
+        "SELECT COALESCE((current_stats->>'beats')::int8, 0) FROM user_sync_status WHERE task_id = $1",
+        &[&task],
+    )
+    .get(0)
+}
+
+/// The table of the clock-skew tests: three running tasks heartbeated by [`ShiftedWriter`]s
+/// (`shanghai-1..3`), two real zombies silent for ten minutes (`zombie-1`, `zombie-2`) and a
+/// task heartbeating on the database clock (`live-1`). Returns once every writer has committed
+/// twice, so the rows are being written.
+pub(crate) fn shifted_writers(db: &TestDb) -> Vec<ShiftedWriter> {
+    super::fixtures::reference_table(db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT gen_random_uuid(), task, true, 10, now() - interval '1 hour', now() - silence
+         FROM (VALUES ('shanghai-1', interval '8 hours'), ('shanghai-2', interval '8 hours'),
+                      ('shanghai-3', interval '8 hours'), ('zombie-1', interval '10 minutes'),
+                      ('zombie-2', interval '10 minutes'), ('live-1', interval '0')) AS r (task, silence)",
+    );
+    let writers: Vec<ShiftedWriter> =
+        ["shanghai-1", "shanghai-2", "shanghai-3"].iter().map(|t| ShiftedWriter::start(db, t)).collect();
+    super::wait::poll("every shifted writer to heartbeat twice", || {
+        ["shanghai-1", "shanghai-2", "shanghai-3"].iter().all(|t| beats(db, t) >= 2).then_some(())
+    });
+    writers
 }
