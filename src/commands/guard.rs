@@ -79,6 +79,17 @@ impl GuardStatus {
     }
 }
 
+/// A report with the guard's status beside it (`guard`, absent when it could not ask).
+#[derive(Serialize)]
+pub(crate) struct WithGuard<'a, R: Serialize> {
+    /// The report, its keys as they are.
+    #[serde(flatten)]
+    pub(crate) report: &'a R,
+    /// Whether the guard is installed and current.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) guard: Option<&'a GuardStatus>,
+}
+
 /// The guard's status on `table`, for functions pinned to `zone` (`--timestamp-zone`).
 pub(crate) async fn check(client: &impl tokio_postgres::GenericClient, table: &Table, zone: &str) -> Result<GuardStatus> {
     let guard = Guard::new(&table.schema, &table.name, zone);

@@ -15,11 +15,11 @@ fn verdict(state: State, painter: Style) -> String {
 /// The one line `health` and `validate-constraints` give the guard.
 pub(crate) fn line(status: &GuardStatus, painter: Style) -> String {
     let what = match status.state {
-        State::Current => "installed and current",
-        State::Outdated => "installed but outdated (`syncctl guard install` brings it up to date)",
-        State::Missing => "not installed (`syncctl guard install` enforces the lease for every writer)",
+        State::Current => "installed: heartbeats on the database clock, late writes skipped",
+        State::Outdated => "it differs from what install creates: run `syncctl guard install`",
+        State::Missing => "`syncctl guard install` enforces the lease for every writer",
     };
-    format!("guard: {}: {what}", verdict(status.state, painter)).replace(": current: installed", ": installed")
+    format!("guard: {} ({what})", verdict(status.state, painter))
 }
 
 /// `guard status` for people: `guard on public.user_sync_status: current`, then each object
@@ -63,6 +63,6 @@ mod tests {
             ],
         };
         insta::assert_snapshot!(status(&report, Style::default()));
-        insta::assert_snapshot!(line(&report, Style::default()), @"guard: outdated: installed but outdated (`syncctl guard install` brings it up to date)");
+        insta::assert_snapshot!(line(&report, Style::default()), @"guard: outdated (it differs from what install creates: run `syncctl guard install`)");
     }
 }

@@ -114,6 +114,15 @@ fn install_is_idempotent_status_compares_definitions_and_remove_leaves_nothing()
     assert_eq!(code, 1, "{out}");
     assert!(out.starts_with("guard on public.user_sync_status: outdated\n"), "{out}");
     assert!(out.contains("function  user_sync_status_guard      differs from what install creates"), "{out}");
+    // health and validate-constraints say so: a line, a JSON field, and health a WARNING.
+    let (code, out, _) = run(&db, &["health", "--json"]);
+    let health = crate::support::json(out.as_bytes());
+    assert_eq!((code, health["guard"]["state"].as_str()), (1, Some("outdated")), "{out}");
+    assert!(health["warnings"].to_string().contains("the guard is outdated"), "{out}");
+    let (_, out, _) = run(&db, &["validate-constraints", "--json"]);
+    assert_eq!(crate::support::json(out.as_bytes())["guard"]["state"], "outdated", "{out}");
+    let (_, out, _) = run(&db, &["validate-constraints"]);
+    assert!(out.contains("\nguard: outdated (it differs from what install creates"), "{out}");
     let (code, out, err) = run(&db, &["guard", "install"]);
     assert_eq!((code, out.lines().next()), (0, Some("guard on public.user_sync_status: current")), "{out}{err}");
 
@@ -203,8 +212,11 @@ fn the_application_s_writes_hold_under_the_guard() {
     assert!(app(&db, &heartbeat_sql("t-live")).contains("UPDATE 1"));
     assert!(task_row(&db, "t-live").3 < 60.0, "the heartbeat is on the database clock: {:?}", task_row(&db, "t-live"));
     let (code, out, _) = run(&db, &["health", "--json"]);
-    assert_eq!(crate::support::json(out.as_bytes())["statistics"]["zombie_tasks"], 0, "{out}");
-    assert_eq!(code, 0, "{out}");
+    let health = crate::support::json(out.as_bytes());
+    assert_eq!(health["statistics"]["zombie_tasks"], 0, "{out}");
+    assert_eq!((code, health["guard"]["state"].as_str()), (0, Some("current")), "{out}");
+    let (_, out, _) = run(&db, &["health"]);
+    assert!(out.contains("\nguard: current (installed: heartbeats on the database clock"), "{out}");
     let (code, out, err) = run(&db, &["reap"]);
     assert_eq!((code, out.as_str()), (0, ""), "reap releases no live task: {err}");
     assert!(task_row(&db, "t-live").0);
