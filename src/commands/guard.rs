@@ -91,7 +91,11 @@ pub(crate) struct WithGuard<'a, R: Serialize> {
 }
 
 /// The guard's status on `table`, for functions pinned to `zone` (`--timestamp-zone`).
-pub(crate) async fn check(client: &impl tokio_postgres::GenericClient, table: &Table, zone: &str) -> Result<GuardStatus> {
+pub(crate) async fn check(
+    client: &impl tokio_postgres::GenericClient,
+    table: &Table,
+    zone: &str,
+) -> Result<GuardStatus> {
     let guard = Guard::new(&table.schema, &table.name, zone);
     let objects = queries::status(client, &guard).await.context("reading the guard's objects from the catalog")?;
     Ok(GuardStatus::of(table, objects))

@@ -119,7 +119,8 @@ async fn gather(ctx: &Ctx) -> Result<(HealthReport, Option<GuardStatus>)> {
     // A missing guard is a choice; one that differs from what install makes guarantees less
     // than it seems to.
     if guard.state == guard::State::Outdated {
-        warnings.push("the guard is outdated (it differs from what install creates): run `syncctl guard install`".into());
+        warnings
+            .push("the guard is outdated (it differs from what install creates): run `syncctl guard install`".into());
     }
     let (healthy, status) = verdict(Some(&statistics), &warnings);
     let report = HealthReport {

@@ -159,8 +159,10 @@ fn the_print_sql_script_through_psql_creates_what_install_creates() {
     assert_eq!(definitions(&scripted), definitions(&installed));
     assert_eq!(run(&scripted, &["guard", "status"]).0, 0, "status calls the script's objects current");
 
-    let out =
-        crate::support::syncctl_bare().args(["guard", "remove", "--print-sql", "--table", "public.user_sync_status"]).output().unwrap();
+    let out = crate::support::syncctl_bare()
+        .args(["guard", "remove", "--print-sql", "--table", "public.user_sync_status"])
+        .output()
+        .unwrap();
     script(&scripted, &out.stdout);
     assert_eq!(objects(&scripted), (0, 0));
 
@@ -252,9 +254,15 @@ fn the_application_s_writes_hold_under_the_guard() {
     for task in ["t-repaired", "t-reaped"] {
         for late in [
             heartbeat_sql(task),
-            format!("UPDATE user_sync_status SET progress_percentage = 60, current_stats = '{{\"new\": 7}}', updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"),
-            format!("UPDATE user_sync_status SET is_syncing = false, progress_percentage = 100, updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"),
-            format!("UPDATE user_sync_status SET is_syncing = true, updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"),
+            format!(
+                "UPDATE user_sync_status SET progress_percentage = 60, current_stats = '{{\"new\": 7}}', updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"
+            ),
+            format!(
+                "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 100, updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"
+            ),
+            format!(
+                "UPDATE user_sync_status SET is_syncing = true, updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}'"
+            ),
         ] {
             let said = app(&db, &late);
             assert!(said.contains("UPDATE 0"), "a late write counts 0 rows: {said}");
@@ -333,10 +341,7 @@ fn the_sql_api_claims_once_beats_until_the_lease_is_lost_and_releases_consistent
     let (syncing, progress, note, _) = task_row(&db, &second);
     assert_eq!((syncing, progress), (false, 0));
     let note = note.unwrap();
-    assert!(
-        note.starts_with("released by syncctl guard: no heartbeat for 1m 1") && note.ends_with('Z'),
-        "{note}"
-    );
+    assert!(note.starts_with("released by syncctl guard: no heartbeat for 1m 1") && note.ends_with('Z'), "{note}");
     let third: String = db.scalar("SELECT task_id FROM user_sync_status WHERE is_syncing");
     app(&db, &format!("SELECT user_sync_status_heartbeat('{third}', 55)"));
     let released = app(&db, &format!("SELECT user_sync_status_release('{third}', 'failed', 'quota exceeded')"));
@@ -394,7 +399,9 @@ fn the_guard_holds_on_a_partitioned_table() {
         assert!(task_row(&db, &task).3 < 60.0, "the heartbeat is on the database clock");
         let release = app(
             &db,
-            &format!("UPDATE user_sync_status SET is_syncing = false, progress_percentage = 42 WHERE task_id = '{task}'"),
+            &format!(
+                "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 42 WHERE task_id = '{task}'"
+            ),
         );
         assert!(release.contains("UPDATE 1"), "{release}");
         assert_eq!(task_row(&db, &task).1, 0, "the release landed consistent");
@@ -470,6 +477,9 @@ fn start_runs_a_sync_to_its_end_under_the_guard() {
     let user = "5a0c9c5e-2b7e-4f55-9a53-0c6f3b1d2e44";
     let (code, out, err) = run(&db, &["start", "--user", user, "--demo", "--demo-items", "5", "--demo-rate", "50"]);
     assert_eq!(code, 0, "{out}{err}");
-    let row = db.query_one("SELECT is_syncing, progress_percentage FROM user_sync_status WHERE user_id = $1::text::uuid", &[&user]);
+    let row = db.query_one(
+        "SELECT is_syncing, progress_percentage FROM user_sync_status WHERE user_id = $1::text::uuid",
+        &[&user],
+    );
     assert_eq!((row.get::<_, bool>(0), row.get::<_, i32>(1)), (false, 100));
 }

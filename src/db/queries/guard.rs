@@ -51,7 +51,8 @@ pub(crate) struct Guard {
 }
 
 /// The statements that create the functions, in the order of [`Guard::functions`].
-const FUNCTIONS: [Statement; 4] = [super::GUARD_FUNCTION, super::GUARD_CLAIM, super::GUARD_HEARTBEAT, super::GUARD_RELEASE];
+const FUNCTIONS: [Statement; 4] =
+    [super::GUARD_FUNCTION, super::GUARD_CLAIM, super::GUARD_HEARTBEAT, super::GUARD_RELEASE];
 
 impl Guard {
     /// The guard of table `name` in `schema`, its timestamps written in `zone`.
