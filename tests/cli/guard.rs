@@ -483,3 +483,118 @@ fn start_runs_a_sync_to_its_end_under_the_guard() {
     );
     assert_eq!((row.get::<_, bool>(0), row.get::<_, i32>(1)), (false, 100));
 }
+
+/// `--dry-run` prints the statements and changes nothing; a table another session keeps
+/// locked makes install give up after its retries with exit 5 and nothing changed (functions
+/// included: one transaction), and succeed once the lock is gone.
+#[test]
+fn dry_run_changes_nothing_and_a_held_lock_is_exit_5_with_nothing_changed() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    let (code, out, _) = run(&db, &["guard", "install", "--dry-run"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("CREATE OR REPLACE FUNCTION \"public\".\"user_sync_status_claim\"("), "{out}");
+    assert!(out.contains("CREATE TRIGGER \"user_sync_status_guard\""), "{out}");
+    assert_eq!(objects(&db), (0, 0));
+
+    let mut holder = db.client();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE user_sync_status IN ROW EXCLUSIVE MODE").unwrap();
+    let (code, _, err) =
+        run(&db, &["guard", "install", "--lock-timeout", "100ms", "--retries", "2", "--retry-delay", "100ms"]);
+    assert_eq!(code, 5, "{err}");
+    assert!(err.contains("lock not available within --lock-timeout (attempt 1/2)"), "{err}");
+    assert!(err.contains("lock not obtained within --lock-timeout after 2 attempts"), "{err}");
+    assert_eq!(objects(&db), (0, 0), "nothing changed");
+    tx.commit().unwrap();
+    assert_eq!(run(&db, &["guard", "install", "--lock-timeout", "100ms"]).0, 0);
+    assert_eq!(objects(&db), (4, 1));
+}
+
+/// One application worker's life as a psql script: it starts its task with the seed's
+/// statements, writes progress and heartbeats with naive UTC times, and ends in failure at
+/// `fail_at` % (the failure path that leaves the progress as it was) or completes, followed by
+/// its `finally` release.
+fn worker_script(task: &str, beats: u32, fail_at: Option<u32>) -> String {
+    let mut sql = format!(
+        "{APP_SESSION}INSERT INTO user_sync_status (user_id, task_id, is_syncing, sync_type, progress_percentage,
+             current_stats, started_at, updated_at)
+         VALUES (gen_random_uuid(), '{task}', true, 'full', 0, '{{}}', {NAIVE_UTC_NOW}, {NAIVE_UTC_NOW});\n"
+    );
+    for i in 0..beats {
+        let progress = (i * 99 / beats).min(fail_at.unwrap_or(99));
+        sql.push_str(&format!(
+            "UPDATE user_sync_status SET progress_percentage = {progress}, current_stats = '{{\"new\": {i}}}',
+                 updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}';\n{};\n",
+            heartbeat_sql(task)
+        ));
+    }
+    match fail_at {
+        Some(_) => sql.push_str(&format!(
+            "UPDATE user_sync_status SET is_syncing = false, error_message = 'IMAP connection reset',
+                 updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}';\n"
+        )),
+        None => sql.push_str(&format!(
+            "UPDATE user_sync_status SET is_syncing = false, progress_percentage = 100 WHERE task_id = '{task}';
+             UPDATE user_sync_status SET is_syncing = false, updated_at = {NAIVE_UTC_NOW} WHERE task_id = '{task}';\n"
+        )),
+    }
+    sql
+}
+
+/// Four application workers at once (separate psql processes, the CHECK installed), beside
+/// `reap` and `health` run again and again: no live task is reported or reaped as a zombie,
+/// the CHECK refuses none of their writes, and every release lands consistent.
+#[test]
+fn application_workers_beside_reap_and_health_under_the_guard() {
+    let db = guarded_db();
+    let (code, out, err) = run(&db, &["add-constraints", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut workers: Vec<_> = [Some(37), None, Some(81), None]
+        .into_iter()
+        .enumerate()
+        .map(|(k, fail_at)| {
+            let path = std::env::temp_dir().join(format!("syncctl-guard-{}-{k}.sql", db.name()));
+            std::fs::write(&path, worker_script(&format!("w{k}"), 400, fail_at)).unwrap();
+            let child = Command::new("psql")
+                .args(["-X", "-q", "-d", db.url(), "-f"])
+                .arg(&path)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (child, path)
+        })
+        .collect();
+    poll("the workers' tasks running", || (db.count(REFERENCE_TABLE, "is_syncing") > 0).then_some(()));
+    let mut rounds = 0;
+    loop {
+        let (code, out, err) = run(&db, &["reap"]);
+        assert_eq!((code, out.as_str()), (0, ""), "reap released a live task: {err}");
+        let (_, out, _) = run(&db, &["health", "--json"]);
+        assert_eq!(crate::support::json(out.as_bytes())["statistics"]["zombie_tasks"], 0, "{out}");
+        rounds += 1;
+        if workers.iter_mut().all(|(c, _)| c.try_wait().unwrap().is_some()) {
+            break;
+        }
+    }
+    for (mut child, path) in workers {
+        assert!(wait_exit(&mut child).success());
+        let mut err = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err).unwrap();
+        assert!(!err.contains("ERROR"), "the CHECK refused a write: {err}");
+        let _ = std::fs::remove_file(path);
+    }
+    assert!(rounds >= 1);
+    for (task, progress, error) in [
+        ("w0", 0, Some("IMAP connection reset")),
+        ("w1", 100, None),
+        ("w2", 0, Some("IMAP connection reset")),
+        ("w3", 100, None),
+    ] {
+        let (syncing, p, e, _) = task_row(&db, task);
+        assert_eq!((syncing, p, e.as_deref()), (false, progress, error), "{task}");
+    }
+    let (code, out, _) = run(&db, &["validate-constraints"]);
+    assert_eq!(code, 0, "{out}");
+}
