@@ -598,3 +598,31 @@ fn application_workers_beside_reap_and_health_under_the_guard() {
     let (code, out, _) = run(&db, &["validate-constraints"]);
     assert_eq!(code, 0, "{out}");
 }
+
+/// A quoted schema, user_id as the primary key (one row per user: claim writes over the
+/// user's row) and `timestamp without time zone` columns read as UTC: the guard stamps them in
+/// UTC whatever the writer's session zone.
+#[test]
+fn the_guard_on_the_variant_table_stamps_naive_timestamps_in_the_zone_syncctl_reads() {
+    let db = TestDb::new();
+    let table = variant_table(&db);
+    let (code, out, err) = run(&db, &["--table", table, "guard", "install"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let user = "3c9f8a7e-0d6b-4a1e-b2c4-9e8f7a6b5c4d";
+    let claim = format!("SELECT outcome FROM \"Sync Ops\".user_sync_status_claim('{user}')");
+    assert!(app(&db, &claim).contains("claimed"));
+    assert!(app(&db, &claim).contains("reused"));
+    let beat = app(
+        &db,
+        &format!("UPDATE \"Sync Ops\".user_sync_status SET updated_at = now()::timestamp WHERE user_id = '{user}'"),
+    );
+    assert!(beat.contains("UPDATE 1"), "{beat}");
+    let silent: f64 = db.scalar(&format!(
+        "SELECT extract(epoch FROM (now() AT TIME ZONE 'UTC') - updated_at)::float8
+           FROM \"Sync Ops\".user_sync_status WHERE user_id = '{user}'"
+    ));
+    assert!(silent.abs() < 60.0, "a Shanghai local time became the database's UTC clock: {silent}");
+    let (_, out, _) = run(&db, &["--table", table, "health", "--json"]);
+    assert_eq!(crate::support::json(out.as_bytes())["statistics"]["zombie_tasks"], 0, "{out}");
+    assert_eq!(db.count(table, &format!("user_id = '{user}'")), 1, "one row per user");
+}
