@@ -1,6 +1,6 @@
 //! `guard`'s report: the verdict on the table's guard, then one line per object.
 
-use super::{Style, style};
+use super::{Style, style, wrap};
 use crate::commands::guard::{GuardStatus, State};
 
 /// The verdict's word, painted.
@@ -15,11 +15,11 @@ fn verdict(state: State, painter: Style) -> String {
 /// The one line `health` and `validate-constraints` give the guard.
 pub(crate) fn line(status: &GuardStatus, painter: Style) -> String {
     let what = match status.state {
-        State::Current => "installed: heartbeats on the database clock, late writes skipped",
+        State::Current => "heartbeats on the database clock, late writes skipped",
         State::Outdated => "it differs from what install creates: run `syncctl guard install`",
         State::Missing => "`syncctl guard install` enforces the lease for every writer",
     };
-    format!("guard: {} ({what})", verdict(status.state, painter))
+    wrap(&format!("guard: {} ({what})", verdict(status.state, painter)), painter.width, "  ")
 }
 
 /// `guard status` for people: `guard on public.user_sync_status: current`, then each object
