@@ -158,6 +158,12 @@ async fn change_guard(change: Change, args: &GuardChangeArgs, ctx: &Ctx) -> Resu
     }
     let statements = change.statements(&guard);
     if args.dry_run {
+        let state = serde_json::to_value(before.state).unwrap_or_default();
+        ctx.printer.note(&format!(
+            "the guard on {} is {}: these statements would run (--dry-run: nothing runs)",
+            table.display(),
+            state.as_str().unwrap_or_default()
+        ));
         let text: Vec<String> = statements.into_iter().map(|s| format!("{};", String::from(s).trim_end())).collect();
         ctx.printer.data(&(text.join("\n\n") + "\n"))?;
         return Ok(ExitStatus::Success);

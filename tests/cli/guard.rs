@@ -408,6 +408,13 @@ fn the_guard_holds_on_a_partitioned_table() {
         assert!(app(&db, &heartbeat_sql(&task)).contains("UPDATE 0"), "a late heartbeat is skipped");
     }
     assert_eq!(db.count("user_sync_status_p0", "true") + db.count("user_sync_status_p1", "true"), 2);
+    // A partition whose clone of the trigger is disabled is not guarded: outdated, until install.
+    db.execute(&format!("ALTER TABLE user_sync_status_p1 DISABLE TRIGGER {TRIGGER}"));
+    let (code, out, _) = run(&db, &["guard", "status"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("trigger   user_sync_status_guard      differs from what install creates"), "{out}");
+    assert_eq!(run(&db, &["guard", "install"]).0, 0);
+    assert_eq!(run(&db, &["guard", "status"]).0, 0);
     assert_eq!(run(&db, &["guard", "remove"]).0, 0);
     assert_eq!(db.scalar::<i64>("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'user_sync_status%'"), 0);
 }
