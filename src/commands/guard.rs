@@ -55,6 +55,17 @@ pub(crate) enum State {
     Missing,
 }
 
+impl State {
+    /// The state's name, as JSON and the reports say it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            State::Current => "current",
+            State::Outdated => "outdated",
+            State::Missing => "missing",
+        }
+    }
+}
+
 /// What `guard status` (and `health`, `validate-constraints`) say of the guard.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct GuardStatus {
@@ -158,11 +169,10 @@ async fn change_guard(change: Change, args: &GuardChangeArgs, ctx: &Ctx) -> Resu
     }
     let statements = change.statements(&guard);
     if args.dry_run {
-        let state = serde_json::to_value(before.state).unwrap_or_default();
         ctx.printer.note(&format!(
             "the guard on {} is {}: these statements would run (--dry-run: nothing runs)",
             table.display(),
-            state.as_str().unwrap_or_default()
+            before.state.name()
         ));
         let text: Vec<String> = statements.into_iter().map(|s| format!("{};", String::from(s).trim_end())).collect();
         ctx.printer.data(&(text.join("\n\n") + "\n"))?;

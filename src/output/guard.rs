@@ -5,11 +5,7 @@ use crate::commands::guard::{GuardStatus, State};
 
 /// The verdict's word, painted.
 fn verdict(state: State, painter: Style) -> String {
-    match state {
-        State::Current => painter.paint(style::GOOD, "current"),
-        State::Outdated => painter.paint(style::WARN, "outdated"),
-        State::Missing => painter.paint(style::WARN, "missing"),
-    }
+    painter.paint(if state == State::Current { style::GOOD } else { style::WARN }, state.name())
 }
 
 /// The one line `health` and `validate-constraints` give the guard.
