@@ -25,6 +25,9 @@ _syncctl() {
             syncctl,demo)
                 cmd="syncctl__subcmd__demo"
                 ;;
+            syncctl,guard)
+                cmd="syncctl__subcmd__guard"
+                ;;
             syncctl,health)
                 cmd="syncctl__subcmd__health"
                 ;;
@@ -49,6 +52,30 @@ _syncctl() {
             syncctl,validate-constraints)
                 cmd="syncctl__subcmd__validate__subcmd__constraints"
                 ;;
+            syncctl__subcmd__guard,help)
+                cmd="syncctl__subcmd__guard__subcmd__help"
+                ;;
+            syncctl__subcmd__guard,install)
+                cmd="syncctl__subcmd__guard__subcmd__install"
+                ;;
+            syncctl__subcmd__guard,remove)
+                cmd="syncctl__subcmd__guard__subcmd__remove"
+                ;;
+            syncctl__subcmd__guard,status)
+                cmd="syncctl__subcmd__guard__subcmd__status"
+                ;;
+            syncctl__subcmd__guard__subcmd__help,help)
+                cmd="syncctl__subcmd__guard__subcmd__help__subcmd__help"
+                ;;
+            syncctl__subcmd__guard__subcmd__help,install)
+                cmd="syncctl__subcmd__guard__subcmd__help__subcmd__install"
+                ;;
+            syncctl__subcmd__guard__subcmd__help,remove)
+                cmd="syncctl__subcmd__guard__subcmd__help__subcmd__remove"
+                ;;
+            syncctl__subcmd__guard__subcmd__help,status)
+                cmd="syncctl__subcmd__guard__subcmd__help__subcmd__status"
+                ;;
             syncctl__subcmd__help,add-constraints)
                 cmd="syncctl__subcmd__help__subcmd__add__subcmd__constraints"
                 ;;
@@ -57,6 +84,9 @@ _syncctl() {
                 ;;
             syncctl__subcmd__help,demo)
                 cmd="syncctl__subcmd__help__subcmd__demo"
+                ;;
+            syncctl__subcmd__help,guard)
+                cmd="syncctl__subcmd__help__subcmd__guard"
                 ;;
             syncctl__subcmd__help,health)
                 cmd="syncctl__subcmd__help__subcmd__health"
@@ -82,6 +112,15 @@ _syncctl() {
             syncctl__subcmd__help,validate-constraints)
                 cmd="syncctl__subcmd__help__subcmd__validate__subcmd__constraints"
                 ;;
+            syncctl__subcmd__help__subcmd__guard,install)
+                cmd="syncctl__subcmd__help__subcmd__guard__subcmd__install"
+                ;;
+            syncctl__subcmd__help__subcmd__guard,remove)
+                cmd="syncctl__subcmd__help__subcmd__guard__subcmd__remove"
+                ;;
+            syncctl__subcmd__help__subcmd__guard,status)
+                cmd="syncctl__subcmd__help__subcmd__guard__subcmd__status"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +128,7 @@ _syncctl() {
 
     case "${cmd}" in
         syncctl)
-            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version inspect health validate-constraints repair reap add-constraints start demo completions man help"
+            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version inspect health validate-constraints repair reap add-constraints start guard demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -288,6 +327,276 @@ _syncctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        syncctl__subcmd__guard)
+            opts="-d -v -q -h -V --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version install status remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__help)
+            opts="install status remove help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__help__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__help__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__install)
+            opts="-d -v -q -h -V --dry-run --print-sql --retries --retry-delay --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__remove)
+            opts="-d -v -q -h -V --dry-run --print-sql --retries --retry-delay --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__guard__subcmd__status)
+            opts="-d -v -q -h -V --json --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --database-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --table)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --heartbeat-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --statement-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timestamp-zone)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         syncctl__subcmd__health)
             opts="-d -v -q -h -V --format --json --output --database-url --table --heartbeat-timeout --lock-timeout --statement-timeout --timestamp-zone --color --wide --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -343,7 +652,7 @@ _syncctl() {
             return 0
             ;;
         syncctl__subcmd__help)
-            opts="inspect health validate-constraints repair reap add-constraints start demo completions man help"
+            opts="inspect health validate-constraints repair reap add-constraints start guard demo completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -387,6 +696,62 @@ _syncctl() {
         syncctl__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__help__subcmd__guard)
+            opts="install status remove"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__help__subcmd__guard__subcmd__install)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__help__subcmd__guard__subcmd__remove)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        syncctl__subcmd__help__subcmd__guard__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -286,6 +286,151 @@ never\:"Never colour"))' \
 '*::command -- The sync to run as a child\: it gets SYNCCTL_TASK_ID, SYNCCTL_USER_ID and SYNCCTL_SYNC_TYPE, reports `{"progress"\: 42, "stats"\: {...}}` lines on stdout, logs on stderr, and exits 0 when the sync completed:_default' \
 && ret=0
 ;;
+(guard)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_syncctl__subcmd__guard_commands" \
+"*::: :->guard" \
+&& ret=0
+
+    case $state in
+    (guard)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:syncctl-guard-command-$line[1]:"
+        case $line[1] in
+            (install)
+_arguments "${_arguments_options[@]}" : \
+'--retries=[Attempts when the table'\''s lock (for CREATE / DROP TRIGGER) is not obtained within --lock-timeout]:N:_default' \
+'--retry-delay=[Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)]:DUR:_default' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(--print-sql)--dry-run[Connect, print the statements that would run, run nothing]' \
+'--print-sql[Print the statements as a psql script (one transaction), without connecting; --table must name the schema]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'--json[A JSON document instead of the human lines]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+'--retries=[Attempts when the table'\''s lock (for CREATE / DROP TRIGGER) is not obtained within --lock-timeout]:N:_default' \
+'--retry-delay=[Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m)]:DUR:_default' \
+'-d+[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--database-url=[PostgreSQL connection URL or key=value string; without it the libpq variables (PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE, PGSSLMODE, PGSSLROOTCERT) and libpq'\''s defaults apply]:URL:_default' \
+'--table=[The sync-status table, written as in SQL\: \`user_sync_status\`, \`ops.user_sync_status\`, \`"Sync Ops".user_sync_status\`]:NAME:_default' \
+'--heartbeat-timeout=[A running task whose heartbeat (updated_at) is older than this is a zombie]:DUR:_default' \
+'--lock-timeout=[How long a statement may wait for a lock before giving up]:DUR:_default' \
+'--statement-timeout=[How long one statement may run before the server cancels it]:DUR:_default' \
+'--timestamp-zone=[Time zone in which \`timestamp without time zone\` columns are read (the application writes naive UTC by default)]:ZONE:_default' \
+'--color=[When to colour the output; NO_COLOR is honoured under \`auto\`]:WHEN:((auto\:"Colour when the stream is a terminal and NO_COLOR is not set"
+always\:"Always colour"
+never\:"Never colour"))' \
+'(--print-sql)--dry-run[Connect, print the statements that would run, run nothing]' \
+'--print-sql[Print the statements as a psql script (one transaction), without connecting; --table must name the schema]' \
+'--wide[Full values in tables on a terminal too, as for a pipe\: no ids, times or text cut to the terminal'\''s width, no one-field-per-line layout]' \
+'(-q --quiet)*-v[More diagnostics on stderr (repeatable)]' \
+'(-q --quiet)*--verbose[More diagnostics on stderr (repeatable)]' \
+'-q[Only errors on stderr]' \
+'--quiet[Only errors on stderr]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+'-V[Print version]' \
+'--version[Print version]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_syncctl__subcmd__guard__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:syncctl-guard-help-command-$line[1]:"
+        case $line[1] in
+            (install)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 '--users=[Healthy users loaded around the incident]:N:_default' \
@@ -401,6 +546,34 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(guard)
+_arguments "${_arguments_options[@]}" : \
+":: :_syncctl__subcmd__help__subcmd__guard_commands" \
+"*::: :->guard" \
+&& ret=0
+
+    case $state in
+    (guard)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:syncctl-help-guard-command-$line[1]:"
+        case $line[1] in
+            (install)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(remove)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (demo)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -436,6 +609,7 @@ _syncctl_commands() {
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
+'guard:Install, check or remove the guard\: a trigger that enforces the lease for every writer of the table, and the SQL functions the application calls (claim, heartbeat, release)' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
 'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
@@ -458,6 +632,61 @@ _syncctl__subcmd__demo_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl demo commands' commands "$@"
 }
+(( $+functions[_syncctl__subcmd__guard_commands] )) ||
+_syncctl__subcmd__guard_commands() {
+    local commands; commands=(
+'install:Create (or bring up to date) the trigger, its function and the API functions, in the table'\''s schema. Idempotent' \
+'status:Say whether the guard is installed and current (its definitions compared with what install creates)\: exit 0 when it is, 1 when it is missing or outdated. Read-only' \
+'remove:Drop the trigger, its function and the API functions. Rows are not touched' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'syncctl guard commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__help_commands] )) ||
+_syncctl__subcmd__guard__subcmd__help_commands() {
+    local commands; commands=(
+'install:Create (or bring up to date) the trigger, its function and the API functions, in the table'\''s schema. Idempotent' \
+'status:Say whether the guard is installed and current (its definitions compared with what install creates)\: exit 0 when it is, 1 when it is missing or outdated. Read-only' \
+'remove:Drop the trigger, its function and the API functions. Rows are not touched' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'syncctl guard help commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__help__subcmd__help_commands] )) ||
+_syncctl__subcmd__guard__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard help help commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__help__subcmd__install_commands] )) ||
+_syncctl__subcmd__guard__subcmd__help__subcmd__install_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard help install commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__help__subcmd__remove_commands] )) ||
+_syncctl__subcmd__guard__subcmd__help__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard help remove commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__help__subcmd__status_commands] )) ||
+_syncctl__subcmd__guard__subcmd__help__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard help status commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__install_commands] )) ||
+_syncctl__subcmd__guard__subcmd__install_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard install commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__remove_commands] )) ||
+_syncctl__subcmd__guard__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard remove commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__guard__subcmd__status_commands] )) ||
+_syncctl__subcmd__guard__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl guard status commands' commands "$@"
+}
 (( $+functions[_syncctl__subcmd__health_commands] )) ||
 _syncctl__subcmd__health_commands() {
     local commands; commands=()
@@ -473,6 +702,7 @@ _syncctl__subcmd__help_commands() {
 'reap:Release every running row whose heartbeat is older than the timeout (for cron)' \
 'add-constraints:Roll the three constraints out on a live table without blocking writers' \
 'start:Claim a user'\''s sync (or reuse the live one) and run it in the foreground under a heartbeating lease' \
+'guard:Install, check or remove the guard\: a trigger that enforces the lease for every writer of the table, and the SQL functions the application calls (claim, heartbeat, release)' \
 'demo:Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it\: health, validate-constraints, repair, add-constraints, start, health' \
 'completions:Print shell completions' \
 'man:Print a man page (roff), as checked in under \`man/\`\: syncctl'\''s, or a subcommand'\''s' \
@@ -494,6 +724,30 @@ _syncctl__subcmd__help__subcmd__completions_commands() {
 _syncctl__subcmd__help__subcmd__demo_commands() {
     local commands; commands=()
     _describe -t commands 'syncctl help demo commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__guard_commands] )) ||
+_syncctl__subcmd__help__subcmd__guard_commands() {
+    local commands; commands=(
+'install:Create (or bring up to date) the trigger, its function and the API functions, in the table'\''s schema. Idempotent' \
+'status:Say whether the guard is installed and current (its definitions compared with what install creates)\: exit 0 when it is, 1 when it is missing or outdated. Read-only' \
+'remove:Drop the trigger, its function and the API functions. Rows are not touched' \
+    )
+    _describe -t commands 'syncctl help guard commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__guard__subcmd__install_commands] )) ||
+_syncctl__subcmd__help__subcmd__guard__subcmd__install_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help guard install commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__guard__subcmd__remove_commands] )) ||
+_syncctl__subcmd__help__subcmd__guard__subcmd__remove_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help guard remove commands' commands "$@"
+}
+(( $+functions[_syncctl__subcmd__help__subcmd__guard__subcmd__status_commands] )) ||
+_syncctl__subcmd__help__subcmd__guard__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'syncctl help guard status commands' commands "$@"
 }
 (( $+functions[_syncctl__subcmd__help__subcmd__health_commands] )) ||
 _syncctl__subcmd__help__subcmd__health_commands() {

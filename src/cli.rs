@@ -138,6 +138,9 @@ pub enum Command {
     /// Claim a user's sync (or reuse the live one) and run it in the foreground under a
     /// heartbeating lease.
     Start(StartArgs),
+    /// Install, check or remove the guard: a trigger that enforces the lease for every writer
+    /// of the table, and the SQL functions the application calls (claim, heartbeat, release).
+    Guard(GuardArgs),
     /// Start a throwaway PostgreSQL cluster, load the incident, and walk through fixing it:
     /// health, validate-constraints, repair, add-constraints, start, health.
     Demo(DemoArgs),
@@ -390,6 +393,57 @@ pub struct AddConstraintsArgs {
     pub retry_delay: Duration,
 
     /// A JSON summary on stdout instead of the human one.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `guard`.
+#[derive(Debug, Args)]
+pub struct GuardArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: GuardAction,
+}
+
+/// What `guard` does.
+#[derive(Debug, Subcommand)]
+pub enum GuardAction {
+    /// Create (or bring up to date) the trigger, its function and the API functions, in the
+    /// table's schema. Idempotent.
+    Install(GuardChangeArgs),
+    /// Say whether the guard is installed and current (its definitions compared with what
+    /// install creates): exit 0 when it is, 1 when it is missing or outdated. Read-only.
+    Status(GuardStatusArgs),
+    /// Drop the trigger, its function and the API functions. Rows are not touched.
+    Remove(GuardChangeArgs),
+}
+
+/// Arguments of `guard install` and `guard remove`.
+#[derive(Debug, Args)]
+pub struct GuardChangeArgs {
+    /// Connect, print the statements that would run, run nothing.
+    #[arg(long, conflicts_with = "print_sql")]
+    pub dry_run: bool,
+
+    /// Print the statements as a psql script (one transaction), without connecting; --table
+    /// must name the schema.
+    #[arg(long)]
+    pub print_sql: bool,
+
+    /// Attempts when the table's lock (for CREATE / DROP TRIGGER) is not obtained within
+    /// --lock-timeout.
+    #[arg(long, default_value_t = 5, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub retries: u32,
+
+    /// Pause after the first failed attempt; it doubles on each retry (with jitter, at most 1m).
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_hyphen_values = true, value_name = "DUR")]
+    pub retry_delay: Duration,
+}
+
+/// Arguments of `guard status`.
+#[derive(Debug, Args)]
+pub struct GuardStatusArgs {
+    /// A JSON document instead of the human lines.
     #[arg(long)]
     pub json: bool,
 }

@@ -8,6 +8,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::guard::{self, GuardStatus, WithGuard};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{HealthArgs, HealthFormat};
@@ -80,21 +81,25 @@ fn verdict(statistics: Option<&Statistics>, warnings: &[String]) -> (bool, Level
 pub(crate) async fn run(args: HealthArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let format = if args.json { HealthFormat::Json } else { args.format };
     let destination = output::Destination::chosen(&args.destination)?;
-    let report = match gather(ctx).await {
-        Ok(report) => report,
-        Err(err) => unanswered(&err, ctx),
+    let (report, guard) = match gather(ctx).await {
+        Ok(gathered) => gathered,
+        Err(err) => (unanswered(&err, ctx), None),
     };
     let text = match format {
-        HealthFormat::Table => output::health::table(&report, destination.style(&ctx.printer)),
-        HealthFormat::Json => output::json(&report),
+        HealthFormat::Table => {
+            let style = destination.style(&ctx.printer);
+            let guard = guard.as_ref().map(|g| format!("{}\n", output::guard::line(g, style)));
+            output::health::table(&report, style) + guard.as_deref().unwrap_or_default()
+        }
+        HealthFormat::Json => output::json(&WithGuard { report: &report, guard: guard.as_ref() }),
         HealthFormat::Prometheus => output::health::prometheus(&report),
     };
     destination.write(&ctx.printer, &text)?;
     Ok(ExitStatus::Monitoring(report.status))
 }
 
-/// Reads the table in one snapshot and makes the report.
-async fn gather(ctx: &Ctx) -> Result<HealthReport> {
+/// Reads the table in one snapshot and makes the report, with the guard's status.
+async fn gather(ctx: &Ctx) -> Result<(HealthReport, Option<GuardStatus>)> {
     let session = Session::open(ctx, &spec::HEALTH, Access::Read, Snapshot::ReadOnly).await?;
     let (client, table) = (&session.client, &session.table);
     // Duplicates are not part of the seed's figures, and finding them costs an aggregate over
@@ -107,11 +112,18 @@ async fn gather(ctx: &Ctx) -> Result<HealthReport> {
         0 => Vec::new(),
         _ => queries::zombies(client, table, &classifier).await?,
     };
+    let guard = guard::check(client, table, &ctx.global.timestamp_zone).await?;
     session.finish().await?;
 
-    let warnings = warnings(table, &statistics, session.server, ctx.global.heartbeat_timeout);
+    let mut warnings = warnings(table, &statistics, session.server, ctx.global.heartbeat_timeout);
+    // A missing guard is a choice; one that differs from what install makes guarantees less
+    // than it seems to.
+    if guard.state == guard::State::Outdated {
+        warnings
+            .push("the guard is outdated (it differs from what install creates): run `syncctl guard install`".into());
+    }
     let (healthy, status) = verdict(Some(&statistics), &warnings);
-    Ok(HealthReport {
+    let report = HealthReport {
         healthy,
         timestamp: statistics.now,
         skewed_tasks: Some(statistics.skewed_tasks),
@@ -124,7 +136,8 @@ async fn gather(ctx: &Ctx) -> Result<HealthReport> {
         heartbeat_timeout_seconds: ctx.global.heartbeat_timeout.as_secs_f64(),
         error: None,
         replay_lag_seconds: session.server.standby.then_some(session.server.replay_lag_seconds),
-    })
+    };
+    Ok((report, Some(guard)))
 }
 
 /// The report when the table could not be read: the error, said on stderr too, and UNKNOWN.

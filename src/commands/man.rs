@@ -340,6 +340,27 @@ const EXTRAS: &[(Option<&str>, Extra)] = &[
         },
     ),
     (
+        Some("guard"),
+        Extra {
+            exit: &[
+                ("0", "Done (or nothing to do); for status, the guard is installed and current."),
+                ("1", "status: the guard is missing or outdated; install or remove: it is still not as asked."),
+                USAGE,
+                DATABASE,
+                LOCKS,
+                SIGNALS,
+            ],
+            environment: CONNECTING,
+            examples: &[
+                ("Install the guard, then check it:", "syncctl guard install && syncctl guard status"),
+                (
+                    "Hand it to a migration tool as a script:",
+                    "syncctl guard install --print-sql --table public.user_sync_status > V42__guard.sql",
+                ),
+            ],
+        },
+    ),
+    (
         Some("demo"),
         Extra {
             exit: &[

@@ -4,6 +4,7 @@
 pub(crate) mod add_constraints;
 pub(crate) mod completions;
 pub(crate) mod demo;
+pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod inspect;
 pub(crate) mod man;
@@ -70,6 +71,10 @@ pub(crate) mod spec {
     pub(crate) const ADD_CONSTRAINTS: Spec = spec("add-constraints", Privileges::Owner, true);
     /// `start`.
     pub(crate) const START: Spec = spec("start", Privileges::SelectInsertUpdate, false);
+    /// `guard install`, `guard remove`.
+    pub(crate) const GUARD: Spec = spec("guard", Privileges::Owner, false);
+    /// `guard status`.
+    pub(crate) const GUARD_STATUS: Spec = spec("guard", Privileges::Select, false);
     /// `demo`.
     pub(crate) const DEMO: Spec = spec("demo", Privileges::None, false);
     /// `completions`.

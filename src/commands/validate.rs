@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 use tokio_postgres::GenericClient;
 
+use super::guard::{self, WithGuard};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{RowFormat, ValidateArgs};
@@ -222,10 +223,14 @@ pub(crate) async fn run(args: ValidateArgs, ctx: &Ctx) -> Result<ExitStatus> {
     let report =
         run_checks(&session.client, &session.table, ctx.global.heartbeat_timeout, args.limit, args.require_installed)
             .await?;
+    let guard = guard::check(&session.client, &session.table, &ctx.global.timestamp_zone).await?;
     session.finish().await?;
     let text = match args.output.format() {
-        RowFormat::Table => output::validate::table(&report, destination.style(&ctx.printer)),
-        RowFormat::Json => output::json(&report),
+        RowFormat::Table => {
+            let style = destination.style(&ctx.printer);
+            format!("{}{}\n", output::validate::table(&report, style), output::guard::line(&guard, style))
+        }
+        RowFormat::Json => output::json(&WithGuard { report: &report, guard: Some(&guard) }),
         RowFormat::Csv => output::validate::csv(&report),
     };
     destination.write(&ctx.printer, &text)?;

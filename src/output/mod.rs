@@ -3,6 +3,7 @@
 //! [`stream`], so a stderr nobody reads never blocks a command.
 
 pub(crate) mod add_constraints;
+pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod inspect;
 #[cfg(test)]

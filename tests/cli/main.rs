@@ -11,6 +11,8 @@ mod children;
 
 mod demo;
 
+mod guard;
+
 mod harness;
 
 mod health;

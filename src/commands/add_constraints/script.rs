@@ -88,7 +88,7 @@ fn terminated(sql: &str) -> String {
 
 /// A string literal: the script runs in psql, which cannot bind parameters. The `E''` form
 /// when there is a backslash reads the same whatever standard_conforming_strings says.
-fn literal(text: &str) -> String {
+pub(crate) fn literal(text: &str) -> String {
     let body = text.replace('\'', "''");
     if body.contains('\\') { format!("E'{}'", body.replace('\\', "\\\\")) } else { format!("'{body}'") }
 }

@@ -12,6 +12,7 @@
 
 pub(crate) mod add_constraints;
 pub(crate) mod demo;
+pub(crate) mod guard;
 pub(crate) mod health;
 pub(crate) mod inspect;
 pub(crate) mod liveness;
@@ -113,6 +114,16 @@ registry! {
     ADD_SCRIPT_BUILD_WAIT = "add_constraints/script_build_wait.sql";
     ADD_SCRIPT_CHECK_GUARD = "add_constraints/script_check_guard.sql";
     ADD_SCRIPT_INDEX_GUARD = "add_constraints/script_index_guard.sql";
+    GUARD_FUNCTION = "guard/function.sql";
+    GUARD_TRIGGER = "guard/trigger.sql";
+    GUARD_TRIGGER_CURRENT = "guard/trigger_current.sql";
+    GUARD_CLAIM = "guard/claim.sql";
+    GUARD_HEARTBEAT = "guard/heartbeat.sql";
+    GUARD_RELEASE = "guard/release.sql";
+    GUARD_STATUS = "guard/status.sql";
+    GUARD_REMOVE = "guard/remove.sql";
+    GUARD_SCRIPT_HEADER = "guard/script_header.sql";
+    GUARD_SCRIPT_COMMIT = "guard/script_commit.sql";
 }
 
 /// Every `{placeholder}` a file under `sql/` may hold, and what fills it. A test checks that
@@ -145,6 +156,18 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("incident", "the incident, fixtures/incident.sql, filled, in the demo's script"),
     ("population", "the population, demo/population.sql, filled, in the demo's script"),
     ("users", "how many users the demo's script loads"),
+    ("guard_function", "the guard's trigger function, quoted and schema-qualified"),
+    ("guard_function_literal", "the guard's trigger function with its (), as a string literal"),
+    ("claim_function", "the guard API's claim function, quoted and schema-qualified"),
+    ("heartbeat_function", "the guard API's heartbeat function, quoted and schema-qualified"),
+    ("release_function", "the guard API's release function, quoted and schema-qualified"),
+    ("trigger", "the guard's trigger, quoted"),
+    ("trigger_literal", "the guard's trigger's name as a string literal"),
+    ("trigger_current", "guard/trigger_current.sql, filled"),
+    ("timestamp_zone", "--timestamp-zone as a string literal"),
+    ("user_identity_literal", "table/user_identity.sql as a string literal"),
+    ("update_task_literal", "start/update_task.sql, filled, as a string literal"),
+    ("insert_task_literal", "start/insert_task.sql, filled, as a string literal"),
 ];
 
 /// Quotes an identifier for SQL: always, so case, spaces, dots and quotes survive.

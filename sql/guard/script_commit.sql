@@ -1,0 +1,2 @@
+-- The end of a guard script: its one transaction commits.
+COMMIT;
