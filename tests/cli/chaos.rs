@@ -8,9 +8,10 @@
 //! Meanwhile [`checker`] samples the table for violated invariants, and the jobs record when
 //! they run ([`jobs`]): two jobs of one user must never run at once.
 //!
-//! It runs four setups in turn ([`SETUPS`]): the reference table, one hash-partitioned by
-//! user_id without a key, one keyed by user_id, and the reference table with every start and
-//! reaper under `--liveness lock`; each gets a quarter of the faults. At the end (chaos
+//! It runs five setups in turn ([`SETUPS`]): the reference table, one hash-partitioned by
+//! user_id without a key, one keyed by user_id, the reference table with every start and
+//! reaper under `--liveness lock`, and the reference table with `syncctl guard` installed; each
+//! gets a fifth of the faults. At the end (chaos
 //! stopped, the reapers given time past the timeout) every task row must be released, every
 //! `start` must have exited with a documented code that matches its row, and no job may be
 //! left running.
@@ -526,19 +527,22 @@ const SHAPES: [Shape; 3] = [
     },
 ];
 
-/// A campaign's table, and whether every start and reaper judges liveness by lock. Each gets an
-/// equal share of the faults and of the time.
+/// A campaign's table, whether every start and reaper judges liveness by lock, and whether the
+/// table has `syncctl guard` installed (its trigger then sees every write of the campaign).
+/// Each gets an equal share of the faults and of the time.
 struct Setup {
     name: &'static str,
     shape: &'static Shape,
     lock: bool,
+    guard: bool,
 }
 
-const SETUPS: [Setup; 4] = [
-    Setup { name: "reference", shape: &SHAPES[0], lock: false },
-    Setup { name: "hash-partitioned", shape: &SHAPES[1], lock: false },
-    Setup { name: "keyed-by-user", shape: &SHAPES[2], lock: false },
-    Setup { name: "reference-liveness-lock", shape: &SHAPES[0], lock: true },
+const SETUPS: [Setup; 5] = [
+    Setup { name: "reference", shape: &SHAPES[0], lock: false, guard: false },
+    Setup { name: "hash-partitioned", shape: &SHAPES[1], lock: false, guard: false },
+    Setup { name: "keyed-by-user", shape: &SHAPES[2], lock: false, guard: false },
+    Setup { name: "reference-liveness-lock", shape: &SHAPES[0], lock: true, guard: false },
+    Setup { name: "reference-guarded", shape: &SHAPES[0], lock: false, guard: true },
 ];
 
 #[test]
@@ -565,8 +569,22 @@ fn fault_campaign() {
             .unwrap();
         let url = cluster.url(&database);
         Client::connect(&url, NoTls).unwrap().batch_execute(setup.shape.ddl).unwrap();
+        if setup.guard {
+            let out = crate::support::run_at(&url, &["guard", "install"]);
+            assert_eq!(out.status.code(), Some(0), "guard install: {}", crate::support::stderr(&out));
+        }
         eprintln!("chaos: setup {} (table {}, database {database})", setup.name, setup.shape.name);
         campaign(&cluster, &url, setup, seed.wrapping_add(i as u64), share(fault_goal), share(seconds));
+        if setup.guard {
+            // Server restarts and killed backends left it as installed.
+            let out = crate::support::run_at(&url, &["guard", "status"]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "guard status after the campaign: {}",
+                crate::support::text(&out.stdout)
+            );
+        }
     }
 }
 
