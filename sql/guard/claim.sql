@@ -73,10 +73,7 @@ BEGIN
             "error_message" = concat_ws(' - ', NULLIF(t."error_message"::text, ''),
                 'released by syncctl guard: '
                 || COALESCE('no heartbeat for '
-                            || CASE WHEN v_silence < 60 THEN v_silence || 's'
-                                    WHEN v_silence < 3600 THEN v_silence / 60 || 'm ' || v_silence % 60 || 's'
-                                    WHEN v_silence < 86400 THEN v_silence / 3600 || 'h ' || v_silence % 3600 / 60 || 'm'
-                                    ELSE v_silence / 86400 || 'd ' || v_silence % 86400 / 3600 || 'h' END,
+                            || (SELECT {duration} FROM (SELECT v_silence AS s) AS silence),
                             'no heartbeat recorded')
                 || ' at ' || to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')),
             "updated_at" = now()

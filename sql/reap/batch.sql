@@ -46,13 +46,10 @@ SET "is_syncing"          = false,
                               || CASE WHEN t."task_id"::text = ANY ($3::text[])
                                           AND d.last_heartbeat >= now() - make_interval(secs => $1)
                                       THEN 'its owner''s liveness lock was free'
-                                      -- The silence as syncctl says it to people everywhere:
-                                      -- 45s, 16m 20s, 5h 3m, 483d 2h.
+                                      -- The silence as syncctl says it to people everywhere
+                                      -- (state/duration.sql): 45s, 16m 20s, 5h 3m, 483d 2h.
                                       ELSE COALESCE('no heartbeat for ' || (
-                                               SELECT CASE WHEN s < 60 THEN s || 's'
-                                                           WHEN s < 3600 THEN s / 60 || 'm ' || s % 60 || 's'
-                                                           WHEN s < 86400 THEN s / 3600 || 'h ' || s % 3600 / 60 || 'm'
-                                                           ELSE s / 86400 || 'd ' || s % 86400 / 3600 || 'h' END
+                                               SELECT {duration}
                                                FROM (SELECT floor(extract(epoch FROM now() - d.last_heartbeat))::int8
                                                             AS s) AS silence),
                                                     'no heartbeat recorded') END

@@ -74,6 +74,7 @@ registry! {
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
     STATE_SKEW_OFFSET = "state/skew_offset.sql";
+    STATE_DURATION = "state/duration.sql";
     INSPECT_COUNTS = "inspect/counts.sql";
     INSPECT_ROWS = "inspect/rows.sql";
     HEALTH_STATISTICS = "health/statistics.sql";
@@ -134,6 +135,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("user_hash", "the hash function of user_id's type, quoted"),
     ("classify", "the classifier, state/classify.sql, filled for the table"),
     ("skew_offset", "a shifted writer's clock offset of row alias t, state/skew_offset.sql"),
+    ("duration", "a duration for people of column s, state/duration.sql"),
     ("state_names", "a text[] of the states of a classified row, worst first (from State)"),
     ("state_counts", "one count(*) FILTER per state, named after its column (from State)"),
     ("state_order", "the states' columns in severity order, DESC (from State)"),
@@ -195,7 +197,7 @@ impl Fill {
     pub(crate) fn table(table: &str, key: &str, user_hash: &str) -> Fill {
         let base = Fill::default().with("table", table).with("key", key).with("user_hash", user_hash);
         let skew_offset = STATE_SKEW_OFFSET.render(&base);
-        let base = base.with("skew_offset", skew_offset.trim_end());
+        let base = base.with("skew_offset", skew_offset.trim_end()).with("duration", duration());
         let classify = STATE_CLASSIFY.render(&base);
         base.with("classify", classify.trim_end())
             .with("state_names", State::names_sql())
@@ -206,6 +208,11 @@ impl Fill {
     fn get(&self, name: &str) -> Option<&str> {
         self.values.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
     }
+}
+
+/// The fragment that says a duration for people in SQL, state/duration.sql.
+pub(crate) fn duration() -> String {
+    STATE_DURATION.render(&Fill::default()).trim_end().to_string()
 }
 
 /// A statement filled for one use, with its name.
