@@ -12,7 +12,7 @@ use super::guard::{self, GuardStatus, WithGuard};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{HealthArgs, HealthFormat};
-use crate::db::queries::health::{self as queries, Statistics, Zombie};
+use crate::db::queries::health::{self as queries, HeartbeatCost, Statistics, Zombie};
 use crate::db::{Access, Server};
 use crate::error;
 use crate::exit::{ExitStatus, Level};
@@ -55,6 +55,26 @@ pub(crate) struct HealthReport {
     /// On a standby, its replay lag (null when unknown); absent on a primary.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) replay_lag_seconds: Option<Option<f64>>,
+    /// What the heartbeats cost the table, when the statistics were gathered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) heartbeat_cost: Option<HeartbeatReport>,
+}
+
+/// [`HeartbeatCost`] with the share of HOT updates (to the thousandth; null before any update).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct HeartbeatReport {
+    /// The counts and the indexes.
+    #[serde(flatten)]
+    pub(crate) cost: HeartbeatCost,
+    /// hot_updates / updates.
+    pub(crate) hot_ratio: Option<f64>,
+}
+
+impl From<HeartbeatCost> for HeartbeatReport {
+    fn from(cost: HeartbeatCost) -> HeartbeatReport {
+        let hot_ratio = cost.hot_ratio().map(|r| (r * 1000.0).round() / 1000.0);
+        HeartbeatReport { cost, hot_ratio }
+    }
 }
 
 /// The verdict as monitoring systems print it.
@@ -113,9 +133,17 @@ async fn gather(ctx: &Ctx) -> Result<(HealthReport, Option<GuardStatus>)> {
         _ => queries::zombies(client, table, &classifier).await?,
     };
     let guard = guard::check(client, table, &ctx.global.timestamp_zone).await?;
+    let cost = queries::heartbeat_cost(client, table).await?;
     session.finish().await?;
 
     let mut warnings = warnings(table, &statistics, session.server, ctx.global.heartbeat_timeout);
+    warnings.extend(cost.rewritten_indexes.iter().map(|index| {
+        format!(
+            "index {index} covers a column every heartbeat rewrites: no heartbeat can be a HOT update, each \
+             writes new entries into every index of the table and leaves dead ones behind; syncctl needs only \
+             the three constraint objects: consider dropping it"
+        )
+    }));
     // A missing guard is a choice; one that differs from what install makes guarantees less
     // than it seems to.
     if guard.state == guard::State::Outdated {
@@ -136,6 +164,7 @@ async fn gather(ctx: &Ctx) -> Result<(HealthReport, Option<GuardStatus>)> {
         heartbeat_timeout_seconds: ctx.global.heartbeat_timeout.as_secs_f64(),
         error: None,
         replay_lag_seconds: session.server.standby.then_some(session.server.replay_lag_seconds),
+        heartbeat_cost: Some(cost.into()),
     };
     Ok((report, Some(guard)))
 }
@@ -159,6 +188,7 @@ fn unanswered(err: &anyhow::Error, ctx: &Ctx) -> HealthReport {
         skewed_tasks: None,
         error: Some(message),
         replay_lag_seconds: None,
+        heartbeat_cost: None,
     }
 }
 
@@ -195,8 +225,8 @@ fn warnings(table: &Table, statistics: &Statistics, server: Server, heartbeat_ti
     }
     if statistics.half_released_live_tasks > 0 {
         warnings.push(format!(
-            "{} running rows carry an error message (half-released): see `syncctl inspect --state half-released`",
-            statistics.half_released_live_tasks
+            "{} an error message (half-released): see `syncctl inspect --state half-released`",
+            output::count(statistics.half_released_live_tasks as usize, "running row carries", "running rows carry")
         ));
     }
     warnings

@@ -1,7 +1,7 @@
 //! `health`'s report as a summary for people, and as Prometheus text.
 
 use super::{Column, Style, fit, human_seconds, style, timestamp_short, wrap};
-use crate::commands::health::HealthReport;
+use crate::commands::health::{HealthReport, HeartbeatReport};
 use crate::db::queries::health::{Statistics, Zombie};
 use crate::exit::Level;
 
@@ -43,6 +43,9 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
     if let Some(s) = &report.statistics {
         out.push_str(&format!("{}\n", statistics_table(s, paint.width)));
     }
+    if let Some(cost) = &report.heartbeat_cost {
+        out.push_str(&format!("{}\n", wrap(&heartbeat_line(cost), paint.width, "  ")));
+    }
     if !report.zombies.is_empty() {
         out.push_str(&format!("{}\n", zombies_table(&report.zombies, paint.width)));
     }
@@ -60,6 +63,16 @@ pub(crate) fn table(report: &HealthReport, paint: Style) -> String {
         ));
     }
     out
+}
+
+/// What the heartbeats cost: `heartbeats: 97.4% of 12700 updates HOT, 42 dead row versions`.
+fn heartbeat_line(cost: &HeartbeatReport) -> String {
+    let c = &cost.cost;
+    let hot = match cost.cost.hot_ratio() {
+        Some(r) => format!("{:.1}% of {} HOT", r * 100.0, super::count(c.updates as usize, "update", "updates")),
+        None => "no update yet".to_string(),
+    };
+    format!("heartbeats: {hot}, {}", super::count(c.dead_tuples as usize, "dead row version", "dead row versions"))
 }
 
 /// The status line after the verdict: `<table>: 2 zombies, 0 inconsistent rows, 2 running of 6
@@ -136,10 +149,16 @@ fn zombies_table(zombies: &[Zombie], width: Option<usize>) -> String {
     fit(&COLUMNS, &rows, width)
 }
 
+/// A Prometheus label's value, escaped.
+fn label_value(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
 /// Prometheus text exposition for node_exporter's textfile collector: every gauge labelled
-/// with the table; the statistics and the constraints only when they could be gathered.
+/// with the table; the statistics, the constraints and the heartbeats' cost only when they
+/// could be gathered.
 pub(crate) fn prometheus(report: &HealthReport) -> String {
-    let table = report.table.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n");
+    let table = label_value(&report.table);
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, samples: Vec<(String, f64)>| {
         out.push_str(&format!("# HELP syncctl_{name} {help}\n# TYPE syncctl_{name} gauge\n"));
@@ -162,6 +181,27 @@ pub(crate) fn prometheus(report: &HealthReport) -> String {
         }
         let constraints = report.constraints.iter().map(|c| (format!(",name=\"{}\"", c.name), flag(c.valid))).collect();
         gauge("constraint_valid", "1 when the constraint or unique index exists and is valid.", constraints);
+    }
+    if let Some(cost) = &report.heartbeat_cost {
+        let c = &cost.cost;
+        if let Some(ratio) = cost.hot_ratio {
+            gauge(
+                "hot_update_ratio",
+                "The share of the table's updates that were HOT (heartbeats should be).",
+                one(ratio),
+            );
+        }
+        gauge(
+            "dead_tuples",
+            "Dead row versions in the table (the statistics collector's estimate).",
+            one(c.dead_tuples as f64),
+        );
+        let indexes = c.rewritten_indexes.iter().map(|i| (format!(",name=\"{}\"", label_value(i)), 1.0)).collect();
+        gauge(
+            "heartbeat_rewritten_index",
+            "An index on a column every heartbeat rewrites: it keeps heartbeats from being HOT.",
+            indexes,
+        );
     }
     gauge(
         "health_timestamp_seconds",
@@ -246,6 +286,15 @@ mod tests {
             heartbeat_timeout_seconds: 600.0,
             error: None,
             replay_lag_seconds: Some(Some(1.5)),
+            heartbeat_cost: Some(
+                crate::db::queries::health::HeartbeatCost {
+                    updates: 12_700,
+                    hot_updates: 12_370,
+                    dead_tuples: 42,
+                    rewritten_indexes: vec!["ix_sync_updated_at".into()],
+                }
+                .into(),
+            ),
         }
     }
 
@@ -265,6 +314,7 @@ mod tests {
             skewed_tasks: None,
             error: Some("cannot connect to 127.0.0.1:1: connection refused".into()),
             replay_lag_seconds: None,
+            heartbeat_cost: None,
         }
     }
 

@@ -97,6 +97,15 @@ mod health {
             heartbeat_timeout_seconds: 60.0,
             error: None,
             replay_lag_seconds: None,
+            heartbeat_cost: Some(
+                crate::db::queries::health::HeartbeatCost {
+                    updates: 0,
+                    hot_updates: 0,
+                    dead_tuples: 0,
+                    rewritten_indexes: Vec::new(),
+                }
+                .into(),
+            ),
         }
     }
 

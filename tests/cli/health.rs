@@ -224,3 +224,68 @@ fn the_first_line_says_why_and_carries_perfdata() {
     assert!(text.contains(&format!("\n… and {} more (syncctl inspect --state zombie)\n", zombies - 5)), "{text}");
     assert!(!text.contains(" min "), "silence reads as a duration: {text}");
 }
+
+/// health reports what the heartbeats cost the table: its updates, how many were HOT, its dead
+/// row versions, and a warning (JSON, Prometheus) for each index on a column heartbeats rewrite,
+/// by key, expression or predicate, since any of them keeps every heartbeat from being HOT.
+#[test]
+fn the_heartbeats_cost_is_reported_and_an_index_they_rewrite_is_a_warning() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    db.execute(PLAIN_CONSTRAINTS);
+    let health = |args: &[&str]| {
+        let out = syncctl(&db).arg("health").args(args).output().unwrap();
+        (out.status.code(), out.stdout)
+    };
+    let cost = || json(&health(&["--json"]).1)["heartbeat_cost"].clone();
+    // Heartbeats of the running rows, each its own transaction, as the application sends them.
+    let beat = || {
+        for _ in 0..20 {
+            db.execute("UPDATE user_sync_status SET updated_at = now() WHERE is_syncing");
+        }
+    };
+    beat();
+    let counted = 20 * CLEAN_RUNNING;
+    let first = crate::support::wait::poll("the statistics to count the heartbeats", || {
+        Some(cost()).filter(|c| c["updates"].as_i64() >= Some(counted))
+    });
+    assert!(first["hot_updates"].as_i64().unwrap() > 0, "with only the three constraint objects they are HOT: {first}");
+    assert!(first["hot_ratio"].as_f64().unwrap() > 0.0, "{first}");
+    assert_eq!(first["rewritten_indexes"], serde_json::json!([]));
+    let (code, _) = health(&[]);
+    assert_eq!(code, Some(0), "nothing to warn of");
+
+    db.execute(
+        "CREATE INDEX ix_sync_updated_at ON user_sync_status (updated_at) WHERE is_syncing;
+         CREATE INDEX ix_by_stats ON user_sync_status ((current_stats->>'new'));
+         CREATE INDEX ix_unfinished ON user_sync_status (user_id) WHERE progress_percentage < 100;
+         CREATE INDEX ix_harmless ON user_sync_status (sync_type) WHERE is_syncing;",
+    );
+    beat();
+    let then = crate::support::wait::poll("the statistics to count the new heartbeats", || {
+        Some(cost()).filter(|c| c["updates"].as_i64() >= Some(2 * counted))
+    });
+    assert_eq!(then["hot_updates"], first["hot_updates"], "none of the new heartbeats is HOT: {then}");
+    assert_eq!(then["rewritten_indexes"], serde_json::json!(["ix_by_stats", "ix_sync_updated_at", "ix_unfinished"]));
+    let (code, stdout) = health(&["--json"]);
+    assert_eq!(code, Some(1), "a WARNING");
+    let warnings = json(&stdout)["warnings"].clone();
+    for index in ["ix_by_stats", "ix_sync_updated_at", "ix_unfinished"] {
+        assert!(
+            warnings.as_array().unwrap().iter().any(|w| w.as_str().unwrap().contains(&format!("index {index} covers"))),
+            "{index}: {warnings:#}"
+        );
+    }
+    let (_, text) = health(&["--format", "prometheus"]);
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains(
+            "syncctl_heartbeat_rewritten_index{table=\"public.user_sync_status\",name=\"ix_sync_updated_at\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("syncctl_hot_update_ratio{table=\"public.user_sync_status\"} 0."), "{text}");
+    let (_, human) = health(&[]);
+    assert!(String::from_utf8(human).unwrap().contains("% of "), "the summary says the HOT share");
+}

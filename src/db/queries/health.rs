@@ -68,6 +68,34 @@ row! {
     }
 }
 
+row! {
+    /// `health/heartbeat_cost.sql`: what the heartbeats cost the table.
+    #[derive(Serialize)]
+    HeartbeatCost {
+        /// Updates since the statistics were last reset (leaf partitions summed).
+        updates: i64,
+        /// Of them, HOT updates.
+        hot_updates: i64,
+        /// Dead row versions (the collector's estimate).
+        dead_tuples: i64,
+        /// Indexes on a column every heartbeat rewrites: each makes every heartbeat non-HOT.
+        rewritten_indexes: Vec<String>,
+    }
+}
+
+impl HeartbeatCost {
+    /// The share of updates that were HOT, when there were any.
+    pub(crate) fn hot_ratio(&self) -> Option<f64> {
+        (self.updates > 0).then(|| self.hot_updates as f64 / self.updates as f64)
+    }
+}
+
+/// `health/heartbeat_cost.sql`.
+pub(crate) async fn heartbeat_cost(client: &impl GenericClient, table: &Table) -> Result<HeartbeatCost, Error> {
+    let oid = i64::from(table.oid);
+    HeartbeatCost::from_row(&query_one(client, &super::HEALTH_HEARTBEAT_COST, &[&oid]).await?)
+}
+
 /// `health/statistics.sql`.
 pub(crate) async fn statistics(
     client: &impl GenericClient,

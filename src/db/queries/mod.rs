@@ -79,6 +79,7 @@ registry! {
     INSPECT_ROWS = "inspect/rows.sql";
     HEALTH_STATISTICS = "health/statistics.sql";
     HEALTH_ZOMBIES = "health/zombies.sql";
+    HEALTH_HEARTBEAT_COST = "health/heartbeat_cost.sql";
     VALIDATE_VIOLATIONS = "validate/violations.sql";
     LIVENESS_KEY = "liveness/key.sql";
     LIVENESS_HOLD = "liveness/hold.sql";
