@@ -212,7 +212,7 @@ pub(crate) fn prometheus(report: &HealthReport) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
@@ -243,9 +243,10 @@ mod tests {
         ]
     }
 
-    /// The incident's table: a zombie (and a second one that never heartbeated), on a standby,
-    /// with the warnings health gives for it.
-    fn critical() -> HealthReport {
+    /// The incident's table: a zombie with the original service's ids (and a second one that
+    /// never heartbeated), on a standby, with the warnings health gives for it. The width matrix
+    /// renders it too.
+    pub(crate) fn critical() -> HealthReport {
         let statistics = Statistics {
             now: at(1_796_000_000),
             total_users: 6,
@@ -259,9 +260,9 @@ mod tests {
             shifted_task_ids: Vec::new(),
             half_released_live_tasks: 0,
         };
-        let zombie = |task: &str, started: Option<i64>, updated: Option<i64>| Zombie {
-            task_id: Some(task.to_string()),
-            user_id: Some(format!("user-of-{task}")),
+        let zombie = |user: &str, started: Option<i64>, updated: Option<i64>| Zombie {
+            task_id: Some(format!("sync_{user}_1a2b3c4d_1753133270")),
+            user_id: Some(user.to_string()),
             started_at: started.map(at),
             last_update: updated.map(at),
             silent_minutes: updated.map(|u| (1_796_000_000 - u) / 60),
@@ -273,8 +274,8 @@ mod tests {
             skewed_tasks: Some(statistics.skewed_tasks),
             statistics: Some(statistics),
             zombies: vec![
-                zombie("sync_60f2ccbd_1753133270", Some(1_753_133_270), Some(1_753_162_070)),
-                zombie("never-beat", None, None),
+                zombie("60f2ccbd-d754-4fa0-aa4d-35a7d6551d38", Some(1_753_133_270), Some(1_753_162_070)),
+                zombie("b8682e13-90f2-661b-16ba-8074bcc08961", None, None),
             ],
             status: Level::Critical,
             warnings: vec![

@@ -45,69 +45,7 @@ const USERS: [&str; 2] = ["60f2ccbd-d754-4fa0-aa4d-35a7d6551d38", "b8682e13-90f2
 
 mod health {
     use super::*;
-    use crate::commands::health::HealthReport;
-    use crate::db::queries::health::{Statistics, Zombie};
-    use crate::exit::Level;
-    use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, TASK_INDEX};
-
-    /// The incident's table as health reports it: two zombies with seed-shaped ids (one never
-    /// heartbeated), a constraint NOT VALID, and its warnings.
-    fn critical() -> HealthReport {
-        let statistics = Statistics {
-            now: at(1_796_000_000),
-            total_users: 6,
-            active_syncs: 2,
-            zombie_tasks: 2,
-            inconsistent_tasks: 0,
-            recent_completed_syncs: 1,
-            skewed_tasks: 1,
-            shifted_tasks: 0,
-            shifted_offsets: Vec::new(),
-            shifted_task_ids: Vec::new(),
-            half_released_live_tasks: 0,
-        };
-        let zombie = |user: &str, started: Option<i64>, updated: Option<i64>, minutes: Option<i64>| Zombie {
-            task_id: Some(task_of(user)),
-            user_id: Some(user.to_string()),
-            started_at: started.map(at),
-            last_update: updated.map(at),
-            silent_minutes: minutes,
-            silent_seconds: minutes.map(|m| m as f64 * 60.0),
-        };
-        HealthReport {
-            healthy: false,
-            timestamp: statistics.now,
-            skewed_tasks: Some(statistics.skewed_tasks),
-            statistics: Some(statistics),
-            zombies: vec![
-                zombie(USERS[0], Some(1_753_133_270), Some(1_753_162_070), Some(713_997)),
-                zombie(USERS[1], None, None, None),
-            ],
-            status: Level::Critical,
-            warnings: vec![
-                "check chk_sync_state_consistency is NOT VALID: run `syncctl add-constraints`".into(),
-                "1 rows have timestamps more than a minute in the future".into(),
-            ],
-            constraints: vec![
-                ConstraintStatus::example(CHECK_NAME, true, false),
-                ConstraintStatus::example(RUNNING_INDEX, true, true),
-                ConstraintStatus::example(TASK_INDEX, false, false),
-            ],
-            table: "public.user_sync_status".into(),
-            heartbeat_timeout_seconds: 60.0,
-            error: None,
-            replay_lag_seconds: None,
-            heartbeat_cost: Some(
-                crate::db::queries::health::HeartbeatCost {
-                    updates: 0,
-                    hot_updates: 0,
-                    dead_tuples: 0,
-                    rewritten_indexes: Vec::new(),
-                }
-                .into(),
-            ),
-        }
-    }
+    use crate::output::health::tests::critical;
 
     #[test]
     fn the_health_summary() {
