@@ -1,5 +1,6 @@
-//! `reap`: for cron. Releases every running row whose heartbeat is older than the timeout, in
-//! batches of `--limit`, each one statement (`sql/reap/batch.sql`: `FOR UPDATE SKIP LOCKED` and
+//! `reap`: for cron. Releases every running row whose heartbeat is older than the timeout: lists
+//! where they lie once (`sql/reap/dead_rows.sql`), then releases them by ctid in batches of
+//! `--limit`, so no batch reads again what an earlier one released, each one statement (`sql/reap/batch.sql`: `FOR UPDATE SKIP LOCKED` and
 //! a re-checked condition, so several reapers at once release each row once). Every line for
 //! people starts with the time, for the log cron appends it to. Silent when there is nothing to
 //! do (a dry run says `nothing to reap`). `--every DUR` repeats, with a line per pass, until
@@ -22,7 +23,7 @@ use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{Liveness, ReapArgs};
 use crate::db;
-use crate::db::queries::reap::{self as queries, BatchParams, DryRunParams, ReleasedRow};
+use crate::db::queries::reap::{self as queries, BatchParams, DeadRowsParams, DryRunParams, ReleasedRow};
 use crate::error;
 use crate::exit::ExitStatus;
 use crate::output::{self, serde_time};
@@ -174,8 +175,9 @@ async fn guarded_pass(
     }
 }
 
-/// Releases batches until one comes back short of `--limit` (or lists, with `--dry-run`),
-/// prints what it released as it goes, and adds it to `released`.
+/// Lists the dead rows once, then releases them in batches of up to `--limit` rows of one
+/// partition, in ctid order (or lists them, with `--dry-run`); prints what it released as it
+/// goes, and adds it to `released`. A row that turns dead meanwhile waits for the next pass.
 async fn pass(
     client: &Client,
     table: &Table,
@@ -204,17 +206,37 @@ async fn pass(
         Some(window) => Some(watch(client, table, timeout, &lock_dead, window, stop).await?),
         None => None,
     };
-    let versions: Option<Vec<String>> = watched.as_ref().map(|rows| rows.iter().map(|r| r.version.clone()).collect());
-    let params = BatchParams {
-        timeout_seconds: timeout,
-        limit: i64::from(args.limit),
-        lock_dead: &lock_dead,
-        versions: versions.as_deref(),
+    // The pass's rows, read once (by the watch under --confirm), then released by ctid a batch
+    // at a time: no batch reads a row an earlier one released (reap/dead_rows.sql).
+    let dead: Vec<Candidate> = match &watched {
+        Some(rows) => rows.iter().filter_map(|r| Candidate::of_version(&r.version)).collect(),
+        None => {
+            let params = DeadRowsParams { timeout_seconds: timeout, lock_dead: &lock_dead };
+            db::local(client, async { Ok(queries::dead_rows(client, table, &params).await?) })
+                .await
+                .context("listing the dead rows")?
+                .into_iter()
+                .map(|r| Candidate { partition: r.partition, ctid: r.ctid, version: None })
+                .collect()
+        }
     };
     let mut released_versions = HashSet::new();
     let mut document = Vec::new();
     let mut failure = None;
-    while stop.get().is_none() {
+    for chunk in batches(dead, args.limit as usize) {
+        if stop.get().is_some() {
+            break;
+        }
+        let ctids: Vec<String> = chunk.iter().map(|c| c.ctid.clone()).collect();
+        let versions: Option<Vec<String>> =
+            watched.as_ref().map(|_| chunk.iter().filter_map(|c| c.version.clone()).collect());
+        let params = BatchParams {
+            timeout_seconds: timeout,
+            lock_dead: &lock_dead,
+            versions: versions.as_deref(),
+            partition: chunk[0].partition,
+            ctids: &ctids,
+        };
         // Each batch commits on its own, so what was released stays released if a later one fails.
         let batch = match db::local(client, async { Ok(queries::batch(client, table, &params).await?) }).await {
             Ok(rows) => rows,
@@ -225,16 +247,12 @@ async fn pass(
                 break;
             }
         };
-        let full = batch.len() as i64 == params.limit;
         released.set(released.get() + batch.len() as u64);
         released_versions.extend(batch.iter().map(|r| r.version.clone()));
         if args.json {
             document.extend(batch);
         } else {
             print(batch, args, ctx)?;
-        }
-        if !full {
-            break;
         }
     }
     if args.json {
@@ -251,6 +269,48 @@ async fn pass(
         }
     }
     failure.map_or(Ok(()), Err)
+}
+
+/// A dead row to release: where it lies, and under `--confirm` the version watched.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    /// Its partition's oid (the table's own unless partitioned).
+    partition: u32,
+    /// Its ctid, `(block,offset)`.
+    ctid: String,
+    /// Under `--confirm`, the row version (partition/ctid/xmin) seen unchanged.
+    version: Option<String>,
+}
+
+impl Candidate {
+    /// The row a version (`partition/ctid/xmin`, reap/dry_run.sql) names.
+    fn of_version(version: &str) -> Option<Candidate> {
+        let mut parts = version.splitn(3, '/');
+        let partition = parts.next()?.parse().ok()?;
+        let ctid = parts.next()?.to_string();
+        Some(Candidate { partition, ctid, version: Some(version.to_string()) })
+    }
+
+    /// Where it lies, for the walk's order: partition, block, line pointer.
+    fn position(&self) -> (u32, u64, u64) {
+        let inner = self.ctid.trim_start_matches('(').trim_end_matches(')');
+        let (block, offset) = inner.split_once(',').unwrap_or((inner, "0"));
+        (self.partition, block.trim().parse().unwrap_or(u64::MAX), offset.trim().parse().unwrap_or(u64::MAX))
+    }
+}
+
+/// The walk: rows of one partition per batch, at most `limit` each, in physical order (so a
+/// batch touches neighbouring pages).
+fn batches(mut dead: Vec<Candidate>, limit: usize) -> Vec<Vec<Candidate>> {
+    dead.sort_by_key(Candidate::position);
+    let mut out: Vec<Vec<Candidate>> = Vec::new();
+    for row in dead {
+        match out.last_mut() {
+            Some(last) if last.len() < limit.max(1) && last[0].partition == row.partition => last.push(row),
+            _ => out.push(vec![row]),
+        }
+    }
+    out
 }
 
 /// `--confirm`: reads the dead rows (those of writers storing a shifted clock too) with their
@@ -288,4 +348,30 @@ fn print(rows: Vec<ReleasedRow>, args: &ReapArgs, ctx: &Ctx) -> Result<()> {
     let text = if args.json { output::reap::json(&report) } else { output::reap::lines(&report, Utc::now()) };
     ctx.printer.data(&text)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(partition: u32, ctid: &str) -> Candidate {
+        Candidate { partition, ctid: ctid.into(), version: None }
+    }
+
+    #[test]
+    fn the_walk_goes_partition_by_partition_in_ctid_order_limit_rows_at_a_time() {
+        let dead = vec![row(7, "(10,2)"), row(5, "(3,1)"), row(7, "(2,11)"), row(7, "(2,9)"), row(5, "(0,4)")];
+        let walk = batches(dead, 2);
+        let ctids: Vec<Vec<(u32, &str)>> =
+            walk.iter().map(|b| b.iter().map(|c| (c.partition, c.ctid.as_str())).collect()).collect();
+        assert_eq!(ctids, [vec![(5, "(0,4)"), (5, "(3,1)")], vec![(7, "(2,9)"), (7, "(2,11)")], vec![(7, "(10,2)")]]);
+        assert!(batches(Vec::new(), 1000).is_empty());
+    }
+
+    #[test]
+    fn a_version_names_its_partition_and_ctid() {
+        let c = Candidate::of_version("16384/(12,3)/745").unwrap();
+        assert_eq!((c.partition, c.ctid.as_str(), c.version.as_deref()), (16384, "(12,3)", Some("16384/(12,3)/745")));
+        assert_eq!(Candidate::of_version("garbage"), None);
+    }
 }

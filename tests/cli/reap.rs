@@ -390,3 +390,72 @@ fn heartbeating_rows_are_never_reaped_by_racing_reapers() {
     assert_eq!(released_twice, 0, "a row was released twice");
     assert_eq!(db.count("user_sync_status", "error_message LIKE '%released by syncctl reap%'"), 510);
 }
+
+/// What the statements on the test table read so far, by the server's statistics: tuples read
+/// by sequential scans plus index entries read by index scans (plain and bitmap), and the
+/// updates, polled until the updates reach `updated` (statistics are flushed asynchronously;
+/// a backend's last flush, at exit at the latest, carries all it read before its last update).
+fn tuples_read(db: &TestDb, updated: i64) -> i64 {
+    crate::support::wait::poll(&format!("the statistics to show {updated} updates"), || {
+        let row = db.query_one(
+            "SELECT t.n_tup_upd, t.seq_tup_read
+                    + COALESCE((SELECT sum(i.idx_tup_read) FROM pg_stat_user_indexes AS i WHERE i.relid = t.relid), 0)::int8
+             FROM pg_stat_user_tables AS t WHERE t.relid = 'user_sync_status'::regclass",
+            &[],
+        );
+        (row.get::<_, i64>(0) >= updated).then(|| row.get::<_, i64>(1))
+    })
+}
+
+/// A backlog released in many small batches reads each row a small constant number of times:
+/// the rows are listed once, then released by ctid, so no batch reads again the rows an earlier
+/// batch released (batches that each restart a scan, or re-read a bitmap of the index on
+/// updated_at, read batches x rows). Without an index on updated_at and with one (whose entries
+/// of released rows a bitmap scan never kills).
+#[test]
+fn a_backlog_in_many_batches_reads_each_row_a_bounded_number_of_times() {
+    const ROWS: i64 = 60_000;
+    const ZOMBIES: i64 = 3_000;
+    // Without the index the list is one sequential scan; with it, a scan of the index (its
+    // entries are the running rows: the zombies and a live task every 40 rows).
+    let variants = [
+        ("", ROWS + 4 * ZOMBIES),
+        ("CREATE INDEX ix_sync_updated_at ON user_sync_status (updated_at) WHERE is_syncing;", 4 * ZOMBIES),
+    ];
+    for (index, bound) in variants {
+        let db = TestDb::new();
+        reference_table(&db, REFERENCE_TABLE);
+        // Every 20th row a zombie (each silent for its own time), every 40th + 1 a live task,
+        // the rest done.
+        db.execute(&format!(
+            "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+             SELECT md5('row' || n)::uuid, 'task-' || n, n % 20 = 0 OR n % 40 = 1, CASE WHEN n % 40 = 1 THEN 50 ELSE 0 END,
+                    now() - interval '2 hours',
+                    CASE WHEN n % 20 = 0 THEN now() - interval '10 minutes' - n * interval '1 millisecond'
+                         ELSE now() - interval '5 seconds' END
+             FROM generate_series(1, {ROWS}) AS n;
+             {index}
+             ANALYZE user_sync_status"
+        ));
+        let inserted: i64 = crate::support::wait::poll("the load's statistics", || {
+            let n: i64 =
+                db.scalar("SELECT n_tup_ins FROM pg_stat_user_tables WHERE relid = 'user_sync_status'::regclass");
+            (n == ROWS).then_some(n)
+        });
+        assert_eq!(inserted, ROWS);
+        let before = tuples_read(&db, 0);
+
+        let out = syncctl(&db).args(["reap", "--limit", "100", "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(doc["count"], ZOMBIES, "{index}");
+        let read = tuples_read(&db, ZOMBIES) - before;
+        assert_eq!(db.count("user_sync_status", "is_syncing"), ROWS / 40, "only the live tasks still run");
+        // One scan of the table (or of the index) for the list, then nothing but the listed rows.
+        assert!(
+            read <= bound,
+            "{ZOMBIES} rows released in 30 batches read {read} tuples ({} tuples a released row; {index})",
+            read / ZOMBIES
+        );
+    }
+}

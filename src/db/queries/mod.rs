@@ -90,6 +90,7 @@ registry! {
     REPAIR_APPLY = "repair/apply.sql";
     REPAIR_RELEASE_NAMED = "repair/release_named.sql";
     REPAIR_RETURNING = "repair/returning.sql";
+    REAP_DEAD_ROWS = "reap/dead_rows.sql";
     REAP_BATCH = "reap/batch.sql";
     REAP_DRY_RUN = "reap/dry_run.sql";
     START_LOCK_USER = "start/lock_user.sql";

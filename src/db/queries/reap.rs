@@ -1,5 +1,5 @@
-//! `reap/`: one batch of releases (`reap/batch.sql`), and the rows a batch would release
-//! (`reap/dry_run.sql`).
+//! `reap/`: the dead rows a pass releases (`reap/dead_rows.sql`), one batch of releases
+//! (`reap/batch.sql`), and the rows a reap would release (`reap/dry_run.sql`).
 
 use serde::Serialize;
 use tokio_postgres::{Error, GenericClient};
@@ -25,28 +25,60 @@ row! {
     }
 }
 
+row! {
+    /// A dead row as a pass lists it: where it lies.
+    DeadRow {
+        /// The partition holding it (the table itself unless partitioned).
+        partition: u32,
+        /// Its ctid, as text.
+        ctid: String,
+    }
+}
+
+/// `reap/dead_rows.sql`'s parameters.
+#[derive(Debug)]
+pub(crate) struct DeadRowsParams<'a> {
+    /// `$1`: a running row silent for longer than this many seconds is dead (`--timeout`).
+    pub(crate) timeout_seconds: f64,
+    /// `$2`: task ids whose owner's liveness lock was found free (`--liveness lock`).
+    pub(crate) lock_dead: &'a [String],
+}
+
+/// `reap/dead_rows.sql`: where the rows a pass releases lie, read once at its start.
+pub(crate) async fn dead_rows(
+    client: &impl GenericClient,
+    table: &Table,
+    p: &DeadRowsParams<'_>,
+) -> Result<Vec<DeadRow>, Error> {
+    let params: [&dyn Param; 2] = [&p.timeout_seconds, &p.lock_dead];
+    rows(&query(client, &table.render(&super::REAP_DEAD_ROWS), &params).await?)
+}
+
 /// `reap/batch.sql`'s parameters.
 #[derive(Debug)]
 pub(crate) struct BatchParams<'a> {
     /// `$1`: a running row silent for longer than this many seconds is dead (`--timeout`).
     pub(crate) timeout_seconds: f64,
-    /// `$2`: at most this many rows (`--limit`).
-    pub(crate) limit: i64,
-    /// `$3`: task ids whose owner's liveness lock was found free (`--liveness lock`): dead at
+    /// `$2`: task ids whose owner's liveness lock was found free (`--liveness lock`): dead at
     /// once, whatever their heartbeat.
     pub(crate) lock_dead: &'a [String],
-    /// `$4`: under `--confirm`, only these row versions (seen unchanged over the window),
+    /// `$3`: under `--confirm`, only these row versions (seen unchanged over the window),
     /// shifted clocks or not; `None`: every dead row but those of writers storing a shifted clock.
     pub(crate) versions: Option<&'a [String]>,
+    /// `$4`: the partition the batch's rows lie in.
+    pub(crate) partition: u32,
+    /// `$5`: the batch's ctids (at most `--limit`).
+    pub(crate) ctids: &'a [String],
 }
 
-/// `reap/batch.sql`: releases up to `limit` dead rows, skipping rows another session holds.
+/// `reap/batch.sql`: releases the listed rows that are still dead, skipping rows another
+/// session holds.
 pub(crate) async fn batch(
     client: &impl GenericClient,
     table: &Table,
     p: &BatchParams<'_>,
 ) -> Result<Vec<ReleasedRow>, Error> {
-    let params: [&dyn Param; 4] = [&p.timeout_seconds, &p.limit, &p.lock_dead, &p.versions];
+    let params: [&dyn Param; 5] = [&p.timeout_seconds, &p.lock_dead, &p.versions, &p.partition, &p.ctids];
     rows(&query(client, &table.render(&super::REAP_BATCH), &params).await?)
 }
 
