@@ -7,7 +7,7 @@
 -- leaves and reap --confirm watches.
 -- version names the row version: partition, ctid and xmin, which any write changes (a
 -- heartbeat with a wrong timestamp too) and a row lock does not.
--- Cost: like reap/batch.sql, without the batch limit.
+-- Cost: like reap/dead_rows.sql (one scan of the dead rows' access path), and a sort of them.
 --- Placeholders: {table}, {skew_offset} state/skew_offset.sql.
 SELECT t."task_id"::text                                                  AS task_id,
        t."user_id"::text                                                  AS user_id,
