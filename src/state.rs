@@ -246,10 +246,12 @@ impl Classifier {
 
     /// Finds the duplicate rows (`sql/state/duplicates.sql`), in the caller's transaction, whose
     /// snapshot keeps their keys valid for the statements that follow. A valid unique index
-    /// rules its case out, and the search is skipped.
+    /// rules its case out, and the search is skipped: uniq_task_id for task ids;
+    /// uniq_user_running_sync, or any valid unique index on user_id alone (the primary key of a
+    /// table of one row per user), for users' second running rows.
     pub(crate) async fn find_duplicates(&mut self, client: &impl GenericClient, table: &Table) -> Result<()> {
         let tasks = !table.holds(TASK_INDEX);
-        let users = !table.holds(RUNNING_INDEX);
+        let users = !table.holds(RUNNING_INDEX) && !table.one_row_per_user;
         if !tasks && !users {
             return Ok(());
         }

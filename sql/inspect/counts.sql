@@ -4,7 +4,10 @@
 --- `count(*) FILTER (WHERE <state>) AS <state>` per state, generated from the states' one list
 --- (src/state.rs), so a new state is counted without touching this file.
 -- Parameters $1..$6: see state/classify.sql. Cost: one scan of the table.
-WITH classified AS ({classify})
+-- The classifier is a subquery in FROM, not a WITH: a WITH holding a volatile function (the
+-- skew check reads pg_control_checkpoint()) is materialized, the whole table written to a
+-- temporary file first; a subquery is read row by row, in parallel (both functions are
+-- parallel safe).
 SELECT now() AS now,
        {state_counts}
-FROM classified
+FROM ({classify}) AS classified

@@ -5,10 +5,13 @@
 -- partitions); a ctid key stays valid because both statements run in one REPEATABLE READ
 -- snapshot. Users and task ids are grouped by their columns' own `=` (citext: case-insensitive).
 -- $1 (boolean) look for repeated task_ids; $2 (boolean) look for users with several running
--- rows. Each is false when a valid unique index (uniq_task_id, uniq_user_running_sync) already
--- rules the case out, and the scan is then skipped.
--- Cost: an aggregate over all task_ids (hash, spilling to disk on large tables beyond work_mem)
--- and one over the running rows. MATERIALIZED runs each aggregate once: inlined, the planner
+-- rows. Each is false when a valid unique index already rules the case out (uniq_task_id;
+-- uniq_user_running_sync, or any unique index on user_id alone, such as the primary key of a
+-- table of one row per user), and the scan is then skipped.
+-- Cost: an aggregate over all task_ids, in memory: state/duplicates_memory.sql gives this
+-- statement the work_mem it needs (up to 1 GB: some 7 M task ids of 60 bytes with
+-- hash_mem_multiplier 2, half as many with 1; beyond that it spills to
+-- temporary files), and one over the running rows. MATERIALIZED runs each aggregate once: inlined, the planner
 -- puts it under the inner side of a parallel hash join, where the leader and every worker build
 -- it again (3x the aggregate at 1 M rows: 2.1-2.4 s instead of 1.2 s; BENCHMARKS.md).
 -- No locks beyond ACCESS SHARE.

@@ -8,8 +8,11 @@
 -- The check names match ValidationCheck in src/commands/validate.rs.
 -- Parameters $1..$6: see state/classify.sql; $7 (int8) samples per check.
 -- Cost: one scan of the table, plus the duplicate aggregates unless valid indexes rule them out.
-WITH classified AS ({classify}),
-violation AS (
+-- The classifier is a subquery in FROM, not a WITH: a WITH holding a volatile function (the
+-- skew check reads pg_control_checkpoint()) is materialized, the whole table written to a
+-- temporary file first; a subquery is read row by row, in parallel (both functions are
+-- parallel safe).
+WITH violation AS (
     SELECT unnest(array_remove(ARRAY[
                CASE WHEN inconsistent AND is_syncing IS NOT NULL
                          AND progress_percentage IS NOT NULL THEN 'check-predicate' END,
@@ -17,7 +20,7 @@ violation AS (
                CASE WHEN second_running THEN 'duplicate-running' END,
                CASE WHEN repeated_task THEN 'duplicate-task-id' END], NULL)) AS check_name,
            key, user_id, task_id, is_syncing, progress_percentage
-    FROM classified
+    FROM ({classify}) AS classified
     WHERE inconsistent OR duplicate
 ),
 numbered AS (

@@ -1,11 +1,13 @@
 //! `validate-constraints`: every violating row named per check, a clean table passing, and
 //! `--require-installed` following the constraints' existence and validity.
 
+use std::time::{Duration, Instant};
+
 use serde_json::Value;
 
 use crate::support::constraints::PLAIN_CONSTRAINTS;
 use crate::support::fixtures::*;
-use crate::support::{TestDb, json, syncctl};
+use crate::support::{TestDb, json, quote_ident, syncctl};
 
 fn check<'a>(doc: &'a Value, name: &str) -> &'a Value {
     doc["checks"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()
@@ -142,4 +144,56 @@ fn objects_with_the_names_but_other_definitions_are_not_trusted() {
     assert_eq!(out.status.code(), Some(1), "{doc:#}");
     let warnings: Vec<&str> = doc["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
     assert_eq!(warnings.iter().filter(|w| w.contains("wrong definition")).count(), 3, "{warnings:?}");
+}
+
+/// Issue #17: without uniq_task_id the search for repeated task_ids aggregates every task_id;
+/// it runs with the work_mem its aggregate needs, so it writes no temporary file even where
+/// work_mem is tiny (64kB here: 30,000 task ids spilled before), and still finds the repeat.
+#[test]
+fn the_duplicate_search_writes_no_temporary_file() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at)
+         SELECT md5(i::text)::uuid, 'task-' || i, i % 100 = 0, CASE WHEN i % 100 = 0 THEN 50 ELSE 0 END, now()
+         FROM generate_series(1, 30000) AS i;
+         INSERT INTO user_sync_status (user_id, task_id) VALUES (md5('again')::uuid, 'task-7');",
+    );
+    db.execute("VACUUM ANALYZE user_sync_status");
+    db.execute(&format!("ALTER DATABASE {} SET work_mem = '64kB'", quote_ident(db.name())));
+    let before = temp_files(&db);
+
+    let out = syncctl(&db).args(["validate-constraints", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out.stdout);
+    assert_eq!(check(&doc, "duplicate-task-id")["count"], 1, "{doc:#}");
+    assert_eq!(check(&doc, "duplicate-running")["count"], 0, "{doc:#}");
+
+    assert_eq!(temp_files_after_syncctl(&db, before), before, "validate-constraints wrote temporary files");
+}
+
+/// pg_stat_database.temp_files of the test database.
+fn temp_files(db: &TestDb) -> i64 {
+    db.scalar("SELECT temp_files FROM pg_catalog.pg_stat_database WHERE datname = current_database()")
+}
+
+/// temp_files once syncctl's backend has gone (it reports its statistics as it exits, after
+/// leaving pg_stat_activity): waits for that, then up to a second more for a change to show.
+fn temp_files_after_syncctl(db: &TestDb, before: i64) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db.scalar::<i64>(
+        "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    ) > 0
+        && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let settle = Instant::now() + Duration::from_secs(1);
+    loop {
+        let now = temp_files(db);
+        if now != before || Instant::now() > settle {
+            return now;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

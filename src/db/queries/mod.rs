@@ -73,6 +73,8 @@ registry! {
     TABLE_PARTITION_KEY = "table/partition_key.sql";
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
+    STATE_DUPLICATES_MEMORY = "state/duplicates_memory.sql";
+    STATE_WORK_MEM = "state/work_mem.sql";
     STATE_SKEW_OFFSET = "state/skew_offset.sql";
     STATE_DURATION = "state/duration.sql";
     INSPECT_COUNTS = "inspect/counts.sql";
