@@ -210,6 +210,19 @@ pub(crate) async fn local<T>(client: &Client, work: impl Future<Output = Result<
     }
 }
 
+/// [`local`] for work that sends its statements without waiting on their answers (one
+/// statement): BEGIN with syncctl's settings, the work and COMMIT are sent together, one round
+/// trip instead of three. A statement that fails aborts the transaction, and the COMMIT sent
+/// behind it then rolls it back (the server answers ROLLBACK): nothing of it is kept, as with
+/// [`local`]; the work's error is the one returned.
+pub(crate) async fn local_one<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let (begun, value, committed) = tokio::join!(begin_on(client, "BEGIN"), work, client.batch_execute("COMMIT"));
+    begun?;
+    let value = value?;
+    committed.context("committing")?;
+    Ok(value)
+}
+
 /// The session settings of a connection for `command`.
 fn session(command: &str) -> Session {
     Session { application_name: format!("syncctl/{command}") }
