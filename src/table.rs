@@ -3,8 +3,10 @@
 
 use anyhow::{Context, Result};
 use tokio_postgres::GenericClient;
+use tokio_postgres::error::SqlState;
 use tokio_postgres::types::Type;
 
+use crate::db::queries::session::Reached;
 pub(crate) use crate::db::queries::table::Column;
 use crate::db::queries::table::{CheckRow, NamedRelation, Partitioning};
 use crate::db::queries::{self, Fill, Filled, Statement, quote_ident};
@@ -310,7 +312,7 @@ impl NamedRelation {
     }
 }
 
-/// The CHECK's status from its row of `sql/table/constraints.sql` (None: missing), judged
+/// The CHECK's status from the `check` of `sql/table/introspect.sql` (None: missing), judged
 /// against the consistency predicate for the type of progress_percentage (`progress`, an oid).
 fn check_status(row: Option<&CheckRow>, progress: u32) -> ConstraintStatus {
     let mut status = ConstraintStatus::missing(CHECK_NAME, "check");
@@ -441,17 +443,35 @@ pub(crate) struct Table {
 impl Table {
     /// Looks the table up and checks it has the columns every command reads.
     pub(crate) async fn introspect(client: &impl GenericClient, spec: &str) -> Result<Table> {
+        Ok(Table::read(client, spec).await?.0)
+    }
+
+    /// [`Table::introspect`], in one statement that also says what the server is.
+    pub(crate) async fn read(client: &impl GenericClient, spec: &str) -> Result<(Table, Reached)> {
         let parts = parse_name(spec)?;
         let quoted = parts.iter().map(|p| quote_ident(p)).collect::<Vec<_>>().join(".");
-        let found = queries::table::resolve(client, &quoted).await.context("looking up the table in the catalog")?;
-        let Some(found) = found else {
-            return Err(UsageError::not_found(
-                format!("table {spec} does not exist (as SQL reads it: {quoted})"),
-                "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
-                 the role's search_path, and that the role has USAGE on the table's schema (without it the \
-                 table is invisible)",
-            ));
+        // The relation's name is the last part as SQL reads it, so the index names it may have
+        // are known before the catalog is asked.
+        let relname = parts.last().map_or("", String::as_str);
+        let names: Vec<String> = [RUNNING_INDEX, TASK_INDEX]
+            .into_iter()
+            .flat_map(|role| [role.to_string(), own_index_name(relname, role)])
+            .collect();
+        let found = match queries::table::definition(client, &quoted, CHECK_NAME, &names).await {
+            Ok(found) => found,
+            Err(e)
+                if e.code() == Some(&SqlState::UNDEFINED_TABLE) || e.code() == Some(&SqlState::INVALID_SCHEMA_NAME) =>
+            {
+                return Err(UsageError::not_found(
+                    format!("table {spec} does not exist (as SQL reads it: {quoted})"),
+                    "check --table (write it as in SQL: schema.name, quoting parts with capitals or spaces), \
+                     the role's search_path, and that the role has USAGE on the table's schema (without it the \
+                     table is invisible)",
+                ));
+            }
+            Err(e) => return Err(e).context("reading the table's definition from the catalog"),
         };
+        let reached = found.reached();
         if found.kind != "r" && found.kind != "p" {
             let what = match found.kind.as_str() {
                 "v" => "a view",
@@ -464,39 +484,32 @@ impl Table {
                 "point --table at the table that holds the sync status rows",
             ));
         }
-        let names: Vec<String> = [RUNNING_INDEX, TASK_INDEX]
-            .into_iter()
-            .flat_map(|role| [role.to_string(), own_index_name(&found.name, role)])
-            .collect();
-        let definition = queries::table::definition(client, found.oid, CHECK_NAME, &names)
-            .await
-            .context("reading the table's definition from the catalog")?;
-        let identity =
-            queries::table::user_identity(client, found.oid).await.context("reading how user_id compares")?;
-        let user_hash = match (identity.hash_function, identity.hash_schema) {
+        let user_hash = match (found.hash_function, found.hash_schema) {
             (Some(function), Some(schema)) => format!("{}.{}", quote_ident(&schema), quote_ident(&function)),
             // No hash class for the type: its text form stands in (equal values written alike).
             _ => "pg_catalog.hashtext".to_string(),
         };
-        let progress = definition.columns.iter().find(|c| c.name == "progress_percentage").map_or(0, |c| c.base_type);
-        let partitioning = definition.partitioning.as_ref();
+        let columns = found.columns.0;
+        let named = found.named.0;
+        let partitioning = found.partitioning.map(|p| p.0);
+        let progress = columns.iter().find(|c| c.name == "progress_percentage").map_or(0, |c| c.base_type);
         let constraints = vec![
-            check_status(definition.check.as_ref(), progress),
-            index_status(&RUNNING_SPEC, &found.name, &definition.named, partitioning),
-            index_status(&TASK_SPEC, &found.name, &definition.named, partitioning),
+            check_status(found.check.as_ref().map(|c| &c.0), progress),
+            index_status(&RUNNING_SPEC, &found.name, &named, partitioning.as_ref()),
+            index_status(&TASK_SPEC, &found.name, &named, partitioning.as_ref()),
         ];
         let table = Table {
             schema: found.schema,
             name: found.name,
             oid: found.oid,
-            columns: definition.columns,
-            key: definition.key.into_iter().map(|k| k.name).collect(),
-            one_row_per_user: identity.one_row_per_user,
+            columns,
+            key: found.key,
+            one_row_per_user: found.one_row_per_user,
             user_hash,
             constraints,
         };
         table.require(READ_COLUMNS)?;
-        Ok(table)
+        Ok((table, reached))
     }
 
     fn require(&self, needs: &[Need]) -> Result<()> {

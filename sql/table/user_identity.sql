@@ -28,20 +28,25 @@ SELECT EXISTS (SELECT FROM pg_catalog.pg_index AS i
        h.hash_function
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
+    -- The class first (one or two candidates, by its input type), then its support function 1
+    -- by pg_amproc's unique index: joining pg_amproc to pg_opclass first meets every hash
+    -- class's every support function (a nested loop of thousands of rows, milliseconds).
+    -- Every hash class has a function 1, so picking the class first picks the same one.
     SELECT n.nspname::text AS hash_schema, p.proname::text AS hash_function
-    FROM col
-    JOIN pg_catalog.pg_opclass AS oc
-      ON oc.opcdefault
-     AND oc.opcmethod = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'hash')
-     AND (oc.opcintype = col.type_oid
-          OR EXISTS (SELECT FROM pg_catalog.pg_cast AS c
-                     WHERE c.castsource = col.type_oid AND c.casttarget = oc.opcintype
-                       AND c.castmethod = 'b'))
+    FROM (SELECT oc.opcfamily, oc.opcintype
+          FROM col
+          JOIN pg_catalog.pg_opclass AS oc
+            ON oc.opcdefault
+           AND oc.opcmethod = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'hash')
+           AND (oc.opcintype = col.type_oid
+                OR EXISTS (SELECT FROM pg_catalog.pg_cast AS c
+                           WHERE c.castsource = col.type_oid AND c.casttarget = oc.opcintype
+                             AND c.castmethod = 'b'))
+          ORDER BY oc.opcintype = col.type_oid DESC, oc.opcintype = 'pg_catalog.text'::regtype DESC
+          LIMIT 1) AS oc
     JOIN pg_catalog.pg_amproc AS ap
       ON ap.amprocfamily = oc.opcfamily AND ap.amprocnum = 1
      AND ap.amproclefttype = oc.opcintype AND ap.amprocrighttype = oc.opcintype
     JOIN pg_catalog.pg_proc AS p ON p.oid = ap.amproc
     JOIN pg_catalog.pg_namespace AS n ON n.oid = p.pronamespace
-    ORDER BY oc.opcintype = col.type_oid DESC, oc.opcintype = 'pg_catalog.text'::regtype DESC
-    LIMIT 1
 ) AS h ON true

@@ -119,16 +119,21 @@ impl Session {
     /// Connects for `spec`, begins the snapshot if asked, introspects `--table`, and prints the
     /// notes: a standby and its lag (for readers), naive timestamps (for commands reading them).
     pub(crate) async fn open(ctx: &Ctx, spec: &Spec, access: Access, snapshot: Snapshot) -> Result<Session> {
-        let client = db::connect(&ctx.global, spec, access).await?;
-        let server = match access {
-            Access::Read => standby_note(&client, ctx).await?,
-            // db::connect refused a standby.
-            Access::Write => Server { standby: false, replay_lag_seconds: None },
-        };
-        if snapshot == Snapshot::ReadOnly {
-            db::begin_read_only(&client).await?;
+        let opened = db::open(&ctx.global, spec, access).await?;
+        // One round trip: the snapshot's BEGIN with syncctl's settings (or the settings alone,
+        // which checks them), and the table with what the server is.
+        let (settled, read) = tokio::join!(
+            db::settle(&opened.client, snapshot == Snapshot::ReadOnly),
+            Table::read(&opened.client, &ctx.global.table)
+        );
+        settled?;
+        let (table, reached) = read?;
+        // A standby is refused here to a command that writes, before any work.
+        let server = opened.arrived(&reached)?;
+        if access == Access::Read {
+            standby_note(server, ctx);
         }
-        let table = Table::introspect(&client, &ctx.global.table).await?;
+        let client = opened.client;
         ctx.printer.debug(&format!("syncctl: table {} resolved to {}", ctx.global.table, table.shape()));
         let naive = if spec.reads_timestamps { naive_note(&table, ctx) } else { None };
         Ok(Session { client, table, server, naive })
@@ -159,11 +164,10 @@ fn naive_note(table: &Table, ctx: &Ctx) -> Option<NaiveTimestamps> {
 
 /// For the read commands: when the server is a hot standby, says so, with its replay lag, and
 /// warns when the lag is more than half the heartbeat timeout (live tasks then look silent,
-/// their heartbeats not yet replayed). Returns what the server is.
-async fn standby_note(client: &Client, ctx: &Ctx) -> Result<Server> {
-    let server = db::server(client).await?;
+/// their heartbeats not yet replayed).
+fn standby_note(server: Server, ctx: &Ctx) {
     if !server.standby {
-        return Ok(server);
+        return;
     }
     let lag = server.replay_lag_seconds;
     let shown = lag.map_or("unknown (nothing replayed yet)".into(), crate::output::human_seconds);
@@ -176,5 +180,4 @@ async fn standby_note(client: &Client, ctx: &Ctx) -> Result<Server> {
              here; run it on the primary to act on what it shows"
         ));
     }
-    Ok(server)
 }

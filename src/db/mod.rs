@@ -71,16 +71,33 @@ pub(crate) fn access(dry_run: bool) -> Access {
     if dry_run { Access::Read } else { Access::Write }
 }
 
-/// What the server `client` reached is.
-pub(crate) async fn server(client: &Client) -> Result<Server> {
-    queries::session::server(client).await.context("asking whether the server is a standby")
+/// A connection that has run nothing yet: the next round trip applies syncctl's settings and
+/// asks what the server is, together with the command's first statements ([`Opened::arrived`]
+/// then says what the server is and refuses a standby to a command that writes).
+pub(crate) struct Opened {
+    /// The connection.
+    pub(crate) client: Client,
+    settings: settings::Settings,
+    command: &'static str,
+    access: Access,
+    verbose: u8,
 }
 
 /// Opens a connection for `command` (it becomes `application_name = syncctl/<command>`). Only
 /// what a pooler accepts goes into the startup packet (no `options` of syncctl's own); the
-/// settings are checked once here and applied by every transaction. For a command that writes,
-/// a standby is refused before any work.
+/// settings are applied by every transaction. For a command that writes, a standby is refused
+/// before any work. One round trip after the connection's own: the settings, checked in a
+/// statement of their own, and what the server is, sent together.
 pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Client> {
+    let opened = open(global, spec, access).await?;
+    let (applied, reached) = tokio::join!(settle(&opened.client, false), queries::session::server(&opened.client));
+    applied?;
+    opened.arrived(&reached.context("asking what the server is")?)?;
+    Ok(opened.client)
+}
+
+/// Opens a connection for `spec` and runs nothing on it ([`connect`] says what follows).
+pub(crate) async fn open(global: &GlobalArgs, spec: &Spec, access: Access) -> Result<Opened> {
     let command = spec.name;
     let settings = settings::build(global.database_url.as_deref(), &ProcessEnv, &session(command))?;
     TARGET.get_or_init(|| settings.target.clone());
@@ -107,32 +124,52 @@ pub(crate) async fn connect(global: &GlobalArgs, spec: &Spec, access: Access) ->
     // The connection task ends when the client is dropped; its errors surface on the next query.
     tokio::spawn(connection);
     LOCAL.get_or_init(|| local_of(global, &settings));
-    if let Err(e) = apply(&client).await {
-        if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) {
-            return Err(refused_setting(&e, "check --timestamp-zone (a name such as UTC or Asia/Shanghai)"));
+    Ok(Opened { client, settings, command, access, verbose: global.verbose })
+}
+
+/// Applies syncctl's settings, which also checks them: in a READ ONLY, REPEATABLE READ
+/// transaction begun with them when `snapshot` (the caller commits it), else in a statement of
+/// their own. The server refusing one (a --timestamp-zone it does not know) is a usage error.
+pub(crate) async fn settle(client: &Client, snapshot: bool) -> Result<()> {
+    let applied = if snapshot {
+        let (begun, applied) = tokio::join!(client.batch_execute(READ_ONLY_BEGIN), apply(client));
+        begun.context("starting a transaction")?;
+        applied
+    } else {
+        apply(client).await
+    };
+    match applied {
+        Err(e) if e.code() == Some(&SqlState::INVALID_PARAMETER_VALUE) => {
+            Err(refused_setting(&e, "check --timestamp-zone (a name such as UTC or Asia/Shanghai)"))
         }
-        return Err(e).context("applying the session settings");
+        other => other.context("applying the session settings"),
     }
-    if global.verbose > 0 {
-        describe(&client, &settings).await?;
+}
+
+impl Opened {
+    /// Says on stderr (`-v`) which server the connection reached ([`describe`]), and refuses a
+    /// standby to a command that writes. Returns whether it is a standby, and its lag.
+    pub(crate) fn arrived(&self, reached: &queries::session::Reached) -> Result<Server> {
+        if self.verbose > 0 {
+            describe(reached, &self.settings);
+        }
+        if self.access == Access::Write && reached.standby {
+            return Err(error::ServerError::with_hint(
+                format!(
+                    "{} is a standby (in recovery, read-only): `syncctl {}` writes, so nothing was done",
+                    self.settings.target, self.command
+                ),
+                "point it at the primary; with several hosts, let libpq find it: \
+                 postgres://host1,host2/db?target_session_attrs=read-write",
+            ));
+        }
+        Ok(reached.server())
     }
-    if access == Access::Write && server(&client).await?.standby {
-        return Err(error::ServerError::with_hint(
-            format!(
-                "{} is a standby (in recovery, read-only): `syncctl {command}` writes, so nothing was done",
-                settings.target
-            ),
-            "point it at the primary; with several hosts, let libpq find it: \
-             postgres://host1,host2/db?target_session_attrs=read-write",
-        ));
-    }
-    Ok(client)
 }
 
 /// Says on stderr (`-v`) which server the connection reached: where, its version, and whether
 /// something in between (a pooler such as PgBouncer, or a proxy) answered on another port.
-async fn describe(client: &Client, settings: &settings::Settings) -> Result<()> {
-    let server = queries::session::version(client).await.context("asking the server its version")?;
+fn describe(server: &queries::session::Reached, settings: &settings::Settings) {
     let connected_port = match settings.config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(_)) => settings.config.get_ports().first().copied(),
         // A socket's name carries the server's own port: nothing can be in between.
@@ -148,7 +185,6 @@ async fn describe(client: &Client, settings: &settings::Settings) -> Result<()> 
         "syncctl: connected to {} (PostgreSQL {}){between}",
         settings.target, server.version
     ));
-    Ok(())
 }
 
 /// A setting the server refused (SQLSTATE 22023), as a usage error with `hint`.
@@ -172,6 +208,19 @@ pub(crate) async fn local<T>(client: &Client, work: impl Future<Output = Result<
             Err(e)
         }
     }
+}
+
+/// [`local`] for work that sends its statements without waiting on their answers (one
+/// statement): BEGIN with syncctl's settings, the work and COMMIT are sent together, one round
+/// trip instead of three. A statement that fails aborts the transaction, and the COMMIT sent
+/// behind it then rolls it back (the server answers ROLLBACK): nothing of it is kept, as with
+/// [`local`]; the work's error is the one returned.
+pub(crate) async fn local_one<T>(client: &Client, work: impl Future<Output = Result<T>>) -> Result<T> {
+    let (begun, value, committed) = tokio::join!(begin_on(client, "BEGIN"), work, client.batch_execute("COMMIT"));
+    begun?;
+    let value = value?;
+    committed.context("committing")?;
+    Ok(value)
 }
 
 /// The session settings of a connection for `command`.
@@ -199,11 +248,9 @@ pub(crate) async fn begin(client: &mut Client, isolation: IsolationLevel, read_o
     Ok(tx)
 }
 
-/// Begins, on `client` itself, a read-only transaction with one snapshot for all the statements
-/// that follow, so counts and rows agree; the caller commits it.
-pub(crate) async fn begin_read_only(client: &Client) -> Result<()> {
-    begin_on(client, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await
-}
+/// How a read-only snapshot begins: one snapshot for all the statements that follow, so counts
+/// and rows agree.
+const READ_ONLY_BEGIN: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /// Begins a transaction on `client` itself with `begin` and applies syncctl's settings in it,
 /// both sent together: one round trip.

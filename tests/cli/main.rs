@@ -39,6 +39,8 @@ mod shapes;
 
 mod standby;
 
+mod startup;
+
 mod start;
 
 mod support;

@@ -176,17 +176,15 @@ async fn attempt(
     begun: tokio::time::Instant,
 ) -> Result<Option<Claim>> {
     let classifier = request.classifier;
-    let lock = queries::lock_user(
-        tx,
-        table,
-        &LockUserParams { table_oid: table.oid as i32, user: TextParam(request.user.to_string()) },
-    )
-    .await
-    .map_err(|e| classifier.explain_error(e, table))?;
+    // Sent together, one round trip: a connection runs its statements in order, so the server
+    // reads the user's rows only once the lock is granted, under it all the same; when the lock
+    // fails, the read fails with the aborted transaction and the lock's error is the one said.
+    let lock_params = LockUserParams { table_oid: table.oid as i32, user: TextParam(request.user.to_string()) };
+    let (lock, rows) =
+        tokio::join!(queries::lock_user(tx, table, &lock_params), queries::task_rows(tx, table, classifier));
+    let lock = lock.map_err(|e| classifier.explain_error(e, table))?;
     let (user_id, now_unix) = (lock.user_id, lock.now_unix);
-
-    let rows: Vec<RunningRow> =
-        queries::task_rows(tx, table, classifier).await?.into_iter().map(RunningRow::from).collect();
+    let rows: Vec<RunningRow> = rows?.into_iter().map(RunningRow::from).collect();
 
     // Under --liveness lock a task whose lock stays free is gone, however fresh its heartbeat.
     let lock_dead = match request.lock_liveness {

@@ -211,7 +211,9 @@ impl Lease {
             stats: TextParam(stats.to_string()),
         };
         let client = self.ready(conn).await?;
-        let touched = db::local(client, async { Ok(queries::beat(client, &self.statements, &params).await?) }).await?;
+        // One round trip: BEGIN, the settings, the beat and COMMIT sent together (db::local_one).
+        let touched =
+            db::local_one(client, async { Ok(queries::beat(client, &self.statements, &params).await?) }).await?;
         Ok(touched > 0)
     }
 

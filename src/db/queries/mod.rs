@@ -63,14 +63,8 @@ registry! {
     DEMO_SCRIPT = "demo/script.sql";
     SESSION_LOCAL = "session/local.sql";
     SESSION_SERVER = "session/server.sql";
-    SESSION_VERSION = "session/version.sql";
-    TABLE_RESOLVE = "table/resolve.sql";
-    TABLE_COLUMNS = "table/columns.sql";
-    TABLE_PRIMARY_KEY = "table/primary_key.sql";
-    TABLE_CONSTRAINTS = "table/constraints.sql";
+    TABLE_INTROSPECT = "table/introspect.sql";
     TABLE_USER_IDENTITY = "table/user_identity.sql";
-    TABLE_INDEX_NAMES = "table/index_names.sql";
-    TABLE_PARTITION_KEY = "table/partition_key.sql";
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
     STATE_DUPLICATES_MEMORY = "state/duplicates_memory.sql";
@@ -171,6 +165,8 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("trigger_literal", "the guard's trigger's name as a string literal"),
     ("trigger_current", "guard/trigger_current.sql, filled"),
     ("timestamp_zone", "--timestamp-zone as a string literal"),
+    ("server", "what the server is, session/server.sql, as a subquery"),
+    ("user_identity", "how user_id compares, table/user_identity.sql, as a subquery"),
     ("user_identity_literal", "table/user_identity.sql as a string literal"),
     ("update_task_literal", "start/update_task.sql, filled, as a string literal"),
     ("insert_task_literal", "start/insert_task.sql, filled, as a string literal"),

@@ -26,32 +26,37 @@ pub(crate) async fn apply(client: &impl GenericClient, local: &Local) -> Result<
 }
 
 row! {
-    /// `session/server.sql`: the server a connection reached.
-    #[derive(Copy)]
-    Server {
+    /// `session/server.sql` (also the server's columns of table/introspect.sql): the server a
+    /// connection reached.
+    Reached {
         /// A hot standby: in recovery, read-only.
         standby: bool,
         /// How far its replay lags, on a standby that has replayed something.
         replay_lag_seconds: Option<f64>,
-    }
-}
-
-row! {
-    /// `session/version.sql`: the server's version and port, for `-v`.
-    Version {
-        /// server_version.
+        /// server_version, for `-v`.
         version: String,
-        /// The port the server listens on.
+        /// The port the server listens on, for `-v`.
         port: i32,
     }
 }
 
-/// The server's version and port.
-pub(crate) async fn version(client: &impl GenericClient) -> Result<Version, Error> {
-    Version::from_row(&query_one(client, &super::SESSION_VERSION, &[]).await?)
+/// Whether the server is a standby, and how far it lags.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Server {
+    /// A hot standby: in recovery, read-only.
+    pub(crate) standby: bool,
+    /// How far its replay lags, on a standby that has replayed something.
+    pub(crate) replay_lag_seconds: Option<f64>,
+}
+
+impl Reached {
+    /// Whether it is a standby, and how far it lags.
+    pub(crate) fn server(&self) -> Server {
+        Server { standby: self.standby, replay_lag_seconds: self.replay_lag_seconds }
+    }
 }
 
 /// What the server is.
-pub(crate) async fn server(client: &impl GenericClient) -> Result<Server, Error> {
-    Server::from_row(&query_one(client, &super::SESSION_SERVER, &[]).await?)
+pub(crate) async fn server(client: &impl GenericClient) -> Result<Reached, Error> {
+    Reached::from_row(&query_one(client, &super::SESSION_SERVER, &[]).await?)
 }

@@ -1,27 +1,20 @@
-//! The catalog reads of `Table::introspect` (`sql/table/`): what the table is, its columns, key,
-//! CHECK, the relations that carry its index names, its partitioning, and how user_id compares.
+//! The catalog read of `Table::introspect` (`sql/table/introspect.sql`): in one statement, what
+//! the table is, its columns, key, CHECK, the relations that carry its index names, its
+//! partitioning, how user_id compares, and what the server is.
 
+use std::error::Error as StdError;
+
+use bytes::BytesMut;
+use postgres_types::{Format, IsNull, Json, ToSql, Type, to_sql_checked};
+use serde::Deserialize;
 use tokio_postgres::{Error, GenericClient};
 
-use super::{FromRow, row, rows};
-use crate::db::query::{Param, query, query_one, query_opt};
+use super::{Fill, FromRow, row};
+use crate::db::query::{Param, Typed, query_one};
 
 row! {
-    /// `table/resolve.sql`: the relation a `--table` name resolves to.
-    Resolved {
-        /// Its oid.
-        oid: u32,
-        /// Its schema.
-        schema: String,
-        /// Its name.
-        name: String,
-        /// Its relkind (`r`, `p`, `v`…).
-        kind: String,
-    }
-}
-
-row! {
-    /// `table/columns.sql`: a column of the table.
+    /// A column of the table (`columns` of table/introspect.sql).
+    #[derive(Deserialize)]
     Column {
         /// Its name.
         name: String,
@@ -33,15 +26,8 @@ row! {
 }
 
 row! {
-    /// `table/primary_key.sql`: a column of the primary key, in key order.
-    KeyColumn {
-        /// Its name.
-        name: String,
-    }
-}
-
-row! {
-    /// `table/constraints.sql`: the constraint named like the CHECK.
+    /// The constraint named like the CHECK (`check` of table/introspect.sql).
+    #[derive(Deserialize)]
     CheckRow {
         /// Its contype (`c` for a CHECK).
         contype: String,
@@ -57,8 +43,9 @@ row! {
 }
 
 row! {
-    /// `table/index_names.sql`: a relation of the table's schema with one of the index names.
-    #[derive(Default)]
+    /// A relation of the table's schema with one of the index names (`named` of
+    /// table/introspect.sql).
+    #[derive(Default, Deserialize)]
     NamedRelation {
         /// Its oid.
         oid: u32,
@@ -92,7 +79,8 @@ row! {
 }
 
 row! {
-    /// `table/partition_key.sql`: how a partitioned table is partitioned.
+    /// How a partitioned table is partitioned (`partitioning` of table/introspect.sql).
+    #[derive(Deserialize)]
     Partitioning {
         /// HASH, LIST or RANGE.
         strategy: String,
@@ -102,66 +90,101 @@ row! {
 }
 
 row! {
-    /// `table/user_identity.sql`: how user_id values compare.
-    UserIdentity {
-        /// The hash function of the type's hash class, if it has one.
-        hash_function: Option<String>,
+    /// `table/introspect.sql`: the table as the catalog describes it, and the server.
+    Definition {
+        /// Its oid.
+        oid: u32,
         /// Its schema.
-        hash_schema: Option<String>,
+        schema: String,
+        /// Its name.
+        name: String,
+        /// Its relkind (`r`, `p`, `v`…).
+        kind: String,
+        /// A hot standby: in recovery, read-only.
+        standby: bool,
+        /// How far its replay lags, on a standby that has replayed something.
+        replay_lag_seconds: Option<f64>,
+        /// server_version.
+        version: String,
+        /// The port the server listens on.
+        port: i32,
+        /// Its columns.
+        columns: Json<Vec<Column>>,
+        /// Its primary key's columns.
+        key: Vec<String>,
+        /// The constraint with the CHECK's name, if any.
+        check: Option<Json<CheckRow>>,
+        /// The relations with the index names.
+        named: Json<Vec<NamedRelation>>,
+        /// Its partitioning, if partitioned.
+        partitioning: Option<Json<Partitioning>>,
         /// A valid unique index on user_id alone.
         one_row_per_user: bool,
+        /// The schema of the hash function of user_id's type, if it has a hash class.
+        hash_schema: Option<String>,
+        /// That function.
+        hash_function: Option<String>,
     }
 }
 
-/// The catalog's description of one table, read in one round trip after [`resolve`].
+/// A relation's name as syncctl quoted it, sent as text for the server to read as `regclass`:
+/// resolved exactly as in a query (search_path, quoting), an error when there is none.
 #[derive(Debug)]
-pub(crate) struct Definition {
-    /// Its columns.
-    pub(crate) columns: Vec<Column>,
-    /// Its primary key's columns.
-    pub(crate) key: Vec<KeyColumn>,
-    /// The constraint with the CHECK's name, if any.
-    pub(crate) check: Option<CheckRow>,
-    /// The relations with the index names.
-    pub(crate) named: Vec<NamedRelation>,
-    /// Its partitioning, if partitioned.
-    pub(crate) partitioning: Option<Partitioning>,
+struct RelationName<'a>(&'a str);
+
+impl ToSql for RelationName<'_> {
+    fn to_sql(&self, _ty: &Type, out: &mut BytesMut) -> Result<IsNull, Box<dyn StdError + Sync + Send>> {
+        out.extend_from_slice(self.0.as_bytes());
+        Ok(IsNull::No)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::REGCLASS
+    }
+
+    fn encode_format(&self, _ty: &Type) -> Format {
+        Format::Text
+    }
+
+    to_sql_checked!();
 }
 
-/// The relation named `quoted` (a quoted, possibly qualified name), if any.
-pub(crate) async fn resolve(client: &impl GenericClient, quoted: &str) -> Result<Option<Resolved>, Error> {
-    query_opt(client, &super::TABLE_RESOLVE, &[&quoted]).await?.as_ref().map(Resolved::from_row).transpose()
+impl Typed for RelationName<'_> {
+    fn pg() -> Type {
+        Type::REGCLASS
+    }
 }
 
-/// The table's definition; `check_name` is the CHECK's, `index_names` the names its indexes
-/// may have.
+/// The statement, with session/server.sql and table/user_identity.sql filled in.
+fn statement() -> super::Filled {
+    let fill = Fill::default()
+        .with("server", super::SESSION_SERVER.render(&Fill::default()).trim_end())
+        .with("user_identity", super::TABLE_USER_IDENTITY.render(&Fill::default()).trim_end());
+    super::TABLE_INTROSPECT.filled(&fill)
+}
+
+/// The definition of the relation named `quoted` (a quoted, possibly qualified name);
+/// `check_name` is the CHECK's, `index_names` the names its indexes may have. No such relation
+/// is the server's error (SQLSTATE 42P01, or 3F000 for the schema).
 pub(crate) async fn definition(
     client: &impl GenericClient,
-    oid: u32,
+    quoted: &str,
     check_name: &str,
     index_names: &[String],
 ) -> Result<Definition, Error> {
-    let by_oid: [&dyn Param; 1] = [&oid];
-    let check_params: [&dyn Param; 2] = [&oid, &check_name];
-    let name_params: [&dyn Param; 2] = [&oid, &index_names];
-    // Sent together: one round trip.
-    let (columns, key, check, named, partitioning) = tokio::try_join!(
-        query(client, &super::TABLE_COLUMNS, &by_oid),
-        query(client, &super::TABLE_PRIMARY_KEY, &by_oid),
-        query_opt(client, &super::TABLE_CONSTRAINTS, &check_params),
-        query(client, &super::TABLE_INDEX_NAMES, &name_params),
-        query_opt(client, &super::TABLE_PARTITION_KEY, &by_oid),
-    )?;
-    Ok(Definition {
-        columns: rows(&columns)?,
-        key: rows(&key)?,
-        check: check.as_ref().map(CheckRow::from_row).transpose()?,
-        named: rows(&named)?,
-        partitioning: partitioning.as_ref().map(Partitioning::from_row).transpose()?,
-    })
+    let name = RelationName(quoted);
+    let params: [&dyn Param; 3] = [&name, &check_name, &index_names];
+    Definition::from_row(&query_one(client, &statement(), &params).await?)
 }
 
-/// How user_id of table `oid` compares.
-pub(crate) async fn user_identity(client: &impl GenericClient, oid: u32) -> Result<UserIdentity, Error> {
-    UserIdentity::from_row(&query_one(client, &super::TABLE_USER_IDENTITY, &[&oid]).await?)
+impl Definition {
+    /// What the server is, as session/server.sql says it.
+    pub(crate) fn reached(&self) -> super::session::Reached {
+        super::session::Reached {
+            standby: self.standby,
+            replay_lag_seconds: self.replay_lag_seconds,
+            version: self.version.clone(),
+            port: self.port,
+        }
+    }
 }
