@@ -43,6 +43,8 @@ mod start;
 
 mod support;
 
+mod temp_files;
+
 mod tls;
 
 mod validate;
