@@ -78,7 +78,8 @@ pub(crate) struct GuardStatus {
 }
 
 impl GuardStatus {
-    fn of(table: &Table, objects: Vec<GuardObject>) -> GuardStatus {
+    /// The status of the guard of `table` whose objects are `objects` (`guard/objects.sql`).
+    pub(crate) fn of(table: &Table, objects: Vec<GuardObject>) -> GuardStatus {
         let state = if objects.iter().all(|o| o.current) {
             State::Current
         } else if objects.iter().any(|o| o.found) {

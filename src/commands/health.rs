@@ -12,6 +12,7 @@ use super::guard::{self, GuardStatus, WithGuard};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{HealthArgs, HealthFormat};
+use crate::db::queries::guard::Guard;
 use crate::db::queries::health::{self as queries, HeartbeatCost, Statistics, Zombie};
 use crate::db::{Access, Server};
 use crate::error;
@@ -125,16 +126,12 @@ async fn gather(ctx: &Ctx) -> Result<(HealthReport, Option<GuardStatus>)> {
     // Duplicates are not part of the seed's figures, and finding them costs an aggregate over
     // every task_id; the unique indexes' status (a warning when missing) covers them.
     let classifier = Classifier::new(ctx.global.heartbeat_timeout);
-    let statistics = queries::statistics(client, table, &classifier).await?;
-    // The details cost a second scan (without an index on updated_at of running rows): only
-    // when there is a zombie to show, so a healthy table is read once.
-    let zombies = match statistics.zombie_tasks {
-        0 => Vec::new(),
-        _ => queries::zombies(client, table, &classifier).await?,
-    };
-    let guard = guard::check(client, table, &ctx.global.timestamp_zone).await?;
-    let cost = queries::heartbeat_cost(client, table).await?;
-    session.finish().await?;
+    let guard = Guard::new(&table.schema, &table.name, &ctx.global.timestamp_zone);
+    // The COMMIT is sent behind the report without waiting for it: one round trip for both.
+    let (report, finished) = tokio::join!(queries::report(client, table, &classifier, &guard), session.finish());
+    let queries::Report { statistics, zombies, guard: objects, cost } = report?;
+    finished?;
+    let guard = GuardStatus::of(table, objects);
 
     let mut warnings = warnings(table, &statistics, session.server, ctx.global.heartbeat_timeout);
     warnings.extend(cost.rewritten_indexes.iter().map(|index| {

@@ -40,7 +40,7 @@ pub(crate) fn trace(verbosity: u8) {
 }
 
 /// Runs `work`, the execution of `sql`, and under `-v` says on stderr how long it took
-/// (`syncctl: sql health/statistics 3.2 ms`); under `-vv` the text follows.
+/// (`syncctl: sql health/report 3.2 ms`); under `-vv` the text follows.
 async fn timed<T>(sql: Sql<'_>, work: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
     let verbosity = VERBOSITY.load(Ordering::Relaxed);
     if verbosity == 0 {

@@ -45,6 +45,8 @@ mod start;
 
 mod support;
 
+mod temp_files;
+
 mod tls;
 
 mod validate;

@@ -147,7 +147,7 @@ fn verbose_shows_connection_table_and_timed_statements() {
         String::from_utf8_lossy(bytes).chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>()
     };
     for (command, statement) in
-        [("inspect", "syncctl: sql inspect/rows "), ("health", "syncctl: sql health/statistics ")]
+        [("inspect", "syncctl: sql inspect/rows "), ("health", "syncctl: sql health/report ")]
     {
         let quiet = syncctl(&db).arg(command).output().unwrap();
         let verbose = syncctl(&db).args(["-v", command]).output().unwrap();

@@ -139,14 +139,43 @@ pub(crate) async fn apply(client: &Client, statements: &[Filled]) -> Result<(), 
     Ok(())
 }
 
+/// What `guard install` creates, as relation guard_args of `guard/objects.sql` receives it:
+/// the values of its four parameters, in order.
+#[derive(Debug)]
+pub(crate) struct GuardExpected {
+    names: Vec<String>,
+    bodies: Vec<String>,
+    config: Vec<String>,
+    trigger: String,
+}
+
+impl GuardExpected {
+    /// The four parameters (names, bodies, config, trigger), to bind in this order.
+    pub(crate) fn params(&self) -> [&dyn Param; 4] {
+        [&self.names, &self.bodies, &self.config, &self.trigger]
+    }
+}
+
+impl Guard {
+    /// `guard/objects.sql` filled for this guard, for a statement that folds the guard's status
+    /// into its own (`{guard_objects}`), and the values its relation guard_args is made of.
+    pub(crate) fn objects(&self) -> (String, GuardExpected) {
+        let objects = super::GUARD_OBJECTS.render(&self.fill()).trim_end().to_string();
+        let args = GuardExpected {
+            names: self.functions.to_vec(),
+            bodies: self.bodies(),
+            config: proconfig(&self.zone),
+            trigger: self.trigger.clone(),
+        };
+        (objects, args)
+    }
+}
+
 /// `guard/status.sql`: each object of `guard`, found and current or not.
 pub(crate) async fn status(client: &impl GenericClient, guard: &Guard) -> Result<Vec<GuardObject>, Error> {
-    let names: Vec<String> = guard.functions.to_vec();
-    let bodies = guard.bodies();
-    let config = proconfig(&guard.zone);
-    let params: [&dyn Param; 4] = [&names, &bodies, &config, &guard.trigger];
-    let sql = super::GUARD_STATUS.filled(&guard.fill());
-    rows(&query(client, &sql, &params).await?)
+    let (objects, args) = guard.objects();
+    let sql = super::GUARD_STATUS.filled(&guard.fill().with("guard_objects", objects));
+    rows(&query(client, &sql, &args.params()).await?)
 }
 
 #[cfg(test)]

@@ -1,17 +1,19 @@
-//! `health/`: the seed's statistics, and the longest silent zombies.
+//! `health/report.sql`: the seed's statistics, the longest silent zombies, the guard's status
+//! and the heartbeats' cost, in one statement.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use tokio_postgres::{Error, GenericClient};
+use tokio_postgres::{Error, GenericClient, Row};
 
-use super::{FromRow, row, rows};
-use crate::db::query::{query, query_one};
+use super::guard::{Guard, GuardObject};
+use super::{FromRow, row};
+use crate::db::query::{Param, query_one};
 use crate::output::{serde_seconds, serde_time};
 use crate::state::Classifier;
 use crate::table::Table;
 
 row! {
-    /// `health/statistics.sql`: the database's clock and the counts of the whole table. As
+    /// `health/report.sql`: the database's clock and the counts of the whole table. As
     /// JSON it is the seed's `statistics` object, five counts: the others go elsewhere.
     #[derive(Serialize)]
     Statistics {
@@ -47,7 +49,7 @@ row! {
 }
 
 row! {
-    /// `health/zombies.sql`: one of at most five zombies (the seed's `zombie_task_details`).
+    /// `health/report.sql`: one of at most five zombies (the seed's `zombie_task_details`).
     #[derive(Serialize)]
     Zombie {
         /// task_id.
@@ -69,7 +71,7 @@ row! {
 }
 
 row! {
-    /// `health/heartbeat_cost.sql`: what the heartbeats cost the table.
+    /// `health/report.sql`: what the heartbeats cost the table.
     #[derive(Serialize)]
     HeartbeatCost {
         /// Updates since the statistics were last reset (leaf partitions summed).
@@ -90,26 +92,99 @@ impl HeartbeatCost {
     }
 }
 
-/// `health/heartbeat_cost.sql`.
-pub(crate) async fn heartbeat_cost(client: &impl GenericClient, table: &Table) -> Result<HeartbeatCost, Error> {
+/// What `health/report.sql` returns.
+#[derive(Debug)]
+pub(crate) struct Report {
+    /// The statistics.
+    pub(crate) statistics: Statistics,
+    /// Up to five zombies, the longest silent first (none when there is none).
+    pub(crate) zombies: Vec<Zombie>,
+    /// The guard's objects, in install's order.
+    pub(crate) guard: Vec<GuardObject>,
+    /// What the heartbeats cost the table.
+    pub(crate) cost: HeartbeatCost,
+}
+
+/// `health/report.sql`: the whole report of `table`, the guard's status for `guard`.
+pub(crate) async fn report(
+    client: &impl GenericClient,
+    table: &Table,
+    classifier: &Classifier,
+    guard: &Guard,
+) -> Result<Report, Error> {
+    let (objects, expected) = guard.objects();
+    let sql = super::HEALTH_REPORT.filled(&table.fill().with("guard_objects", objects));
     let oid = i64::from(table.oid);
-    HeartbeatCost::from_row(&query_one(client, &super::HEALTH_HEARTBEAT_COST, &[&oid]).await?)
+    let mut params = classifier.bind();
+    params.extend(expected.params());
+    params.push(&oid as &dyn Param);
+    let row = query_one(client, &sql, &params).await?;
+    Ok(Report {
+        statistics: Statistics::from_row(&row)?,
+        zombies: zombies(&row)?,
+        guard: guard_objects(&row)?,
+        cost: HeartbeatCost::from_row(&row)?,
+    })
 }
 
-/// `health/statistics.sql`.
-pub(crate) async fn statistics(
-    client: &impl GenericClient,
-    table: &Table,
-    classifier: &Classifier,
-) -> Result<Statistics, Error> {
-    Statistics::from_row(&query_one(client, &table.render(&super::HEALTH_STATISTICS), &classifier.bind()).await?)
+row! {
+    /// `health/report.sql`: the zombies' columns, one element per zombie, in order.
+    ZombieColumns {
+        /// task_id.
+        zombie_task_ids: Vec<Option<String>>,
+        /// user_id.
+        zombie_user_ids: Vec<Option<String>>,
+        /// started_at.
+        zombie_started_at: Vec<Option<DateTime<Utc>>>,
+        /// updated_at.
+        zombie_last_update: Vec<Option<DateTime<Utc>>>,
+        /// Whole minutes since the last heartbeat.
+        zombie_silent_minutes: Vec<Option<i64>>,
+        /// Seconds since the last heartbeat.
+        zombie_silent_seconds: Vec<Option<f64>>,
+    }
 }
 
-/// `health/zombies.sql`: up to five zombies, the longest silent first.
-pub(crate) async fn zombies(
-    client: &impl GenericClient,
-    table: &Table,
-    classifier: &Classifier,
-) -> Result<Vec<Zombie>, Error> {
-    rows(&query(client, &table.render(&super::HEALTH_ZOMBIES), &classifier.bind()).await?)
+row! {
+    /// `health/report.sql`: the guard's objects' columns, one element per object, in order.
+    GuardColumns {
+        /// Their names.
+        guard_objects: Vec<String>,
+        /// Their kinds.
+        guard_kinds: Vec<String>,
+        /// Whether something of the name exists.
+        guard_found: Vec<bool>,
+        /// Whether it is what install creates.
+        guard_current: Vec<bool>,
+    }
+}
+
+/// The zombies of the report's row.
+fn zombies(row: &Row) -> Result<Vec<Zombie>, Error> {
+    let c = ZombieColumns::from_row(row)?;
+    Ok(c.zombie_task_ids
+        .into_iter()
+        .zip(c.zombie_user_ids)
+        .zip(c.zombie_started_at.into_iter().zip(c.zombie_last_update))
+        .zip(c.zombie_silent_minutes.into_iter().zip(c.zombie_silent_seconds))
+        .map(|(((task_id, user_id), (started_at, last_update)), (silent_minutes, silent_seconds))| Zombie {
+            task_id,
+            user_id,
+            started_at,
+            last_update,
+            silent_minutes,
+            silent_seconds,
+        })
+        .collect())
+}
+
+/// The guard's objects of the report's row.
+fn guard_objects(row: &Row) -> Result<Vec<GuardObject>, Error> {
+    let c = GuardColumns::from_row(row)?;
+    Ok(c.guard_objects
+        .into_iter()
+        .zip(c.guard_kinds)
+        .zip(c.guard_found.into_iter().zip(c.guard_current))
+        .map(|((object, kind), (found, current))| GuardObject { object, kind, found, current })
+        .collect())
 }

@@ -70,12 +70,12 @@ registry! {
     STATE_DUPLICATES_MEMORY = "state/duplicates_memory.sql";
     STATE_WORK_MEM = "state/work_mem.sql";
     STATE_SKEW_OFFSET = "state/skew_offset.sql";
+    STATE_WRITTEN_SINCE_CHECKPOINT = "state/written_since_checkpoint.sql";
+    STATE_WRITTEN_BY_COMMIT_TIME = "state/written_by_commit_time.sql";
     STATE_DURATION = "state/duration.sql";
     INSPECT_COUNTS = "inspect/counts.sql";
     INSPECT_ROWS = "inspect/rows.sql";
-    HEALTH_STATISTICS = "health/statistics.sql";
-    HEALTH_ZOMBIES = "health/zombies.sql";
-    HEALTH_HEARTBEAT_COST = "health/heartbeat_cost.sql";
+    HEALTH_REPORT = "health/report.sql";
     VALIDATE_VIOLATIONS = "validate/violations.sql";
     LIVENESS_KEY = "liveness/key.sql";
     LIVENESS_HOLD = "liveness/hold.sql";
@@ -119,6 +119,7 @@ registry! {
     GUARD_CLAIM = "guard/claim.sql";
     GUARD_HEARTBEAT = "guard/heartbeat.sql";
     GUARD_RELEASE = "guard/release.sql";
+    GUARD_OBJECTS = "guard/objects.sql";
     GUARD_STATUS = "guard/status.sql";
     GUARD_REMOVE = "guard/remove.sql";
     GUARD_SCRIPT_HEADER = "guard/script_header.sql";
@@ -133,6 +134,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("user_hash", "the hash function of user_id's type, quoted"),
     ("classify", "the classifier, state/classify.sql, filled for the table"),
     ("skew_offset", "a shifted writer's clock offset of row alias t, state/skew_offset.sql"),
+    ("still_written", "whether row alias t keeps being written, state/written_*.sql (as the server tracks it)"),
     ("duration", "a duration for people of column s, state/duration.sql"),
     ("state_names", "a text[] of the states of a classified row, worst first (from State)"),
     ("state_counts", "one count(*) FILTER per state, named after its column (from State)"),
@@ -164,6 +166,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("trigger", "the guard's trigger, quoted"),
     ("trigger_literal", "the guard's trigger's name as a string literal"),
     ("trigger_current", "guard/trigger_current.sql, filled"),
+    ("guard_objects", "the guard's objects and their status, guard/objects.sql, filled for the guard"),
     ("timestamp_zone", "--timestamp-zone as a string literal"),
     ("server", "what the server is, session/server.sql, as a subquery"),
     ("user_identity", "how user_id compares, table/user_identity.sql, as a subquery"),
@@ -193,9 +196,14 @@ impl Fill {
     }
 
     /// The fill of a table's statements: the table, its key, its user hash, the classifier
-    /// filled for the table, and the state lists.
+    /// filled for the table (its shifted-clock rule chosen for the server of the last
+    /// transaction: [`session::commit_timestamps`]), and the state lists.
     pub(crate) fn table(table: &str, key: &str, user_hash: &str) -> Fill {
         let base = Fill::default().with("table", table).with("key", key).with("user_hash", user_hash);
+        let written =
+            if session::commit_timestamps() { STATE_WRITTEN_BY_COMMIT_TIME } else { STATE_WRITTEN_SINCE_CHECKPOINT };
+        let still_written = written.render(&base);
+        let base = base.with("still_written", still_written.trim_end());
         let skew_offset = STATE_SKEW_OFFSET.render(&base);
         let base = base.with("skew_offset", skew_offset.trim_end()).with("duration", duration());
         let classify = STATE_CLASSIFY.render(&base);

@@ -1,5 +1,7 @@
 //! `session/`: the settings every transaction applies, and what the server is.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio_postgres::{Error, GenericClient};
 
 use super::{FromRow, row};
@@ -18,11 +20,26 @@ pub(crate) struct Local {
     pub(crate) jit: Option<String>,
 }
 
+/// Whether the server of the last transaction syncctl began has track_commit_timestamp on, as
+/// `session/local.sql` said: the classifier's shifted-clock rule is filled to fit it
+/// ([`commit_timestamps`]). Every transaction's first statement refreshes it, so a statement
+/// filled after it fits the server it runs on.
+static COMMIT_TIMESTAMPS: AtomicBool = AtomicBool::new(false);
+
+/// Whether track_commit_timestamp was on where syncctl's last transaction began (false before
+/// any): `state/written_by_commit_time.sql` then decides that a row is still written, else
+/// `state/written_since_checkpoint.sql`.
+pub(crate) fn commit_timestamps() -> bool {
+    COMMIT_TIMESTAMPS.load(Ordering::Relaxed)
+}
+
 /// Applies `local` to the transaction `client` is in.
 pub(crate) async fn apply(client: &impl GenericClient, local: &Local) -> Result<(), Error> {
     let params: [&dyn crate::db::query::Param; 4] =
         [&local.lock_timeout, &local.statement_timeout, &local.time_zone, &local.jit];
-    query_one(client, &super::SESSION_LOCAL, &params).await.map(drop)
+    let row = query_one(client, &super::SESSION_LOCAL, &params).await?;
+    COMMIT_TIMESTAMPS.store(row.try_get("commit_timestamps")?, Ordering::Relaxed);
+    Ok(())
 }
 
 row! {
