@@ -1,7 +1,12 @@
 //! `add-constraints`: rolls `chk_sync_state_consistency`, `uniq_user_running_sync` and
 //! `uniq_task_id` out on a live table without blocking its writers.
 //!
-//! The data is checked first (the checks of `validate-constraints`); then the CHECK is added
+//! The data is checked first, in one scan for what the CHECK and `uniq_user_running_sync` would
+//! refuse (`sql/add_constraints/data_gate.sql`); repeated task_ids are left to the
+//! `uniq_task_id` build, which then runs right after the CHECK is added NOT VALID, so a duplicate
+//! stops the rollout before VALIDATE and the other build (the CHECK and the INVALID index are
+//! dropped again). Whatever either finds, and always under
+//! `--repair` and `--dry-run`, the checks of `validate-constraints` list the rows. Then the CHECK is added
 //! `NOT VALID` (a brief ACCESS EXCLUSIVE lock) and validated (SHARE UPDATE EXCLUSIVE), and the
 //! unique indexes are built `CONCURRENTLY`, outside any transaction. With `--repair`, data the
 //! constraints would not accept is repaired (`repair --all`) between adding the CHECK and
@@ -31,26 +36,28 @@ use std::cell::RefCell;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, FromArgMatches};
 use serde_json::Value;
 use tokio_postgres::Client;
 
-use self::plan::{Bounds, Step, left_out, refuse_before_ddl, rollback_plan, rollout_plan, with_repair};
+use self::plan::{
+    Bounds, Step, left_out, refuse_before_ddl, rollback_plan, rollout_plan, task_index_first, with_repair,
+};
 use self::report::{Action, DataRefusal, DryRunPlan, RolloutSummary, Verdict, step_results};
-use self::rollout::{Runner, Stop, builds_in_progress};
+use self::rollout::{Runner, StepRecord, Stop, builds_in_progress};
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{AddConstraintsArgs, RepairArgs};
 use crate::commands::repair;
 use crate::commands::validate::{self, ValidationReport};
-use crate::db::queries::add_constraints::IndexBuild;
+use crate::db::queries::add_constraints::{self as queries, IndexBuild};
 use crate::db::{self};
 use crate::error::UsageError;
 use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress};
 use crate::prompt::{self, Answer};
-use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
+use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, TASK_INDEX, Table};
 
 /// Sample rows per failing check when the data is refused.
 const SAMPLE_LIMIT: u32 = 20;
@@ -122,7 +129,13 @@ async fn decide_rollout(
         ControlFlow::Continue(data) => data,
         ControlFlow::Break(status) => return Ok(ControlFlow::Break(status)),
     };
-    let plan = if data.repair { with_repair(plan) } else { plan };
+    let plan = if data.repair {
+        with_repair(plan)
+    } else if data.gated {
+        task_index_first(plan)
+    } else {
+        plan
+    };
     if table.one_row_per_user && plan.iter().any(|s| matches!(s, Step::CreateIndex { role: RUNNING_INDEX, .. })) {
         ctx.printer.note(&format!(
             "user_id is unique (one row per user), so {RUNNING_INDEX} is redundant; it is built all the same \
@@ -145,12 +158,16 @@ fn note_builds(table: &Table, in_progress: &[IndexBuild], ctx: &Ctx) {
 }
 
 /// What the rollout found of the data before its steps: the validation, whether the plan
-/// repairs the rows (`--repair` on data the constraints would not accept), and repair's JSON
-/// document of `--dry-run`.
+/// repairs the rows (`--repair` on data the constraints would not accept), repair's JSON
+/// document of `--dry-run`, and whether the one-scan check found the data clean and left
+/// repeated task_ids to the `uniq_task_id` build.
 #[derive(Default)]
 struct DataCheck {
-    /// The check of the data before any step.
+    /// The check of the data before any step (none when the one-scan check found it clean).
     report: Option<ValidationReport>,
+    /// The one-scan check (`sql/add_constraints/data_gate.sql`) found nothing: the plan builds
+    /// `uniq_task_id` first, and a duplicate it finds is reported as dirty data.
+    gated: bool,
     /// The plan gets [`Step::Repair`].
     repair: bool,
     /// `repair --all --dry-run`'s document (under `--json`).
@@ -168,6 +185,15 @@ async fn check_data(
     args: &AddConstraintsArgs,
     ctx: &Ctx,
 ) -> Result<ControlFlow<ExitStatus, DataCheck>> {
+    // The rollout's own steps check the data again (VALIDATE, the unique builds): on clean data,
+    // one scan for what no build refuses before any DDL, and the task_ids left to their build,
+    // run first. --repair and --dry-run want the rows listed: the full check, as before.
+    if !args.repair && !args.dry_run {
+        let gate = queries::data_gate(&*client, table).await.context("checking the data (one scan)")?;
+        if gate.clean() {
+            return Ok(ControlFlow::Continue(DataCheck { gated: true, ..DataCheck::default() }));
+        }
+    }
     let report = validation(client, table, ctx).await?;
     if report.data_ok() {
         return Ok(ControlFlow::Continue(DataCheck { report: Some(report), ..DataCheck::default() }));
@@ -180,7 +206,7 @@ async fn check_data(
          (from then on it refuses new violations), before VALIDATE and the index builds read the old rows"
     ));
     if !args.dry_run {
-        return Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, repaired: None }));
+        return Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, ..DataCheck::default() }));
     }
     // Under --json repair's document goes inside this command's one document.
     let run = repair::run_embedded(repair_args(args)?, ctx).await?;
@@ -197,16 +223,31 @@ async fn check_data(
         }
         return Ok(ControlFlow::Break(run.status));
     }
-    Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, repaired: run.document }))
+    Ok(ControlFlow::Continue(DataCheck { report: Some(report), repair: true, repaired: run.document, gated: false }))
 }
 
 /// `validate-constraints`' checks of the data, in a snapshot of their own (the duplicates'
-/// keys must stay valid in it).
+/// keys must stay valid in it), committed before the caller goes on: no build waits for it.
 async fn validation(client: &mut Client, table: &Table, ctx: &Ctx) -> Result<ValidationReport> {
     let tx = db::read_only(client).await?;
     let report = validate::run_checks(&tx, table, ctx.global.heartbeat_timeout, SAMPLE_LIMIT, false).await?;
     tx.commit().await?;
     Ok(report)
+}
+
+/// [`validation`] on a shared connection (after the steps), in a transaction begun on it.
+async fn validation_on(client: &Client, table: &Table, ctx: &Ctx) -> Result<ValidationReport> {
+    db::begin_read_only(client).await?;
+    match validate::run_checks(client, table, ctx.global.heartbeat_timeout, SAMPLE_LIMIT, false).await {
+        Ok(report) => {
+            client.batch_execute("COMMIT").await.context("committing")?;
+            Ok(report)
+        }
+        Err(e) => {
+            let _ = client.batch_execute("ROLLBACK").await;
+            Err(e)
+        }
+    }
 }
 
 /// `repair --all` with this command's `--yes` and `--dry-run`, built through repair's own
@@ -288,6 +329,11 @@ fn report_left_out(table: &Table, constraints: &[ConstraintStatus], ctx: &Ctx, s
     ExitStatus::Problems
 }
 
+/// The step that failed: the last one recorded, when it failed.
+fn failed_step<'a>(plan: &'a [Step], records: &[StepRecord]) -> Option<&'a Step> {
+    records.last().filter(|r| r.status == "failed").and_then(|_| plan.get(records.len() - 1))
+}
+
 /// What the plan is applied with: the connection, the table as introspected, the command line,
 /// and the other sessions' index builds seen before it.
 #[derive(Clone, Copy)]
@@ -328,6 +374,16 @@ impl Apply<'_> {
         let mut records = Vec::new();
         let runner = Runner { client: self.client, table, args, bounds, ctx, repaired: RefCell::new(None) };
         let stop = if plan.is_empty() { None } else { runner.run_steps(&plan, &mut records).await };
+        if data.gated
+            && matches!(stop, Some(Stop::Violation(_)))
+            && failed_step(&plan, &records).is_some_and(|s| s.object() == TASK_INDEX)
+        {
+            // The uniq_task_id build, run first, found a repeated task_id: dirty data, refused
+            // as the full check would have refused it, with the rows listed.
+            if let Some(status) = self.refuse_after_build(&runner, &plan).await? {
+                return Ok(status);
+            }
+        }
         // The state after the run, from the catalog, whatever happened.
         let after =
             Table::introspect(self.client, &ctx.global.table).await.map(|t| t.constraints).unwrap_or_else(|e| {
@@ -356,6 +412,40 @@ impl Apply<'_> {
         };
         ctx.printer.data(&text)?;
         self.exit_status(stop, &summary)
+    }
+
+    /// The full check of the data after the `uniq_task_id` build found a repeated task_id: the
+    /// rows listed and exit 1, as before any step. Only the CHECK added NOT VALID ran before the
+    /// build: it is dropped again, and so is the build's INVALID index (when a drop does not go
+    /// through, says how to clean up). None when the
+    /// duplicate is gone already: the summary reports the failed build then.
+    async fn refuse_after_build(&self, runner: &Runner<'_>, plan: &[Step]) -> Result<Option<ExitStatus>> {
+        let (table, ctx) = (self.table, self.ctx);
+        let report = validation_on(self.client, table, ctx).await?;
+        if report.data_ok() {
+            return Ok(None);
+        }
+        if plan.first() == Some(&Step::AddCheck) {
+            // Added NOT VALID by this run, right before the build: taken back, so the refusal
+            // leaves the table as it found it.
+            if runner.run_steps(&[Step::DropCheck], &mut Vec::new()).await.is_some() {
+                ctx.printer.warn(&format!(
+                    "{CHECK_NAME} is left in place NOT VALID (it refuses new violations): ALTER TABLE {} DROP \
+                     CONSTRAINT \"{CHECK_NAME}\"; removes it (or `add-constraints --rollback`)",
+                    table.quoted()
+                ));
+            }
+        }
+        let now = Table::introspect(self.client, &table.quoted()).await?;
+        if let Some(c) = now.constraint(TASK_INDEX).filter(|c| c.exists && !c.valid) {
+            ctx.printer.warn(&format!(
+                "the failed build left {} INVALID: DROP INDEX CONCURRENTLY {}; (or rerun once the rows are repaired: it \
+                 is dropped and rebuilt)",
+                c.object,
+                plan::qualified(&now.schema, &c.object)
+            ));
+        }
+        refuse(&report, self.args, ctx, None).map(Some)
     }
 
     /// How the run ends: exit 0, 1 (something left out, a violation), 5 (a bound ran out), or

@@ -184,9 +184,17 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_and_rebuilt() {
     assert_eq!(state.len(), 1);
     assert_eq!((state[0].0.as_str(), state[0].2), (TASK, false), "{state:?}");
 
-    // While the duplicate is there, the rollout refuses.
-    let (stdout, _) = add_constraints(&db, &[], 1);
+    // While the duplicate is there, the rollout refuses, the rows listed. The uniq_task_id build
+    // runs first and finds it: nothing else is created, and its INVALID index is dropped.
+    let (stdout, stderr) = add_constraints(&db, &[], 1);
     assert!(stdout.contains("duplicate-task-id"), "{stdout}");
+    assert!(stderr.contains("nothing was changed"), "{stderr}");
+    assert!(end_state(&db, REFERENCE_TABLE).is_empty(), "{:?}\n{stderr}", end_state(&db, REFERENCE_TABLE));
+    // --dry-run (the full check) refuses it too, without building anything.
+    let (stdout, _) = add_constraints(&db, &["--dry-run"], 1);
+    assert!(stdout.contains("duplicate-task-id"), "{stdout}");
+    let err = db.try_execute("CREATE UNIQUE INDEX CONCURRENTLY uniq_task_id ON user_sync_status (task_id)");
+    assert_eq!(err.unwrap_err().code(), Some(&postgres::error::SqlState::UNIQUE_VIOLATION));
 
     db.execute("DELETE FROM user_sync_status WHERE id = (SELECT max(id) FROM user_sync_status)");
     let (plan, _) = add_constraints(&db, &["--dry-run"], 0);
@@ -196,6 +204,46 @@ fn an_invalid_index_left_by_a_failed_concurrent_build_is_dropped_and_rebuilt() {
     assert!(summary.contains("unique index uniq_task_id: valid"), "{summary}");
     assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
     require_installed(&db, REFERENCE_TABLE, 0);
+}
+
+/// The table's sequential scans since the statistics were reset, once the backends that ended
+/// have flushed theirs (asynchronously): polled until two reads 300 ms apart agree.
+fn seq_scans(db: &TestDb) -> i64 {
+    let read =
+        || db.scalar::<i64>("SELECT seq_scan FROM pg_stat_user_tables WHERE relid = 'user_sync_status'::regclass");
+    let mut last = read();
+    poll("the table's statistics to settle", || {
+        thread::sleep(Duration::from_millis(300));
+        let now = read();
+        let settled = now == last;
+        last = now;
+        settled.then_some(now)
+    })
+}
+
+/// On clean data the rollout reads the table before its steps once: the steps check the data
+/// again themselves (VALIDATE, the unique builds), so the command's sequential scans are those
+/// of the `--print-sql` script, which runs the same steps with no check of its own, plus one.
+#[test]
+fn on_clean_data_the_check_before_the_steps_reads_the_table_once() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+
+    let before = seq_scans(&db);
+    apply_script(&db, REFERENCE_TABLE);
+    let steps = seq_scans(&db) - before;
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    add_constraints(&db, &["--rollback", "--yes"], 0);
+
+    let before = seq_scans(&db);
+    let (_, stderr) = add_constraints(&db, &[], 0);
+    let command = seq_scans(&db) - before;
+    assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+    assert!(
+        command <= steps + 1,
+        "the rollout scanned the table {command} times, its steps alone {steps} times\n{stderr}"
+    );
 }
 
 #[test]
@@ -257,15 +305,17 @@ fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_fini
     let mut open = holder.transaction().unwrap();
     open.execute("UPDATE user_sync_status SET updated_at = now() WHERE id = 1", &[]).unwrap();
 
+    // On clean data the uniq_task_id build runs first (it checks the task ids): it is the one
+    // held up, and the other is not started.
     let (stdout, stderr) = add_constraints(&db, &["--build-wait", "1s"], 5);
-    assert!(stdout.contains("build uniq_user_running_sync concurrently") && stdout.contains("failed"), "{stdout}");
-    assert!(stdout.contains("unique index uniq_task_id: missing"), "{stdout}");
+    assert!(stdout.contains("build uniq_task_id concurrently") && stdout.contains("failed"), "{stdout}");
+    assert!(stdout.contains("unique index uniq_user_running_sync: missing"), "{stdout}");
     assert!(stderr.contains("after --build-wait 1s") && stderr.contains("idle in transaction"), "{stderr}");
-    assert!(!valid_objects(&db, REFERENCE_TABLE).contains(&RUNNING.to_string()));
+    assert!(!valid_objects(&db, REFERENCE_TABLE).contains(&TASK.to_string()));
 
     open.rollback().unwrap();
     let (summary, _) = add_constraints(&db, &[], 0);
-    assert!(summary.contains("unique index uniq_user_running_sync: valid"), "{summary}");
+    assert!(summary.contains("unique index uniq_task_id: valid"), "{summary}");
     assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
 }
 

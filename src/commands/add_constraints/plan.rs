@@ -13,7 +13,7 @@ use crate::db::queries::{
     ADD_SCRIPT_BUILD_WAIT, ADD_SCRIPT_LOCK_WAIT, ADD_TASK_INDEX_CREATE, Fill, Filled, Statement, quote_ident,
 };
 use crate::error::UsageError;
-use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, Table};
+use crate::table::{CHECK_NAME, CHECK_PREDICATE, ConstraintStatus, Problem, RUNNING_INDEX, TASK_INDEX, Table};
 
 /// One DDL statement of the rollout or the rollback, or (`--repair`) the repair of the rows
 /// between them. An index step names the index as it is (or will be) called on this table.
@@ -221,6 +221,19 @@ pub(crate) fn with_repair(mut plan: Vec<Step>) -> Vec<Step> {
     plan
 }
 
+/// `plan` with the `uniq_task_id` steps right after the CHECK is added NOT VALID (first when
+/// the CHECK exists), when the check of the data before the steps left repeated task_ids for
+/// that build to find (`sql/add_constraints/data_gate.sql`): a build that finds one then fails
+/// before VALIDATE and the other build ran, its INVALID index is dropped, and so is the CHECK
+/// just added. The ADD stays first: when a long transaction holds the table, its short lock
+/// timeout stops the rollout in seconds, before any build waits for that transaction.
+pub(crate) fn task_index_first(plan: Vec<Step>) -> Vec<Step> {
+    let (task, mut rest): (Vec<Step>, Vec<Step>) = plan.into_iter().partition(|s| s.object() == TASK_INDEX);
+    let at = rest.iter().position(|s| *s == Step::AddCheck).map_or(0, |i| i + 1);
+    rest.splice(at..at, task);
+    rest
+}
+
 /// The steps that remove whichever of this table's three objects exist.
 pub(crate) fn rollback_plan(constraints: &[ConstraintStatus]) -> Vec<Step> {
     constraints
@@ -333,7 +346,6 @@ pub(crate) fn lock_timeout_sql(bound: Bound, bounds: &Bounds) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::TASK_INDEX;
 
     fn status(name: &'static str, exists: bool, valid: bool) -> ConstraintStatus {
         ConstraintStatus::example(name, exists, valid)
@@ -364,6 +376,19 @@ mod tests {
 
         let all = [status(CHECK_NAME, true, true), status(RUNNING_INDEX, true, true), status(TASK_INDEX, true, true)];
         assert!(rollout_plan(&all).is_empty());
+    }
+
+    #[test]
+    fn when_the_build_checks_the_task_ids_its_steps_follow_the_add_and_the_rest_keeps_its_order() {
+        let none =
+            [status(CHECK_NAME, false, false), status(RUNNING_INDEX, false, false), status(TASK_INDEX, true, false)];
+        assert_eq!(
+            task_index_first(rollout_plan(&none)),
+            vec![Step::AddCheck, drop(TASK_INDEX), create(TASK_INDEX), Step::ValidateCheck, create(RUNNING_INDEX)]
+        );
+        let checked =
+            [status(CHECK_NAME, true, true), status(RUNNING_INDEX, false, false), status(TASK_INDEX, false, false)];
+        assert_eq!(task_index_first(rollout_plan(&checked)), vec![create(TASK_INDEX), create(RUNNING_INDEX)]);
     }
 
     #[test]

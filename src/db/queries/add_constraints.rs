@@ -9,7 +9,7 @@ use serde::Serialize;
 use tokio_postgres::{Client, Error, GenericClient};
 
 use super::Filled;
-use super::{row, rows};
+use super::{FromRow, row, rows};
 use crate::db::query::{Param, batch, query, query_one};
 use crate::table::Table;
 
@@ -34,6 +34,29 @@ row! {
 /// `add_constraints/builds.sql`: the other backends' index builds on `table`, now.
 pub(crate) async fn builds(client: &impl GenericClient, table: &Table) -> Result<Vec<IndexBuild>, Error> {
     rows(&query(client, &super::ADD_BUILDS, &[&table.oid]).await?)
+}
+
+row! {
+    /// `add_constraints/data_gate.sql`: what the one scan before the steps found.
+    DataGate {
+        /// Rows the CHECK would refuse, or with a NULL state (check-predicate, null-state).
+        inconsistent: i64,
+        /// Users with more than one running row (duplicate-running).
+        busy_users: i64,
+    }
+}
+
+impl DataGate {
+    /// Nothing found: only repeated task_ids are left to find, by the `uniq_task_id` build.
+    pub(crate) fn clean(&self) -> bool {
+        self.inconsistent == 0 && self.busy_users == 0
+    }
+}
+
+/// `add_constraints/data_gate.sql`: one scan of `table` for the rows the CHECK and
+/// `uniq_user_running_sync` would refuse.
+pub(crate) async fn data_gate(client: &impl GenericClient, table: &Table) -> Result<DataGate, Error> {
+    DataGate::from_row(&query_one(client, &super::ADD_DATA_GATE.filled(&table.fill()), &[]).await?)
 }
 
 /// `add_constraints/step_bound.sql`'s parameters.

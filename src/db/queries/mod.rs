@@ -107,6 +107,7 @@ registry! {
     ADD_STATEMENT_TIMEOUT_LIFT = "add_constraints/statement_timeout_lift.sql";
     ADD_STEP_BOUND = "add_constraints/step_bound.sql";
     ADD_BUILDS = "add_constraints/builds.sql";
+    ADD_DATA_GATE = "add_constraints/data_gate.sql";
     ADD_REPAIR_STEP = "add_constraints/repair_step.sql";
     ADD_SCRIPT_HEADER = "add_constraints/script_header.sql";
     ADD_SCRIPT_LOCK_WAIT = "add_constraints/script_lock_wait.sql";
