@@ -1,16 +1,29 @@
 #!/usr/bin/env python3
-"""syncctl side by side with the seed's hand-run SQL (issue 7; BENCHMARKS.md).
+"""syncctl beside the best hand-written SQL for the same answer and the physical floor (issues 7
+and 17; BENCHMARKS.md).
 
-Starts a throwaway PostgreSQL cluster (initdb defaults, its own port and socket directory; as
-root every PostgreSQL program runs as the `postgres` OS user), loads a `user_sync_status` of N
-rows (one row per user, primary key user_id; the mix of BENCHMARK-BASELINE.md), and times each
-item with the two sides alternated, reporting medians, min-max and the ratio syncctl/seed.
+Starts a throwaway PostgreSQL cluster (initdb defaults but spaced-out checkpoints, its own port
+and socket directory; as root every PostgreSQL program runs as the `postgres` OS user), loads a
+`user_sync_status` of N rows (one row per user, primary key user_id; the mix of
+BENCHMARK-BASELINE.md) with one INSERT ... SELECT generate_series and the key built after it, and
+times each item on three variants: the primary key only, the three objects of `syncctl
+add-constraints` (no index on updated_at), and those plus ix_sync_updated_at (health, reap).
 
-Python 3.11 standard library only. The seed's side runs through `psql`, as a DBA would paste it;
-the writers of item 5 speak the PostgreSQL wire protocol themselves (a few lines below), so a
-blocked write is timed to the microsecond and the writers stop exactly when told.
+Items 1-4 have three sides: syncctl; the hand-written SQL of bench/hand/ (run by `psql -X -f`
+with syncctl's settings), which must give the same answer: the harness compares both answers
+before timing and fails naming the item if they differ; and the floor, one parallel sequential
+scan (`SELECT count(*)`) and, for reap with an index on the running rows, one index scan. The
+sides are rotated every round; medians, min-max and the ratios syncctl/hand and syncctl/floor go
+into the markdown table and the JSON beside it (`agree` per row). Item 9 measures what the
+heartbeats cost (pgbench, 4 clients) with and without ix_sync_updated_at. --explain writes the
+EXPLAIN (ANALYZE, BUFFERS) of every statement of both sides (auto_explain) beside the results.
 
-Usage: python3 bench/bench.py --rows 1000000 [--rows 10000000] [--repeat 5] [--out results.md]
+Python 3.11 standard library only. The writers of item 5 speak the PostgreSQL wire protocol
+themselves (a few lines below), so a blocked write is timed to the microsecond and the writers
+stop exactly when told.
+
+Usage: python3 bench/bench.py --rows 1000000 [--rows 10000000] [--repeat 3] [--out results.md]
+       python3 bench/bench.py --rows 30000000 --items 1,2,3,4,9 --repeat 1   (about 40 GB free disk)
        python3 bench/bench.py --rows 10000 --quick          (the smoke run of `cargo test`)
 """
 
@@ -31,13 +44,17 @@ import threading
 import time
 
 # Every zombie of the loaded mix is silent for more than 1 h 50 min, every healthy running row
-# for less than 30 s: with a 1 h timeout on both sides, the classification cannot drift while a
-# run lasts (with 60 s, healthy rows would turn into zombies a minute after loading).
-HEARTBEAT_TIMEOUT = "1h"
-HEARTBEAT_INTERVAL_SQL = "interval '1 hour'"
+# for less than 30 s: with a 105 min timeout on both sides, the classification cannot drift for
+# 104 minutes after each load (with 60 s, healthy rows would turn into zombies a minute after
+# loading; a 30 M-row run lasts longer than an hour). The shifted-clock rule (README, "Row
+# states") still moves silent rows between zombie and skewed at checkpoints: both sides apply it.
+HEARTBEAT_TIMEOUT = "105min"
+HEARTBEAT_INTERVAL_SQL = "interval '105 minutes'"
+HEARTBEAT_SECONDS = 6300
 TABLE = "user_sync_status"
 INCIDENT_USER = "60f2ccbd-d754-4fa0-aa4d-35a7d6551d38"
-ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8"]
+ITEMS = ["1", "2", "3", "4", "5", "6", "7", "8", "9"]
+HAND = os.path.join(os.path.dirname(os.path.abspath(__file__)), "hand")
 
 # ---------------------------------------------------------------------------------------------
 # The seed's statements (BRIEF.md), verbatim except the heartbeat timeout (see above).
@@ -105,6 +122,30 @@ CHECK (
 CREATE UNIQUE INDEX uniq_user_running_sync ON user_sync_status(user_id) WHERE is_syncing = TRUE;
 CREATE UNIQUE INDEX uniq_task_id ON user_sync_status(task_id);
 """
+
+# The hand-written side of items 1-4 (bench/hand/): the file, the syncctl command that gives the
+# same answer, its accepted exit codes, and the seed's statement kept as an optional fourth side.
+HAND_ITEMS = {
+    "1": {"file": "health.sql", "args": ["health", "--json"], "ok": {0, 1, 2}, "seed": SEED_HEALTH},
+    "2": {"file": "inspect_zombie.sql", "args": ["inspect", "--state", "zombie", "--json"], "ok": {0, 1},
+          "seed": SEED_B},
+    "3": {"file": "validate.sql", "args": ["validate-constraints", "--json"], "ok": {0, 1}, "seed": SEED_E},
+    "4": {"file": "reap.sql", "args": ["reap"], "ok": {0}},
+}
+
+# The variants: the loaded mix with its primary key only; the inconsistent rows repaired and the
+# three objects of `syncctl add-constraints` (no index on updated_at: syncctl must be fast
+# without it); and those plus ix_sync_updated_at, where it matters (health's zombies, reap).
+V0 = ("PK only", "bench_v0")
+V1 = ("3 constraint objects", "bench_v1")
+V2 = ("3 objects + ix_sync_updated_at", "bench_v2")
+
+# Running rows (alias t) within a minute of an edge the shifted-clock rule moves them across as
+# the clock runs: silent half of 15 minutes (running -> skewed) or 14 h plus the timeout
+# (skewed -> zombie). Two sides run a few seconds apart may classify them differently.
+EDGE_ROWS = (f"t.is_syncing AND (extract(epoch FROM now() - t.updated_at) BETWEEN 390 AND 510 "
+             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {50400 + HEARTBEAT_SECONDS - 60} "
+             f"AND {50400 + HEARTBEAT_SECONDS + 60})")
 
 DROP_CONSTRAINTS = """
 ALTER TABLE user_sync_status DROP CONSTRAINT IF EXISTS chk_sync_state_consistency;
@@ -224,6 +265,7 @@ class Cluster:
         self.log_file = os.path.join(self.base, "server.log")
         self.port = free_port()
         self.as_pg = []
+        self.small = False  # set while the loaded table is small (Bench.load)
         os.mkdir(self.sock)
         os.chmod(self.base, 0o755)
         if os.geteuid() == 0:
@@ -236,7 +278,10 @@ class Cluster:
         self.run([self.bin("initdb"), "-D", self.data, "-U", "postgres", "--auth=trust",
                   "--locale=C.UTF-8", "-E", "UTF8"])
         conf = (f"\nlisten_addresses = '127.0.0.1'\nport = {self.port}\n"
-                f"unix_socket_directories = '{self.sock}'\nlog_timezone = 'UTC'\nlog_lock_waits = on\n")
+                f"unix_socket_directories = '{self.sock}'\nlog_timezone = 'UTC'\nlog_lock_waits = on\n"
+                # A throwaway cluster: checkpoints spaced out so a 30 M-row load is not slowed by
+                # them; temporary files logged (validate's goal is none).
+                "max_wal_size = '8GB'\ncheckpoint_timeout = '30min'\nlog_temp_files = 0\n")
         self.run(["sh", "-c", f"cat >> '{self.data}/postgresql.conf'"], input=conf)
         self.run([self.bin("pg_ctl"), "-D", self.data, "-l", self.log_file, "-w", "-t", "120", "start"])
         log(f"cluster up on 127.0.0.1:{self.port} ({self.base})")
@@ -267,7 +312,10 @@ class Cluster:
 
     def copy(self, template, name):
         self.sql("postgres", f"DROP DATABASE IF EXISTS {name};")
-        self.sql("postgres", f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY FILE_COPY;")
+        # FILE_COPY (a checkpoint, then a file copy) is the fast way for a big table; WAL_LOG
+        # skips the checkpoint, the fast way for the smoke run's small ones.
+        strategy = "WAL_LOG" if self.small else "FILE_COPY"
+        self.sql("postgres", f"CREATE DATABASE {name} TEMPLATE {template} STRATEGY {strategy};")
 
     def drop(self, name):
         self.sql("postgres", f"DROP DATABASE IF EXISTS {name};")
@@ -411,38 +459,30 @@ class Bench:
     def syncctl_cmd(self, *args):
         return [self.syncctl, "--heartbeat-timeout", HEARTBEAT_TIMEOUT, *args]
 
-    def side_by_side(self, item, what, variant, syncctl_run, seed_run, repeat, warmup):
-        """Alternates the two sides `repeat` times (syncctl first on even rounds) and records the
-        medians. Each run_* returns its elapsed seconds."""
-        for _ in range(warmup):
-            syncctl_run()
-            seed_run()
-        times = {"syncctl": [], "seed": []}
-        for k in range(repeat):
-            order = [("syncctl", syncctl_run), ("seed", seed_run)]
-            if k % 2:
-                order.reverse()
-            for side, fn in order:
-                times[side].append(fn())
-        s, q = summary(times["syncctl"]), summary(times["seed"])
-        row = {"item": item, "what": what, "variant": variant, "rows": self.rows, "syncctl": s, "seed": q,
-               "ratio": s["median"] / q["median"] if q["median"] else None, "raw": times}
-        self.results.append(row)
-        log(f"item {item} {variant}: syncctl {s['median']:.3f}s seed {q['median']:.3f}s ratio {row['ratio']:.2f}")
-
     # -- setup -------------------------------------------------------------------------------
 
     def load(self):
         c = self.cluster
+        c.small = self.rows <= 100_000
         started = time.perf_counter()
         c.sql("postgres", "DROP DATABASE IF EXISTS bench_v0; CREATE DATABASE bench_v0;")
-        c.sql("bench_v0", SCHEMA + LOAD.replace("%(rows)d", str(self.rows)))
+        # One INSERT ... SELECT generate_series, the primary key built after it with a large
+        # maintenance_work_mem and parallel workers (the cluster's checkpoints are spaced out).
+        c.sql("bench_v0", "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2;\n"
+              + SCHEMA + LOAD.replace("%(rows)d", str(self.rows)))
         c.sql("bench_v0", "VACUUM ANALYZE user_sync_status;")
         self.load_seconds = time.perf_counter() - started
+        build = "SET maintenance_work_mem = '1GB'; SET max_parallel_maintenance_workers = 2;\n"
         c.copy("bench_v0", "bench_roll")
         c.sql("bench_roll", REPAIR + "VACUUM ANALYZE user_sync_status;")
-        c.copy("bench_roll", "bench_v2")
-        c.sql("bench_v2", INDEXED + "VACUUM ANALYZE user_sync_status;")
+        c.copy("bench_roll", "bench_v1")
+        c.sql("bench_v1", build + SEED_D + "VACUUM ANALYZE user_sync_status;")
+        c.copy("bench_v1", "bench_v2")
+        c.sql("bench_v2", build + f"CREATE INDEX ix_sync_updated_at ON {TABLE} (updated_at) WHERE is_syncing;"
+              + "VACUUM ANALYZE user_sync_status;")
+        if "5" not in self.items:
+            c.drop("bench_roll")  # only the rollout (item 5) needs it: at 30 M rows it is 6 GB
+        self.setup_seconds = time.perf_counter() - started
         mix = c.sql("bench_v0", f"""
             SELECT count(*) FILTER (WHERE NOT is_syncing AND progress_percentage = 100) || ' completed, ' ||
                    count(*) FILTER (WHERE NOT is_syncing AND progress_percentage = 0) || ' idle/failed, ' ||
@@ -451,57 +491,267 @@ class Bench:
                      || count(*) FILTER (WHERE is_syncing AND progress_percentage <= 99
                                          AND updated_at >= now() - {HEARTBEAT_INTERVAL_SQL}
                                          AND started_at < now() - interval '30 minutes') || ' started > 30 min ago), ' ||
-                   count(*) FILTER (WHERE is_syncing AND updated_at < now() - {HEARTBEAT_INTERVAL_SQL}) || ' zombies, ' ||
+                   count(*) FILTER (WHERE is_syncing AND updated_at < now() - {HEARTBEAT_INTERVAL_SQL}) || ' silent (zombies, or skewed by the shifted-clock rule), ' ||
                    count(*) FILTER (WHERE NOT ((is_syncing AND progress_percentage BETWEEN 0 AND 99)
                                     OR (NOT is_syncing AND progress_percentage IN (0, 100)))) || ' inconsistent; table '
                    || pg_size_pretty(pg_table_size('user_sync_status')) || ', PK '
                    || pg_size_pretty(pg_indexes_size('user_sync_status'))
             FROM user_sync_status""")
         self.mix = mix
-        log(f"loaded {self.rows} rows in {self.load_seconds:.1f}s: {mix}")
+        log(f"loaded {self.rows} rows in {self.load_seconds:.1f}s (all variants ready after "
+            f"{self.setup_seconds:.1f}s): {mix}")
 
-    # -- items 1-4 ---------------------------------------------------------------------------
+    # -- items 1-4: syncctl, the hand-written SQL (bench/hand/), the floor --------------------
 
-    def read_item(self, item, what, syncctl_args, ok_codes, seed_sql):
-        for variant, db in (("PK only", "bench_v0"), ("constraints + partial index", "bench_v2")):
+    def hand_cmd(self, db, name):
+        return self.cluster.psql_cmd(db) + [
+            "-A", "-t", "-v", f"timeout={HEARTBEAT_SECONDS}", "-v", "limit=50", "-v", "batch=1000",
+            "-v", f"work_mem={self.args.hand_work_mem}", "-f", os.path.join(HAND, name)]
+
+    def floor_cmd(self, db, index):
+        if index:
+            # One index scan: the running rows through the partial unique index (an index-only
+            # scan after VACUUM), the plan forced so it is that scan and nothing else.
+            sql = ("SET enable_seqscan = off; SET enable_bitmapscan = off; "
+                   f"SELECT count(*) FROM {TABLE} WHERE is_syncing")
+        else:
+            sql = f"SELECT count(*) FROM {TABLE}"  # one (parallel) sequential scan
+        return self.cluster.psql_cmd(db) + ["-c", sql]
+
+    def answers(self, item, db, fresh=None):
+        """Runs syncctl and the hand-written SQL once each and returns their answers, reduced
+        to what both must agree on."""
+        if item == "4":
+            out = {}
+            for side in ("syncctl", "hand"):
+                self.cluster.copy(fresh, "bench_copy")
+                if side == "syncctl":
+                    run_timed(self.syncctl_cmd("reap"), self.syncctl_env("bench_copy"), {0})
+                else:
+                    run_timed(self.hand_cmd("bench_copy", "reap.sql"), clean_env(), {0})
+                out[side] = set(self.cluster.sql("bench_copy", f"SELECT task_id FROM {TABLE} WHERE is_syncing").split())
+                self.cluster.drop("bench_copy")
+            # Rows at a moving edge of the shifted-clock rule may be released by one side only.
+            edge = set(self.cluster.sql(fresh, f"SELECT task_id FROM {TABLE} AS t WHERE {EDGE_ROWS}").split())
+            differ = out["syncctl"] ^ out["hand"]
+            if differ <= edge:
+                return True, True
+            return (f"{len(out['syncctl']):,} rows still running; only syncctl left {sorted(out['syncctl'] - out['hand'])[:5]}",
+                    f"{len(out['hand']):,} rows still running; only the hand-written side left "
+                    f"{sorted(out['hand'] - out['syncctl'])[:5]}")
+        spec = HAND_ITEMS[item]
+        s = json.loads(run_timed(self.syncctl_cmd(*spec["args"]), self.syncctl_env(db), spec["ok"])[1].stdout)
+        h = {}
+        for line in run_timed(self.hand_cmd(db, spec["file"]), clean_env(), {0})[1].stdout.splitlines():
+            if line.startswith("{"):
+                h.update(json.loads(line))
+        # The counts syncctl and the hand-written side take against a moving clock: rows cross an
+        # edge between the two runs. A running row turns `skewed` when its silence reaches half of
+        # 15 minutes (the shifted-clock rule, README "Row states", with a timeout of more than 7.5
+        # minutes: the healthy rows of the mix do so 8 minutes after the load), and turns from
+        # skewed to zombie when it passes 14 h plus the timeout; a completed row leaves the last
+        # hour. Such counts are equal up to the rows within a minute of the edge (EDGE_ROWS).
+        skew_edge = int(self.cluster.sql(db, f"SELECT count(*) FROM {TABLE} AS t WHERE {EDGE_ROWS}"))
+
+        def near(x, y, edge):
+            return isinstance(x, int) and isinstance(y, int) and abs(x - y) <= edge
+
+        if item == "1":
+            keys = ["total_users", "active_syncs", "zombie_tasks", "inconsistent_tasks", "recent_completed_syncs"]
+            a = {**{k: s["statistics"][k] for k in keys}, "skewed_tasks": s.get("skewed_tasks"),
+                 "zombie_task_ids": [z["task_id"] for z in s["zombie_task_details"]]}
+            b = {k: h.get(k) for k in keys + ["skewed_tasks", "zombie_task_ids"]}
+            # The completed rows of the last hour are counted against the moving clock: between
+            # the two sides, rows cross the hour's edge. Equal up to the rows near that edge.
+            edge = int(self.cluster.sql(db, f"SELECT count(*) FROM {TABLE} WHERE NOT is_syncing AND "
+                                            "progress_percentage = 100 AND updated_at BETWEEN now() - interval "
+                                            "'62 minutes' AND now() - interval '58 minutes'"))
+            if near(a["recent_completed_syncs"], b["recent_completed_syncs"], edge):
+                b["recent_completed_syncs"] = a["recent_completed_syncs"]
+            for k in ("skewed_tasks", "zombie_tasks"):
+                if near(a[k], b[k], skew_edge):
+                    b[k] = a[k]
+        elif item == "2":
+            a = {"counts": s["counts"], "task_ids": [r["task_id"] for r in s["rows"]]}
+            b = {"counts": h.get("counts"), "task_ids": h.get("task_ids")}
+            for k in ("skewed", "zombie"):
+                if isinstance(b["counts"], dict) and near(a["counts"].get(k), b["counts"].get(k), skew_edge):
+                    b["counts"][k] = a["counts"][k]
+        else:
+            a = {c["name"]: c["count"] for c in s["checks"]}
+            b = {k: h.get(k) for k in a}
+        return a, b
+
+    def check_agree(self, item, variant, db, fresh=None):
+        """Fails loudly when syncctl and the hand-written SQL give different answers. Asked twice
+        before failing: a checkpoint between the two sides can move rows across the
+        shifted-clock rule (README, "Row states"), which both sides apply."""
+        for attempt in (1, 2):
+            a, b = self.answers(item, db, fresh)
+            if a == b:
+                return True
+            log(f"item {item} {variant}: answers differ (attempt {attempt}):\n  syncctl: {a}\n  hand:    {b}")
+        raise RuntimeError(f"item {item} ({variant}): syncctl and bench/hand/{HAND_ITEMS[item]['file']} give "
+                           f"different answers:\n  syncctl: {a}\n  hand:    {b}")
+
+    def sides_row(self, item, what, variant, sides, repeat, warmup, agree=None):
+        """Times the sides (a dict name -> function returning seconds) `repeat` rounds, the order
+        rotated each round so no side always runs first, and records the medians and ratios."""
+        names = list(sides)
+        for _ in range(warmup):
+            for n in names:
+                sides[n]()
+        times = {n: [] for n in names}
+        for k in range(repeat):
+            order = names[k % len(names):] + names[:k % len(names)]
+            if k % 2:
+                order.reverse()
+            for n in order:
+                times[n].append(sides[n]())
+        stats = {n: summary(v) for n, v in times.items()}
+        floors = [stats[n]["median"] for n in ("floor", "floor_index") if n in stats]
+        row = {"item": item, "what": what, "variant": variant, "rows": self.rows, "sides": stats, "raw": times,
+               "agree": agree,
+               "ratio_hand": stats["syncctl"]["median"] / stats["hand"]["median"],
+               "ratio_floor": stats["syncctl"]["median"] / min(floors) if floors else None}
+        if "seed" in stats:
+            row["ratio_seed"] = stats["syncctl"]["median"] / stats["seed"]["median"]
+        self.results.append(row)
+        log(f"item {item} {variant}: " + ", ".join(f"{n} {s['median']:.3f}s" for n, s in stats.items())
+            + f"; syncctl/hand {row['ratio_hand']:.2f}"
+            + (f", syncctl/floor {row['ratio_floor']:.2f}" if row["ratio_floor"] else ""))
+        return row
+
+    def explain(self, item, variant, db, fresh=None):
+        """Under --explain: one more run of each side with auto_explain logging every statement's
+        EXPLAIN (ANALYZE, BUFFERS) into the server log, copied beside the results."""
+        if not self.args.explain:
+            return
+        c = self.cluster
+        target = "bench_copy" if fresh else db
+        min_ms = 0 if self.rows < 1_000_000 else 10
+        for side in ("syncctl", "hand"):
+            if fresh:
+                c.copy(fresh, "bench_copy")
+            c.sql("postgres", f"ALTER DATABASE {target} SET session_preload_libraries = 'auto_explain';"
+                  f"ALTER DATABASE {target} SET auto_explain.log_min_duration = {min_ms};"
+                  f"ALTER DATABASE {target} SET auto_explain.log_analyze = on;"
+                  f"ALTER DATABASE {target} SET auto_explain.log_buffers = on;"
+                  f"ALTER DATABASE {target} SET auto_explain.log_nested_statements = on;")
+            start = os.path.getsize(c.log_file)
+            spec = HAND_ITEMS[item]
+            if side == "syncctl":
+                run_timed(self.syncctl_cmd(*spec["args"]), self.syncctl_env(target), spec["ok"])
+            else:
+                run_timed(self.hand_cmd(target, spec["file"]), clean_env(), {0})
+            c.sql("postgres", f"ALTER DATABASE {target} RESET ALL;")
+            time.sleep(0.2)
+            with open(c.log_file, errors="replace") as f:
+                f.seek(start)
+                text = f.read()
+            if fresh:
+                c.drop("bench_copy")
+            with open(self.args.explain_file, "a") as f:
+                f.write(f"\n==== N = {self.rows:,} · item {item} · {variant} · {side} "
+                        f"({'syncctl ' + ' '.join(spec['args']) if side == 'syncctl' else 'bench/hand/' + spec['file']})"
+                        f" ====\n{text}")
+
+    def read_item(self, item, what, variants):
+        spec = HAND_ITEMS[item]
+        for variant, db in variants:
+            agree = self.check_agree(item, variant, db)
             env = self.syncctl_env(db)
-            cmd = self.syncctl_cmd(*syncctl_args)
-            psql = self.cluster.psql_cmd(db) + ["-f", "-"]
-            self.side_by_side(
-                item, what, variant,
-                lambda: run_timed(cmd, env, ok_codes)[0],
-                lambda: run_timed(psql, clean_env(), {0}, stdin=seed_sql)[0],
-                self.args.repeat, 1)
+            cmd = self.syncctl_cmd(*spec["args"])
+            hand = self.hand_cmd(db, spec["file"])
+            floor = self.floor_cmd(db, False)
+            sides = {"syncctl": lambda: run_timed(cmd, env, spec["ok"])[0],
+                     "hand": lambda: run_timed(hand, clean_env(), {0})[0],
+                     "floor": lambda: run_timed(floor, clean_env(), {0})[0]}
+            if self.args.seed and spec.get("seed"):
+                psql = self.cluster.psql_cmd(db) + ["-f", "-"]
+                sides["seed"] = lambda: run_timed(psql, clean_env(), {0}, stdin=spec["seed"])[0]
+            self.sides_row(item, what, variant, sides, self.args.repeat, 1, agree)
+            self.explain(item, variant, db)
 
     def item1(self):
-        self.read_item("1", "`health --json` vs the seed's health counts + 5 zombie details", ["health", "--json"],
-                       {0, 1, 2}, SEED_HEALTH)
+        self.read_item("1", "`health --json`", [V0, V1, V2])
 
     def item2(self):
-        self.read_item("2", "`inspect --state zombie --json` vs seed (b)", ["inspect", "--state", "zombie", "--json"],
-                       {0, 1}, SEED_B)
+        self.read_item("2", "`inspect --state zombie --json`", [V0, V1])
 
     def item3(self):
-        self.read_item("3", "`validate-constraints` vs seed (e)", ["validate-constraints"], {0, 1}, SEED_E)
+        self.read_item("3", "`validate-constraints`", [V0, V1])
 
     def item4(self):
         c = self.cluster
-        for variant, template in (("PK only", "bench_v0"), ("constraints + partial index", "bench_v2")):
-            for seed_name, seed_sql in (("(f) heartbeat reaper", SEED_F), ("(c) batch cleanup", SEED_C)):
-                def syncctl_run():
+        for variant, template in (V0, V1, V2):
+            agree = self.check_agree("4", variant, None, template)
+
+            def fresh(cmd, env, ok):
+                def run():
                     c.copy(template, "bench_copy")
-                    t = run_timed(self.syncctl_cmd("reap"), self.syncctl_env("bench_copy"), {0})[0]
+                    t = run_timed(cmd("bench_copy"), env("bench_copy"), ok)[0]
                     c.drop("bench_copy")
                     return t
+                return run
 
-                def seed_run():
-                    c.copy(template, "bench_copy")
-                    t = run_timed(c.psql_cmd("bench_copy") + ["-f", "-"], clean_env(), {0}, stdin=seed_sql)[0]
-                    c.drop("bench_copy")
-                    return t
+            sides = {"syncctl": fresh(lambda db: self.syncctl_cmd("reap"), self.syncctl_env, {0}),
+                     "hand": fresh(lambda db: self.hand_cmd(db, "reap.sql"), lambda db: clean_env(), {0}),
+                     "floor": lambda: run_timed(self.floor_cmd(template, False), clean_env(), {0})[0]}
+            if template != "bench_v0":
+                sides["floor_index"] = lambda: run_timed(self.floor_cmd(template, True), clean_env(), {0})[0]
+            zombies = c.sql(template, f"SELECT count(*) FROM {TABLE} WHERE is_syncing AND updated_at < now() - "
+                                      f"{HEARTBEAT_INTERVAL_SQL}")
+            self.sides_row("4", f"`reap` of {int(zombies):,} silent rows, batches of 1000, fresh copy each run",
+                           variant, sides, self.args.repeat, 0, agree)
+            self.explain("4", variant, None, template)
 
-                self.side_by_side("4", f"`reap` vs seed {seed_name}, fresh copy each run", variant,
-                                  syncctl_run, seed_run, self.args.repeat, 0)
+    # -- item 9: what heartbeats cost --------------------------------------------------------
+
+    def item9(self):
+        c = self.cluster
+        seconds = 1 if self.args.quick else self.args.heartbeat_seconds
+        script = os.path.join(c.base, "heartbeat.pgbench")
+        # A heartbeat of a random running user of the mix: rows i with i % 10000 in 1..149 are
+        # healthy running rows (bench.LOAD); user_id = md5(i)::uuid.
+        with open(script, "w") as f:
+            f.write("\\set blk random(0, :blocks - 1)\n\\set r random(1, 149)\n\\set p random(0, 99)\n"
+                    f"UPDATE {TABLE} SET updated_at = now(), progress_percentage = :p "
+                    "WHERE user_id = md5((:blk * 10000 + :r)::text)::uuid AND is_syncing;\n")
+        os.chmod(script, 0o644)
+        pgbench = c.bin("pgbench") if os.access(c.bin("pgbench"), os.X_OK) else shutil.which("pgbench")
+        if not pgbench:
+            raise RuntimeError(f"item 9 needs pgbench (Debian: package postgresql-{os.path.basename(os.path.dirname(c.pg_bin))}, "
+                               f"beside initdb in {c.pg_bin})")
+        variants = [("3 constraint objects", "bench_v1"), ("+ ix_sync_updated_at", "bench_v2")]
+        runs = {v: [] for v, _ in variants}
+        stat = (f"SELECT pg_current_wal_lsn(), n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables "
+                f"WHERE relname = '{TABLE}'")
+        for k in range(self.args.repeat):
+            for variant, template in (variants if k % 2 == 0 else variants[::-1]):
+                c.copy(template, "bench_copy")
+                before = c.sql("bench_copy", stat).split("|")
+                out = run_timed([pgbench, "-n", "-c", "4", "-j", "2", "-T", str(seconds), "-f", script,
+                                 "-D", f"blocks={max(1, self.rows // 10000)}", "-h", "127.0.0.1", "-p",
+                                 str(c.port), "-U", "postgres", "bench_copy"], clean_env(), {0})[1]
+                time.sleep(1.0)  # the backends' statistics reach the shared counters when they exit
+                after = c.sql("bench_copy", stat).split("|")
+                wal = float(c.sql("bench_copy", f"SELECT pg_wal_lsn_diff('{after[0]}', '{before[0]}')"))
+                tx = int(next(l for l in out.stdout.splitlines() if "actually processed" in l).split(":")[1].split("/")[0])
+                tps = float(next(l for l in out.stdout.splitlines() if l.startswith("tps")).split("=")[1].split()[0])
+                upd, hot = int(after[1]) - int(before[1]), int(after[2]) - int(before[2])
+                runs[variant].append({"tps": tps, "transactions": tx, "wal_per_heartbeat": wal / max(tx, 1),
+                                      "hot_ratio": hot / upd if upd else None})
+                c.drop("bench_copy")
+                log(f"item 9 {variant}: {tps:.0f} tps, {wal / max(tx, 1):.0f} WAL bytes/heartbeat, "
+                    f"HOT {hot}/{upd}")
+        for variant, _ in variants:
+            rs = runs[variant]
+            self.results.append({"item": "9", "what": f"heartbeat cost: pgbench, 4 clients, {seconds} s",
+                                 "variant": variant, "rows": self.rows, "raw": rs,
+                                 "heartbeat": {key: summary([r[key] for r in rs if r[key] is not None])
+                                               for key in ("tps", "wal_per_heartbeat", "hot_ratio")}})
+
 
     # -- item 5 ------------------------------------------------------------------------------
 
@@ -653,14 +903,16 @@ class Bench:
         env = self.syncctl_env("bench_tiny")
         psql = c.psql_cmd("bench_tiny") + ["-c", "select 1"]
         reps = 5 if self.args.quick else 40
-        self.side_by_side("8", "process start: `syncctl --help` vs `psql -c 'select 1'`", "10 rows",
-                          lambda: run_timed([self.syncctl, "--help"], env, {0})[0],
-                          lambda: run_timed(psql, clean_env(), {0})[0], reps, 2)
-        self.side_by_side("8", "process start: `syncctl health` vs `psql -c 'select 1'`", "10 rows",
-                          lambda: run_timed(self.syncctl_cmd("health"), env, {0, 1, 2})[0],
-                          lambda: run_timed(psql, clean_env(), {0})[0], reps, 2)
+        select1 = lambda: run_timed(psql, clean_env(), {0})[0]
+        self.sides_row("8", "process start: `syncctl --help` vs `psql -c 'select 1'`", "10 rows",
+                       {"syncctl": lambda: run_timed([self.syncctl, "--help"], env, {0})[0],
+                        "hand": select1, "floor": select1}, reps, 2)
+        self.sides_row("8", "process start: `syncctl health` vs `psql -c 'select 1'`", "10 rows",
+                       {"syncctl": lambda: run_timed(self.syncctl_cmd("health"), env, {0, 1, 2})[0],
+                        "hand": select1, "floor": select1}, reps, 2)
 
     def run(self, items):
+        self.items = items
         self.load()
         for item in items:
             if item in ("6", "7") and not (self.args.with_start and self.start_available()):
@@ -690,35 +942,46 @@ def med(s):
 def markdown(results, meta):
     lines = [f"Run {meta['when']} · N = {', '.join(f'{n:,}' for n in meta['rows'])} · repeat {meta['repeat']}"
              f" · {meta['machine']}", ""]
-    lines += ["| N | item | what | variant | syncctl median (min–max) | seed median (min–max) | ratio syncctl/seed |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["| N | item | what | variant | syncctl median (min–max) | hand-written median (min–max) | "
+              "floor median (min–max) | syncctl / hand | syncctl / floor | answers |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         head = f"| {r['rows']:,} | {r['item']} | {r['what']} | {r['variant']} |"
         if "pending" in r:
-            lines.append(f"{head} {r['pending']} | – | – |")
-        elif "syncctl" in r:
-            lines.append(f"{head} {med(r['syncctl'])} | {med(r['seed'])} | **{r['ratio']:.2f}** |")
+            lines.append(f"{head} {r['pending']} | – | – | – | – | – |")
+        elif "sides" in r:
+            sd = r["sides"]
+            floor = med(sd["floor"]) + (f"; index scan {med(sd['floor_index'])}" if "floor_index" in sd else "")
+            seed = f" (seed {med(sd['seed'])}: {r['ratio_seed']:.2f})" if "seed" in sd else ""
+            agree = {True: "agree", None: "–", False: "DIFFER"}[r["agree"]]
+            lines.append(f"{head} {med(sd['syncctl'])} | {med(sd['hand'])}{seed} | {floor} | "
+                         f"**{r['ratio_hand']:.2f}** | **{r['ratio_floor']:.2f}** | {agree} |")
+        elif "heartbeat" in r:
+            h = r["heartbeat"]
+            hot = f"{h['hot_ratio']['median'] * 100:.0f} %" if h["hot_ratio"] else "–"
+            lines.append(f"{head} {h['tps']['median']:.0f} heartbeats/s ({h['tps']['min']:.0f}–{h['tps']['max']:.0f}); "
+                         f"{h['wal_per_heartbeat']['median']:.0f} WAL bytes per heartbeat; HOT {hot} | – | – | – | – | – |")
         elif "rollout" in r:
             s = r["rollout"]
             for key, label in (("total", "total rollout"), ("max", "writers' longest write"),
                                ("p99", "writers' p99 during rollout")):
                 ratio = s["syncctl"][key]["median"] / max(s["naive"][key]["median"], 1e-9)
                 lines.append(f"| {r['rows']:,} | 5 | {label} | {r['variant']} | {med(s['syncctl'][key])} | "
-                             f"{med(s['naive'][key])} (naive) | **{ratio:.2f}** |")
+                             f"{med(s['naive'][key])} (naive) | – | **{ratio:.2f}** | – | – |")
             for way in ("syncctl", "naive"):
                 w = s[way]
                 lines.append(f"| {r['rows']:,} | 5 | writes/s before → during; p99 before; writes due during the "
                              f"rollout answered > 1 s late | {way} | "
                              f"{w['tput_before']['median']:.0f} → {w['tput_during']['median']:.0f} writes/s; "
                              f"{ms(w['p99_before']['median'])}; "
-                             f"{w['late_1s']['median']:.0f} of {w['due_during']['median']:.0f} | – | – |")
+                             f"{w['late_1s']['median']:.0f} of {w['due_during']['median']:.0f} | – | – | – | – | – |")
         elif "start" in r:
             s = r["start"]
             lines.append(f"{head} claim p50 {ms(s['p50'])}, p99 {ms(s['p99'])}; {s['tasks']} task ids; "
-                         f"{s['errors']} non-zero exits | – | – |")
+                         f"{s['errors']} non-zero exits | – | – | – | – | – |")
         elif "takeover" in r:
             t = r["takeover"]
-            lines.append(f"{head} {med(t) if t else 'no takeover'} | – | – |")
+            lines.append(f"{head} {med(t) if t else 'no takeover'} | – | – | – | – | – |")
     return "\n".join(lines) + "\n"
 
 
@@ -735,19 +998,29 @@ def machine():
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rows", type=int, action="append", help="table size (repeatable); default 1,000,000")
-    p.add_argument("--repeat", type=int, default=5, help="alternated runs per side and item (default 5)")
-    p.add_argument("--items", default="1,2,3,4,5,6,7,8", help="comma-separated items (default all)")
+    p.add_argument("--repeat", type=int, default=3, help="alternated runs per side and item (default 3)")
+    p.add_argument("--items", default=",".join(ITEMS), help="comma-separated items (default all)")
     p.add_argument("--syncctl", default="target/release/syncctl", help="the syncctl binary")
     p.add_argument("--pg-bin", help="PostgreSQL binaries (default: PATH, then /usr/lib/postgresql/*/bin)")
     p.add_argument("--writers", type=int, default=4, help="item 5: writer connections (default 4)")
     p.add_argument("--write-rate", type=float, default=200, help="item 5: writes/s over all writers (default 200)")
     p.add_argument("--with-start", action="store_true", help="run items 6 and 7 (need `syncctl start`)")
+    p.add_argument("--seed", action="store_true", help="items 1-3: also time the seed's SQL (a fourth side)")
+    p.add_argument("--hand-work-mem", default="4MB",
+                   help="work_mem of the hand-written side (bench/hand/); match syncctl's if it raises its own")
+    p.add_argument("--heartbeat-seconds", type=int, default=20, help="item 9: pgbench run per variant (default 20)")
+    p.add_argument("--explain", action="store_true",
+                   help="write EXPLAIN (ANALYZE, BUFFERS) of both sides of items 1-4 beside the results (auto_explain)")
     p.add_argument("--quick", action="store_true", help="shortest settings (the smoke run): repeat 1")
     p.add_argument("--keep", action="store_true", help="keep the cluster's directory afterwards")
     p.add_argument("--out", default="bench-results.md", help="results table (markdown); JSON beside it")
     args = p.parse_args()
     if args.quick:
         args.repeat = 1
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    args.explain_file = os.path.splitext(args.out)[0] + "-explain.txt"
+    if args.explain and os.path.exists(args.explain_file):
+        os.remove(args.explain_file)
     items = [i.strip() for i in args.items.split(",") if i.strip()]
     unknown = [i for i in items if i not in ITEMS]
     if unknown:
@@ -769,6 +1042,7 @@ def main():
             results += bench.run(items)
             meta["mix"][n] = bench.mix
             meta["load_seconds"] = {**meta.get("load_seconds", {}), n: bench.load_seconds}
+            meta["setup_seconds"] = {**meta.get("setup_seconds", {}), n: bench.setup_seconds}
             write_report(args.out, results, meta)
     finally:
         cluster.stop()
@@ -779,7 +1053,8 @@ def write_report(path, results, meta):
     with open(path, "w") as f:
         f.write(markdown(results, meta))
         for n, mix in meta["mix"].items():
-            f.write(f"\nN = {n:,}: {mix}; load + PK + VACUUM ANALYZE {meta['load_seconds'][n]:.1f} s\n")
+            f.write(f"\nN = {n:,}: {mix}; load + PK + VACUUM ANALYZE {meta['load_seconds'][n]:.1f} s; "
+                    f"all variants ready {meta['setup_seconds'][n]:.1f} s\n")
     with open(os.path.splitext(path)[0] + ".json", "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1, default=str)
 
