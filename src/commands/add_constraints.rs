@@ -237,7 +237,7 @@ async fn validation(client: &mut Client, table: &Table, ctx: &Ctx) -> Result<Val
 
 /// [`validation`] on a shared connection (after the steps), in a transaction begun on it.
 async fn validation_on(client: &Client, table: &Table, ctx: &Ctx) -> Result<ValidationReport> {
-    db::begin_read_only(client).await?;
+    db::settle(client, true).await?;
     match validate::run_checks(client, table, ctx.global.heartbeat_timeout, SAMPLE_LIMIT, false).await {
         Ok(report) => {
             client.batch_execute("COMMIT").await.context("committing")?;

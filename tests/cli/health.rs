@@ -29,6 +29,28 @@ fn writers_storing_a_shifted_clock_are_a_warning_not_zombies() {
     crate::support::wait::poll("the writer to heartbeat on", || (beats(&db, "shanghai-1") > before).then_some(()));
 }
 
+/// With a long heartbeat timeout the shifted-clock rule still tells writers from the dead: a
+/// window as wide as the timeout would put every silence near some quarter hour, and with a
+/// 1 h timeout tasks dead for 2 h 7 min and 5 h 40 min passed for shifted writers.
+#[test]
+fn with_a_long_timeout_the_dead_are_zombies_and_only_the_shifted_writers_skewed() {
+    let db = TestDb::new();
+    let _writers = shifted_writers(&db);
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT gen_random_uuid(), r.task, true, 40, now() - r.silence - interval '1 minute', now() - r.silence
+         FROM (VALUES ('dead-1', interval '2 hours 7 minutes'), ('dead-2', interval '5 hours 40 minutes'))
+              AS r (task, silence)",
+    );
+    let out = syncctl(&db).args(["health", "--json", "--heartbeat-timeout", "1h"]).output().unwrap();
+    let doc = json(&out.stdout);
+    let zombies: Vec<&str> =
+        doc["zombie_task_details"].as_array().unwrap().iter().map(|z| z["task_id"].as_str().unwrap()).collect();
+    assert_eq!(zombies, ["dead-2", "dead-1"], "{doc}");
+    assert_eq!(doc["statistics"]["zombie_tasks"], 2, "{doc}");
+    assert_eq!(doc["skewed_tasks"], 3, "only shanghai-1..3: {doc}");
+}
+
 #[test]
 fn the_incident_is_critical_with_its_task_among_the_zombies() {
     let db = TestDb::new();

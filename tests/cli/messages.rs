@@ -146,9 +146,7 @@ fn verbose_shows_connection_table_and_timed_statements() {
     let masked = |bytes: &[u8]| {
         String::from_utf8_lossy(bytes).chars().map(|c| if c.is_ascii_digit() { '#' } else { c }).collect::<String>()
     };
-    for (command, statement) in
-        [("inspect", "syncctl: sql inspect/rows "), ("health", "syncctl: sql health/report ")]
-    {
+    for (command, statement) in [("inspect", "syncctl: sql inspect/rows "), ("health", "syncctl: sql health/report ")] {
         let quiet = syncctl(&db).arg(command).output().unwrap();
         let verbose = syncctl(&db).args(["-v", command]).output().unwrap();
         let stderr = String::from_utf8_lossy(&verbose.stderr);
