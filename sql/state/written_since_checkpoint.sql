@@ -1,9 +1,10 @@
 -- Part 2 of state/skew_offset.sql without track_commit_timestamp: row t keeps being written.
 -- Its row version (xmin) is newer than the next transaction id of the last checkpoint, while
--- its updated_at claims a time more than the timeout ($1 seconds) before that checkpoint, or
+-- its updated_at claims a time more than the skew window (the timeout, $1 seconds, at most 2
+-- minutes: state/skew_offset.sql) before that checkpoint, or
 -- one in the future: a writer with a true clock cannot do both. That bound is as fresh as the
 -- last checkpoint (checkpoint_timeout), so a shifted writer that stopped since then still
--- counts as writing. In the first timeout after a checkpoint a live writer may not have written
+-- counts as writing. In the first skew window after a checkpoint a live writer may not have written
 -- since it, so part 1 alone decides then: a dead row is released a little later, a live one is
 -- never taken for dead. `reap --confirm` tells them apart for certain by watching the row
 -- version.
@@ -17,11 +18,11 @@
 -- row's 32-bit xmin as a distance back from the snapshot's next id, against the checkpoint's
 -- (both ids in full, xid8). Cost: uncorrelated subqueries, evaluated once per statement.
 --- Placeholders: none but alias t; $1 is the heartbeat timeout in seconds.
-(SELECT to_timestamp(current_setting('syncctl.checkpoint_time')::float8) > now() - make_interval(secs => $1))
+(SELECT to_timestamp(current_setting('syncctl.checkpoint_time')::float8) > now() - make_interval(secs => least($1, 120)))
 OR (((SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8) % 4294967296
      - t.xmin::text::int8 + 4294967296) % 4294967296
     <= (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::int8
                - current_setting('syncctl.checkpoint_next_xid')::int8)
     AND (t."updated_at"::timestamptz < (SELECT to_timestamp(current_setting('syncctl.checkpoint_time')::float8)
-                                               - make_interval(secs => $1))
+                                               - make_interval(secs => least($1, 120)))
          OR t."updated_at"::timestamptz > now()))
