@@ -140,12 +140,14 @@ V0 = ("PK only", "bench_v0")
 V1 = ("3 constraint objects", "bench_v1")
 V2 = ("3 objects + ix_sync_updated_at", "bench_v2")
 
-# Running rows (alias t) within a minute of an edge the shifted-clock rule moves them across as
-# the clock runs: silent half of 15 minutes (running -> skewed) or 14 h plus the timeout
-# (skewed -> zombie). Two sides run a few seconds apart may classify them differently.
-EDGE_ROWS = (f"t.is_syncing AND (extract(epoch FROM now() - t.updated_at) BETWEEN 390 AND 510 "
-             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {50400 + HEARTBEAT_SECONDS - 60} "
-             f"AND {50400 + HEARTBEAT_SECONDS + 60})")
+# The running rows near a moving edge of the row states, which may land on either side of it
+# between two sides' runs (90 s apart at most): a silence whose distance from a quarter hour
+# crosses the skew window (120 s: README "Row states", shifted clocks; state/skew_offset.sql),
+# or that crosses 14 h plus that window, or the heartbeat timeout itself.
+EDGE_ROWS = ("t.is_syncing AND (mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) BETWEEN 30 AND 210 "
+             "OR mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) BETWEEN 690 AND 870 "
+             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {50400 + 120 - 90} AND {50400 + 120 + 90} "
+             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {HEARTBEAT_SECONDS - 90} AND {HEARTBEAT_SECONDS + 90})")
 
 DROP_CONSTRAINTS = """
 ALTER TABLE user_sync_status DROP CONSTRAINT IF EXISTS chk_sync_state_consistency;
@@ -546,11 +548,10 @@ class Bench:
             if line.startswith("{"):
                 h.update(json.loads(line))
         # The counts syncctl and the hand-written side take against a moving clock: rows cross an
-        # edge between the two runs. A running row turns `skewed` when its silence reaches half of
-        # 15 minutes (the shifted-clock rule, README "Row states", with a timeout of more than 7.5
-        # minutes: the healthy rows of the mix do so 8 minutes after the load), and turns from
-        # skewed to zombie when it passes 14 h plus the timeout; a completed row leaves the last
-        # hour. Such counts are equal up to the rows within a minute of the edge (EDGE_ROWS).
+        # edge between the two runs: a running row's silence crosses an edge of the shifted-clock
+        # rule (its distance from a quarter hour reaches the 120 s skew window, or it passes 14 h
+        # and the window) or the timeout; a completed row leaves the last hour. Such counts are
+        # equal up to the rows near an edge (EDGE_ROWS).
         skew_edge = int(self.cluster.sql(db, f"SELECT count(*) FROM {TABLE} AS t WHERE {EDGE_ROWS}"))
 
         def near(x, y, edge):

@@ -28,8 +28,18 @@ SELECT json_build_object(
                                                     AND t.updated_at >= now() - interval '1 hour'),
          'skewed_tasks', count(*) FILTER (WHERE :shifted OR :future),
          'half_released_live_tasks', count(*) FILTER (WHERE t.is_syncing AND t.error_message IS NOT NULL
-                                                      AND NOT (:zombie)))
-FROM user_sync_status AS t;
+                                                      AND NOT (:zombie))) AS report,
+       count(*) FILTER (WHERE :shifted) > 0 AS any_shifted
+FROM user_sync_status AS t \gset
+\echo :report
+
+-- health's warning names the first five shifted writers' tasks: only when there are any (the
+-- count above), as syncctl does; the partial unique index on task_id serves the order when valid.
+\if :any_shifted
+SELECT json_build_object('shifted_task_ids', COALESCE(json_agg(task_id ORDER BY task_id), '[]'))
+FROM (SELECT t.task_id FROM user_sync_status AS t
+      WHERE t.is_syncing AND :shifted ORDER BY t.task_id LIMIT 5) AS s;
+\endif
 
 -- The five longest silent zombies: `is_syncing` spelled out so a partial index on the running
 -- rows serves; ORDER BY the stored heartbeat so an index on (updated_at) WHERE is_syncing walks
