@@ -4,23 +4,20 @@
 -- ({key}: the primary key, or partition and ctid, never a bare ctid, which repeats across
 -- partitions); a ctid key stays valid because both statements run in one REPEATABLE READ
 -- snapshot. Users and task ids are grouped by their columns' own `=` (citext: case-insensitive).
--- $1 (boolean) look for repeated task_ids; $2 (boolean) look for users with several running
--- rows. Each is false when a valid unique index already rules the case out (uniq_task_id;
--- uniq_user_running_sync, or any unique index on user_id alone, such as the primary key of a
--- table of one row per user), and the scan is then skipped.
--- Cost: an aggregate over all task_ids, in memory: state/duplicates_memory.sql gives this
--- statement the work_mem it needs (up to 1 GB: some 7 M task ids of 60 bytes with
--- hash_mem_multiplier 2, half as many with 1; beyond that it spills to
--- temporary files), and one over the running rows. MATERIALIZED runs each aggregate once: inlined, the planner
--- puts it under the inner side of a parallel hash join, where the leader and every worker build
--- it again (3x the aggregate at 1 M rows: 2.1-2.4 s instead of 1.2 s; BENCHMARKS.md).
+-- $1 (int8[]): the hashes of task_id that several rows share (state/duplicate_hashes.sql), or
+-- NULL when no repeated task_id is looked for (a valid uniq_task_id rules them out): the rows
+-- whose task_id hashes to one of them are grouped by the task_id itself, so a hash collision
+-- never makes a duplicate. $2 (boolean) look for users with several running rows: false when a
+-- valid unique index already rules the case out (uniq_user_running_sync, or any unique index on
+-- user_id alone, such as the primary key of a table of one row per user), and that scan is then
+-- skipped.
+-- Cost: one read of the table for the candidates' rows (the hash of every row probed in a hash
+-- table of the candidates), and an aggregate over the running rows. MATERIALIZED runs the
+-- aggregate once: inlined, the planner puts it under the inner side of a parallel hash join,
+-- where the leader and every worker build it again (3x the aggregate at 1 M rows; BENCHMARKS.md).
 -- No locks beyond ACCESS SHARE.
-WITH repeated_task AS MATERIALIZED (
-    SELECT "task_id"
-    FROM {table}
-    WHERE $1::boolean AND "task_id" IS NOT NULL
-    GROUP BY "task_id"
-    HAVING count(*) > 1
+WITH candidate AS MATERIALIZED (
+    SELECT pg_catalog.unnest($1::int8[]) AS "h"
 ), busy_user AS MATERIALIZED (
     SELECT "user_id"
     FROM {table}
@@ -30,12 +27,14 @@ WITH repeated_task AS MATERIALIZED (
 )
 SELECT key, 'task' AS why
 FROM (SELECT {key} AS key,
+             count(*) OVER (PARTITION BY t."task_id") AS rows,
              row_number() OVER (PARTITION BY t."task_id"
                                 ORDER BY t."is_syncing" DESC NULLS LAST, t."updated_at" DESC NULLS LAST,
                                          t.tableoid, t.ctid) AS n
       FROM {table} AS t
-      WHERE t."task_id" IN (SELECT "task_id" FROM repeated_task)) AS r
-WHERE n > 1
+      WHERE $1 IS NOT NULL AND t."task_id" IS NOT NULL
+        AND {task_hash} IN (SELECT "h" FROM candidate)) AS r
+WHERE n > 1 AND rows > 1
 UNION ALL
 SELECT key, 'user'
 FROM (SELECT {key} AS key,

@@ -172,6 +172,39 @@ fn the_duplicate_search_writes_no_temporary_file() {
     assert_eq!(temp_files_after_syncctl(&db, before), before, "validate-constraints wrote temporary files");
 }
 
+/// Issue #17: the search sizes its memory from the table's statistics; a table grown since its
+/// last ANALYZE (autovacuum off, as on a busy table between two runs of the daemon) held 50
+/// times the rows pg_class.reltuples said, and the aggregate over every task_id, sized for
+/// 1,000, spilled. The rows are now counted as the planner counts them (pg_class's density
+/// times the table's current size), and what is sorted is one 64-bit hash a row: no temporary
+/// file, and the repeat (found by hash, confirmed by value) is still the only duplicate.
+#[test]
+fn the_duplicate_search_writes_no_temporary_file_on_a_table_grown_since_its_statistics() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    db.execute("ALTER TABLE user_sync_status SET (autovacuum_enabled = off)");
+    let load = |from: i64, to: i64| {
+        db.execute(&format!(
+            "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at)
+             SELECT md5(i::text)::uuid, 'task-' || i, false, 0, now() FROM generate_series({from}, {to}) AS i"
+        ))
+    };
+    load(1, 1000);
+    db.execute("ANALYZE user_sync_status");
+    load(1001, 50000);
+    db.execute("INSERT INTO user_sync_status (user_id, task_id) VALUES (md5('again')::uuid, 'task-7')");
+    db.execute(&format!("ALTER DATABASE {} SET work_mem = '64kB'", quote_ident(db.name())));
+    let before = temp_files(&db);
+
+    let out = syncctl(&db).args(["validate-constraints", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc = json(&out.stdout);
+    assert_eq!(check(&doc, "duplicate-task-id")["count"], 1, "{doc:#}");
+    assert_eq!(sample_tasks(check(&doc, "duplicate-task-id")), vec!["task-7"], "{doc:#}");
+
+    assert_eq!(temp_files_after_syncctl(&db, before), before, "validate-constraints wrote temporary files");
+}
+
 /// pg_stat_database.temp_files of the test database.
 fn temp_files(db: &TestDb) -> i64 {
     db.scalar("SELECT temp_files FROM pg_catalog.pg_stat_database WHERE datname = current_database()")

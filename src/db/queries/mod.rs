@@ -67,7 +67,8 @@ registry! {
     TABLE_USER_IDENTITY = "table/user_identity.sql";
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
-    STATE_DUPLICATES_MEMORY = "state/duplicates_memory.sql";
+    STATE_DUPLICATES_PLAN = "state/duplicates_plan.sql";
+    STATE_DUPLICATE_HASHES = "state/duplicate_hashes.sql";
     STATE_WORK_MEM = "state/work_mem.sql";
     STATE_SKEW_OFFSET = "state/skew_offset.sql";
     STATE_WRITTEN_SINCE_CHECKPOINT = "state/written_since_checkpoint.sql";
@@ -133,6 +134,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("table", "the table, quoted and schema-qualified"),
     ("key", "the primary key of row alias t as text (partition and ctid without one)"),
     ("user_hash", "the hash function of user_id's type, quoted"),
+    ("task_hash", "a 64-bit hash of row alias t's task_id, agreeing with its type's =, state/duplicates_plan.sql"),
     ("classify", "the classifier, state/classify.sql, filled for the table"),
     ("skew_offset", "a shifted writer's clock offset of row alias t, state/skew_offset.sql"),
     ("still_written", "whether row alias t keeps being written, state/written_*.sql (as the server tracks it)"),
