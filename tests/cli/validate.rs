@@ -146,9 +146,9 @@ fn objects_with_the_names_but_other_definitions_are_not_trusted() {
     assert_eq!(warnings.iter().filter(|w| w.contains("wrong definition")).count(), 3, "{warnings:?}");
 }
 
-/// Issue #17: without uniq_task_id the search for repeated task_ids aggregates every task_id;
-/// it runs with the work_mem its aggregate needs, so it writes no temporary file even where
-/// work_mem is tiny (64kB here: 30,000 task ids spilled before), and still finds the repeat.
+/// Issue #17: without uniq_task_id the search for repeated task_ids compares every task_id; it
+/// runs with the work_mem its sort needs, so it writes no temporary file even where work_mem is
+/// tiny (64kB here: 30,000 task ids spilled before), and still finds the repeat.
 #[test]
 fn the_duplicate_search_writes_no_temporary_file() {
     let db = TestDb::new();
