@@ -15,7 +15,7 @@
 -- aggregation off so the planner cannot pick an aggregate that spills; the hashes seen twice
 -- are only candidates, their rows counted by the value itself (none in the benchmark's data, so
 -- that second read is skipped). One pass: a hand-written query knows its workers run, each
--- sorting a third of the rows; syncctl, which cannot, cuts the search into passes past 256 MB.
+-- sorting a third of the rows; syncctl, which cannot, cuts the search into passes past 1 GB.
 -- This file takes the same work_mem as syncctl's statement (-v work_mem; bench.py
 -- --hand-work-mem).
 -- Same settings as syncctl: jit off, lock_timeout 2s, statement_timeout 60s, UTC; READ ONLY.

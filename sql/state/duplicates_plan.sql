@@ -5,9 +5,11 @@
 -- values its `=` calls equal hash alike) and keeps the hashes seen twice; a sort of one int8
 -- column is a sort of bare datums, 24 bytes a row in memory on PostgreSQL 15 and later (its
 -- SortTuple; measured), some 80 on 13 and 14, which sort a small tuple per row. When the table's
--- rows would need more than 256 MB, the hash space is cut into passes (hash modulo passes), one
--- sort each, every pass fitting in 256 MB: the memory the search can take is bounded whatever
--- the table's size, at the cost of one more read of the table per pass.
+-- rows would need more than 1 GB (some 35 M rows on 15), the hash space is cut into passes
+-- (hash modulo passes), one sort each, every pass fitting in 1 GB (or in work_mem, when that
+-- is larger): the memory the search can take is bounded whatever the table's size, at the cost
+-- of one more read of the table per pass. 1 GB rather than less because each pass is a whole
+-- read of the table: the hash aggregate this replaced took 2 GB at 10 M rows and still spilled.
 -- Rows: of the table or of its partitions' leaves, as the planner counts them: pg_class's
 -- density (reltuples / relpages) times the current size, so a table grown since its last
 -- ANALYZE is not under-counted; from its size when never analyzed, as if 32 bytes a row (the
@@ -38,7 +40,7 @@ WITH stats AS (
            * CASE WHEN pg_catalog.current_setting('server_version_num')::int >= 150000 THEN 24 ELSE 80 END
            / 1024 AS kb,
            -- kB, as work_mem counts.
-           greatest(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem')) / 1024, 262144) AS bound_kb
+           greatest(pg_catalog.pg_size_bytes(pg_catalog.current_setting('work_mem')) / 1024, 1048576) AS bound_kb
     FROM stats
 ), plan AS (
     SELECT pg_catalog.current_setting('work_mem') AS previous_work_mem,
