@@ -138,6 +138,9 @@ pub(crate) fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Resu
         Some(mode) => mode.parse::<SslMode>()?,
         None => SslMode::Prefer,
     };
+    // libpq ignores sslmode over Unix sockets, where the server offers no TLS: no SSLRequest
+    // (a round trip answered 'N' under prefer, a failure under require), no root certificate.
+    let mode = if sockets_only(&config) { SslMode::Disable } else { mode };
     let verification = verification(mode, tls.root.or_else(|| env.var("PGSSLROOTCERT")).map(PathBuf::from))?;
     config.ssl_mode(match mode {
         SslMode::Disable => PgSslMode::Disable,
@@ -147,6 +150,13 @@ pub(crate) fn build(url: Option<&str>, env: &dyn Env, session: &Session) -> Resu
     let target = target_of(&config);
     let client_cert = client_cert(tls.cert, tls.key, env)?;
     Ok(Settings { config, verification, client_cert, target })
+}
+
+/// Whether every host is a Unix socket directory (and no hostaddr sends it over TCP instead).
+/// With a mixed list, tokio-postgres applies one sslmode to all hosts, so it stays as given.
+fn sockets_only(config: &tokio_postgres::Config) -> bool {
+    let hosts = config.get_hosts();
+    !hosts.is_empty() && config.get_hostaddrs().is_empty() && hosts.iter().all(|h| matches!(h, Host::Unix(_)))
 }
 
 /// What the URL leaves unsaid, from the libpq variables and libpq's defaults, as libpq does.
@@ -503,6 +513,23 @@ mod tests {
         let env = FakeEnv(HashMap::from([("PGSSLMODE", "verify-full")]));
         let err = build(Some("postgres://u@h/d"), &env, &session()).unwrap_err();
         assert!(err.downcast_ref::<UsageError>().is_some());
+    }
+
+    #[test]
+    fn sslmode_is_ignored_over_unix_sockets_as_libpq_ignores_it() {
+        let env = FakeEnv(HashMap::new());
+        for mode in ["prefer", "require", "verify-ca", "verify-full"] {
+            // No SSLRequest on a socket, and verify-* asks for no root certificate there.
+            let s = build(Some(&format!("host=/tmp/sock user=u dbname=d sslmode={mode}")), &env, &session()).unwrap();
+            assert_eq!(s.config.get_ssl_mode(), PgSslMode::Disable, "sslmode={mode}");
+            assert_eq!(s.verification, Verification::None, "sslmode={mode}");
+        }
+        // Over TCP, and with a socket beside a TCP host or sent to a hostaddr, it stays.
+        for url in ["host=h user=u dbname=d", "host=/tmp/sock,h user=u dbname=d", "host=/tmp/sock hostaddr=127.0.0.1"] {
+            let s = build(Some(&format!("{url} sslmode=require")), &env, &session()).unwrap();
+            assert_eq!(s.config.get_ssl_mode(), PgSslMode::Require, "{url}");
+        }
+        assert!(build(Some("host=/tmp/sock sslmode=bogus"), &env, &session()).is_err(), "still parsed");
     }
 
     #[test]

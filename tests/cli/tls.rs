@@ -162,6 +162,15 @@ fn sslmodes_verify_what_libpq_verifies() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    // Over the Unix socket libpq ignores sslmode (the server offers no TLS there): require, and
+    // verify-full without any root certificate, connect as psql does.
+    for mode in ["require", "verify-full"] {
+        let socket =
+            format!("host={} port={port} user=postgres dbname=postgres sslmode={mode}", cluster.socket_dir().display());
+        let out = validate(&socket, None);
+        assert_eq!(out.status.code(), Some(0), "sslmode={mode} over the socket: {}", stderr(&out));
+    }
 }
 
 /// A server that requires a client certificate (`clientcert=verify-full`: signed by its CA, CN
