@@ -181,7 +181,10 @@ fn twenty_starts_for_one_user_make_one_task_through_the_pooler() {
 
 fn twenty_starts(pooling: Pooling) {
     let (db, _bouncer, url) = setup(pooling);
-    let args = ["--heartbeat-timeout", "20s", "--lock-timeout", "60s", "--demo", "--demo-items", "30"];
+    // The task lasts 10 s (as start.rs's storm): a 1.5 s one finished before the last of the
+    // twenty got in on a loaded machine, and those rightly made a second task.
+    let args =
+        ["--heartbeat-timeout", "20s", "--lock-timeout", "60s", "--demo", "--demo-items", "100", "--demo-rate", "10"];
     let mut children: Vec<Child> = (0..20).map(|_| spawn_start(&url, &args)).collect();
     let tasks: Vec<String> =
         children.iter_mut().map(|c| first_event(c)["task_id"].as_str().unwrap().to_string()).collect();
