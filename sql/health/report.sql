@@ -27,12 +27,15 @@ WITH guard_args AS (
            -- Writers storing a shifted clock (state/skew_offset.sql): how many, and by which
            -- offsets. An offset is a whole number k of quarter hours, 1 to 56 either way: bit k
            -- of one mask for those behind the clock, of the other for those ahead (bit_or,
-           -- unlike array_agg(DISTINCT ...), combines the workers' partial results).
+           -- unlike array_agg(DISTINCT ...), combines the workers' partial results). Only
+           -- running rows have an offset: the FILTER tests is_syncing first, so for a stopped
+           -- row each mask costs one step instead of the inlined offset rule twice over (a CASE
+           -- around it took a tenth of the aggregate's time at 1 M rows).
            count(*) FILTER (WHERE skew_offset_seconds IS NOT NULL)   AS shifted_tasks,
-           COALESCE(bit_or(CASE WHEN skew_offset_seconds < 0
-                                THEN 1::int8 << (-skew_offset_seconds / 900)::int4 END), 0) AS shifted_behind,
-           COALESCE(bit_or(CASE WHEN skew_offset_seconds > 0
-                                THEN 1::int8 << (skew_offset_seconds / 900)::int4 END), 0) AS shifted_ahead,
+           COALESCE(bit_or(1::int8 << (-skew_offset_seconds / 900)::int4)
+                    FILTER (WHERE is_syncing AND skew_offset_seconds < 0), 0) AS shifted_behind,
+           COALESCE(bit_or(1::int8 << (skew_offset_seconds / 900)::int4)
+                    FILTER (WHERE is_syncing AND skew_offset_seconds > 0), 0) AS shifted_ahead,
            count(*) FILTER (WHERE half_released AND NOT zombie)      AS half_released_live_tasks
     FROM ({classify}) AS classified
 ), zombie AS (

@@ -19,8 +19,11 @@
 -- (or an index scan with $4 / $5). No locks beyond ACCESS SHARE.
 -- A silent row whose writer stores a shifted clock but keeps writing (skew_offset_seconds) is
 -- skewed, not a zombie, unless its owner's liveness lock says it is dead.
+-- zombie's first test is is_syncing alone: for the stopped rows (most of a table) it is then
+-- one step, where silent and lock_dead each test it again inside a COALESCE (the outer SELECT
+-- is flattened, so every expression here is evaluated per row, once per reference).
 SELECT c.*, c.repeated_task OR c.second_running AS duplicate,
-       (c.silent AND c.skew_offset_seconds IS NULL) OR c.lock_dead AS zombie,
+       c.is_syncing IS TRUE AND ((c.silent AND c.skew_offset_seconds IS NULL) OR c.lock_dead) AS zombie,
        c.skew_offset_seconds IS NOT NULL OR c.future AS skewed
 FROM (
 SELECT {key}                                         AS key,

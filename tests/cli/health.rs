@@ -311,3 +311,46 @@ fn the_heartbeats_cost_is_reported_and_an_index_they_rewrite_is_a_warning() {
     let (_, human) = health(&[]);
     assert!(String::from_utf8(human).unwrap().contains("% of "), "the summary says the HOT share");
 }
+
+/// health's statistics are the classifier's states counted, in one scan with its own
+/// aggregates (sql/health/report.sql): on a table holding every state, with live shifted
+/// writers among its rows, each count equals the rows `inspect` gives that state, and the
+/// shifted writers' warning names the offsets and the count of inspect's rows with one.
+#[test]
+fn the_statistics_count_the_states_inspect_gives_every_row() {
+    let db = TestDb::new();
+    let _writers = shifted_writers(&db);
+    mixed(&db, REFERENCE_TABLE, true);
+    let inspect =
+        json(&syncctl(&db).args(["inspect", "--state", "all", "--limit", "100000", "--json"]).output().unwrap().stdout);
+    let health = json(&syncctl(&db).args(["health", "--json"]).output().unwrap().stdout);
+    let rows = inspect["rows"].as_array().unwrap();
+    let has = |r: &serde_json::Value, state: &str| r["states"].as_array().unwrap().iter().any(|s| s == state);
+    let with = |state: &str| rows.iter().filter(|r| has(r, state)).count() as i64;
+    let statistics = &health["statistics"];
+    assert_eq!(statistics["total_users"], rows.len() as i64, "{health}");
+    assert_eq!(statistics["active_syncs"], rows.iter().filter(|r| r["is_syncing"] == true).count() as i64);
+    assert_eq!(statistics["zombie_tasks"], with("zombie"), "{health}");
+    assert_eq!(statistics["inconsistent_tasks"], with("inconsistent"), "{health}");
+    assert_eq!(health["skewed_tasks"], with("skewed"), "{health}");
+    let warnings: Vec<&str> = health["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap()).collect();
+    let live_half_released = rows.iter().filter(|r| has(r, "half-released") && !has(r, "zombie")).count();
+    assert_eq!(
+        warnings.iter().any(|w| w.contains("carry an error message") || w.contains("carries an error message")),
+        live_half_released > 0,
+        "{warnings:#?}"
+    );
+    // The three shifted writers, 8 hours behind, and the mixed table's skewed row, written
+    // just now with a timestamp 8 hours ahead: both masks of health's aggregate are used.
+    let mut offsets: Vec<i64> = rows.iter().filter_map(|r| r["skew_offset_seconds"].as_i64()).collect();
+    offsets.sort();
+    assert_eq!(offsets, [-28_800, -28_800, -28_800, 28_800], "inspect's offsets");
+    let shifted: Vec<&&str> = warnings.iter().filter(|w| w.contains("heartbeats shifted by")).collect();
+    assert_eq!(shifted.len(), 1, "{warnings:#?}");
+    assert!(
+        shifted[0].starts_with("4 running rows are still written but with heartbeats shifted by -8h, +8h ("),
+        "{}",
+        shifted[0]
+    );
+    assert_eq!(with("skewed"), 4, "every skewed row has an offset here");
+}
