@@ -388,6 +388,8 @@ fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_
     for _ in 0..3 {
         repair.wait_for_stderr(&["planning again"]);
     }
+    // Each writer stops within one claim-beat-release cycle (a statement is sent only once psql
+    // ran the one before); once they are finished nobody writes, and the next plan gets through.
     let reports: Vec<_> = writers.into_iter().map(AppWriter::finish).collect();
     eprintln!("application writers: {reports:?}");
     for r in &reports {
