@@ -348,9 +348,9 @@ fn a_live_task_named_with_task_is_released_after_a_slow_answer() {
 
 /// `repair --all --yes` on a 300,000-row table while four application writers keep claiming,
 /// heartbeating and releasing tasks at 1-99 % (rows repair selects, and the writers take again
-/// moments later), so that every plan's rows change under it: no run ends in exit 3. A conflict
+/// moments later), so that plans' rows change under them: no run ends in exit 3. A conflict
 /// that outlasts --lock-timeout is exit 5 and says what to do; one that ends within it (the
-/// writers stop while repair plans again, with growing pauses) lets the repair through.
+/// writers stop once repair had to plan again) lets the repair through.
 #[test]
 fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_exits_3() {
     use crate::support::background::Background;
@@ -365,6 +365,9 @@ fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_
                 now() - interval '1 hour', now() - interval '50 minutes'
          FROM generate_series(1, 300000) AS n",
     );
+    // The application finds its rows by user and by task through indexes: its statements take
+    // milliseconds even on a loaded machine, so its writes keep coming while a plan is made.
+    db.execute("CREATE INDEX ON user_sync_status (user_id); CREATE INDEX ON user_sync_status (task_id)");
     db.execute("VACUUM ANALYZE user_sync_status");
     let writers: Vec<AppWriter> = (0..4)
         .map(|w| AppWriter::start(&db, &format!("app{w}"), users(&db, w * 8, 8), 3, Duration::from_millis(40)))
@@ -385,21 +388,20 @@ fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_
     // The load ends while repair plans again: it gets through within its --lock-timeout.
     poll("the writers' violating releases", || (db.count(REFERENCE_TABLE, violating) >= 8).then_some(()));
     let mut repair = Background::spawn(&db, &["repair", "--all", "--yes", "--lock-timeout", "60s", "-v"]);
-    for _ in 0..3 {
-        repair.wait_for_stderr(&["planning again"]);
-    }
+    repair.wait_for_stderr(&["planning again"]);
+    // Each writer stops within one claim-beat-release cycle (a statement is sent only once psql
+    // ran the one before); once they are finished nobody writes, and the next plan gets through.
     let reports: Vec<_> = writers.into_iter().map(AppWriter::finish).collect();
     eprintln!("application writers: {reports:?}");
     for r in &reports {
         assert!(r.errors.is_empty(), "a writer failed: {r:?}");
     }
     let (code, stdout, stderr) = repair.finish();
-    // Exit 1 when its plan got through while a writer was still ending: a row it planned was
-    // claimed before the change, and left alone. Nobody writes now: a rerun repairs the rest.
+    // Its plan may have got through while a writer was still ending its cycle: exit 1 when a
+    // row it planned was claimed before the change (left alone), exit 0 with rows released after
+    // its snapshot (not in the plan). Nobody writes now: a rerun repairs the rest.
     assert!(matches!(code, Some(0 | 1)), "exit {code:?}\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    if code == Some(1) {
-        let out = syncctl(&db).args(["repair", "--all", "--yes"]).output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    }
+    let out = syncctl(&db).args(["repair", "--all", "--yes"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(db.count(REFERENCE_TABLE, violating), 0, "{stdout}");
 }

@@ -137,7 +137,12 @@ pub(crate) struct AppWriterReport {
 /// users in turn it claims a task (is_syncing true, progress 0), writes `beats` heartbeats with
 /// progress, and releases the task as the application's failure path does, with progress 1-99
 /// left in place: a violating row, as long as no CHECK refuses it. Refusals are counted, never
-/// fatal. `pace` is the pause between two statements.
+/// fatal. `pace` is the pause between one statement's end and the next one's start: each is
+/// sent once psql has run the one before (an `\echo` after it comes back on stdout), so no
+/// statement waits in the pipe and stopping the writer stops its writes within one cycle. (Fed
+/// at its pace regardless, a psql behind a loaded server, each statement a scan of the table,
+/// had the pipe's worth of statements queued and ran them for minutes after the stop: repair's
+/// plans met their writes until its --lock-timeout ran out.)
 pub(crate) struct AppWriter {
     stop: Arc<AtomicBool>,
     child: std::process::Child,
@@ -154,11 +159,12 @@ impl AppWriter {
         let mut child = Command::new("psql")
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=0", "-d", db.url()])
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("psql on PATH");
         let mut stdin = child.stdin.take().unwrap();
+        let mut acks = BufReader::new(child.stdout.take().unwrap()).lines();
         let stderr = child.stderr.take().unwrap();
         // Errors by SQLSTATE, one line each: `ERROR:  23514`.
         writeln!(stdin, "\\set VERBOSITY sqlstate").unwrap();
@@ -200,7 +206,11 @@ impl AppWriter {
                          updated_at = now() WHERE task_id = '{task}';"
                     ));
                     for statement in statements {
-                        if writeln!(stdin, "{statement}").and_then(|()| stdin.flush()).is_err() {
+                        if writeln!(stdin, "{statement}\n\\echo {ACK}").and_then(|()| stdin.flush()).is_err() {
+                            break 'run;
+                        }
+                        // Until psql has run it (or ended).
+                        if !acks.by_ref().map_while(Result::ok).any(|line| line == ACK) {
                             break 'run;
                         }
                         thread::sleep(pace);
@@ -229,6 +239,9 @@ impl AppWriter {
         AppWriterReport { cycles, refused, errors }
     }
 }
+
+/// What an [`AppWriter`]'s psql echoes after each statement it ran.
+const ACK: &str = "app-writer: done";
 
 /// The user_id of the first `n` rows of `db`'s reference table after the first `skip`, as text.
 pub(crate) fn users(db: &TestDb, skip: i64, n: i64) -> Vec<String> {
