@@ -30,6 +30,7 @@ Usage: python3 bench/bench.py --rows 1000000 [--rows 10000000] [--repeat 3] [--o
 import argparse
 import glob
 import json
+import math
 import os
 import random
 import shutil
@@ -508,7 +509,13 @@ class Bench:
     def hand_cmd(self, db, name):
         return self.cluster.psql_cmd(db) + [
             "-A", "-t", "-v", f"timeout={HEARTBEAT_SECONDS}", "-v", "limit=50", "-v", "batch=1000",
-            "-v", f"work_mem={self.args.hand_work_mem}", "-f", os.path.join(HAND, name)]
+            "-v", f"work_mem={self.hand_work_mem()}", "-f", os.path.join(HAND, name)]
+
+    def hand_work_mem(self):
+        # By default what syncctl's duplicate search gives itself (sql/state/duplicates_plan.sql:
+        # 24 bytes a row and a quarter more, never below 4 MB), so validate.sql sorts in memory
+        # as syncctl does; the other hand-written files use no work_mem to speak of.
+        return self.args.hand_work_mem or f"{max(4096, math.ceil(self.rows * 1.25 * 24 / 1024))}kB"
 
     def floor_cmd(self, db, index):
         if index:
@@ -1007,8 +1014,9 @@ def main():
     p.add_argument("--write-rate", type=float, default=200, help="item 5: writes/s over all writers (default 200)")
     p.add_argument("--with-start", action="store_true", help="run items 6 and 7 (need `syncctl start`)")
     p.add_argument("--seed", action="store_true", help="items 1-3: also time the seed's SQL (a fourth side)")
-    p.add_argument("--hand-work-mem", default="4MB",
-                   help="work_mem of the hand-written side (bench/hand/); match syncctl's if it raises its own")
+    p.add_argument("--hand-work-mem",
+                   help="work_mem of the hand-written side (bench/hand/); default: what syncctl's duplicate "
+                        "search sets for the table's size")
     p.add_argument("--heartbeat-seconds", type=int, default=20, help="item 9: pgbench run per variant (default 20)")
     p.add_argument("--explain", action="store_true",
                    help="write EXPLAIN (ANALYZE, BUFFERS) of both sides of items 1-4 beside the results (auto_explain)")
