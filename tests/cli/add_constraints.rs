@@ -12,9 +12,11 @@ use postgres::Client;
 use crate::support::background::Background;
 use crate::support::constraints::{CHECK, RUNNING, TASK, all_three, end_state, require_installed, valid_objects};
 use crate::support::fixtures::*;
-use crate::support::wait::poll;
-use crate::support::writers::{WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits};
-use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, text};
+use crate::support::wait::{poll, wait_exit};
+use crate::support::writers::{
+    HoldingProxy, WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits,
+};
+use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, syncctl_process, text};
 
 /// Runs `add-constraints` with `args`; asserts the exit code and returns (stdout, stderr).
 fn add_constraints(db: &TestDb, args: &[&str], code: i32) -> (String, String) {
@@ -317,6 +319,48 @@ fn an_index_build_held_up_by_an_open_transaction_ends_in_exit_5_and_a_rerun_fini
     let (summary, _) = add_constraints(&db, &[], 0);
     assert!(summary.contains("unique index uniq_task_id: valid"), "{summary}");
     assert_eq!(valid_objects(&db, REFERENCE_TABLE), all_three());
+}
+
+/// ADD CONSTRAINT ... NOT VALID and DROP CONSTRAINT take ACCESS EXCLUSIVE, which every writer
+/// queues behind: their transaction ends on the server as soon as the statement does, its COMMIT
+/// sent with it, not a round trip later once the answer is back. A proxy holds the server's
+/// answers back from the statement on: the change is committed, and the lock released, while
+/// syncctl has not yet seen the statement's answer.
+#[test]
+fn the_access_exclusive_steps_commit_before_syncctl_sees_their_answer() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    clean(&db, REFERENCE_TABLE);
+    let check = "EXISTS (SELECT FROM pg_constraint WHERE conname = 'chk_sync_state_consistency')";
+    for (marker, args, done) in [
+        ("ADD CONSTRAINT \"chk_sync_state_consistency\"", &["add-constraints"][..], check.to_string()),
+        (
+            "DROP CONSTRAINT IF EXISTS \"chk_sync_state_consistency\"",
+            &["add-constraints", "--rollback", "--yes"],
+            format!("NOT {check}"),
+        ),
+    ] {
+        let proxy = HoldingProxy::start(db.url(), marker);
+        let mut child = syncctl_process(&proxy.url(db.url()))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        poll(&format!("syncctl {args:?} to send {marker}"), || proxy.holding().then_some(()));
+        // Its answer has not reached syncctl: only a COMMIT sent with the statement ends it.
+        poll(&format!("{marker} to be committed before syncctl saw its answer"), || {
+            db.scalar::<bool>(&format!("SELECT {done}")).then_some(())
+        });
+        let exclusive = db.count(
+            "pg_locks",
+            "locktype = 'relation' AND relation = 'user_sync_status'::regclass AND mode = 'AccessExclusiveLock'",
+        );
+        assert_eq!(exclusive, 0, "ACCESS EXCLUSIVE is still held after {marker} committed");
+        proxy.release();
+        assert_eq!(wait_exit(&mut child).code(), Some(0), "syncctl {args:?}");
+    }
+    assert!(valid_objects(&db, REFERENCE_TABLE).is_empty());
 }
 
 #[test]

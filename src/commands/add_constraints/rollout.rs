@@ -308,15 +308,23 @@ impl Runner<'_> {
 
     /// Runs one statement of a step under its bound, setting nothing on the session, so nothing
     /// is left behind on a pooled server connection. A statement that may run in a transaction
-    /// runs in one of its own with the bound as lock_timeout (`sql/add_constraints/step_bound.sql`).
+    /// runs in one of its own with the bound as lock_timeout (`sql/add_constraints/step_bound.sql`),
+    /// BEGIN, the bound, the statement and COMMIT sent together ([`db::local_one`]): the server
+    /// commits as soon as the statement ends, so ADD / DROP CONSTRAINT hold ACCESS EXCLUSIVE for
+    /// their catalog change only, not a round trip longer while every writer queues behind it.
     /// A concurrent build or drop may not: the client bounds it, cancelling it at the bound as a
     /// lock timeout would have (SQLSTATE 57014 then, classified like 55P03).
     async fn run_bounded(&self, sql: &Filled, bound: Duration, concurrently: bool) -> Result<()> {
         let client = self.client;
         if !concurrently {
-            return db::local(client, async {
-                queries::step_bound(client, &StepBoundParams { lock_timeout: &millis(bound) }).await?;
-                Ok(queries::ddl(client, sql).await?)
+            let lock_timeout = millis(bound);
+            let params = StepBoundParams { lock_timeout: &lock_timeout };
+            return db::local_one(client, async {
+                // Both sent before either answer: the statement runs under the bound set just
+                // before it (a failed bound aborts the transaction, and its error is the one said).
+                let (bounded, ran) = tokio::join!(queries::step_bound(client, &params), queries::ddl(client, sql));
+                bounded?;
+                Ok(ran?)
             })
             .await;
         }
