@@ -12,10 +12,9 @@ use postgres::Client;
 use crate::support::background::Background;
 use crate::support::constraints::{CHECK, RUNNING, TASK, all_three, end_state, require_installed, valid_objects};
 use crate::support::fixtures::*;
+use crate::support::proxy::HoldingProxy;
 use crate::support::wait::{poll, wait_exit};
-use crate::support::writers::{
-    HoldingProxy, WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits,
-};
+use crate::support::writers::{WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits};
 use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, syncctl_process, text};
 
 /// Runs `add-constraints` with `args`; asserts the exit code and returns (stdout, stderr).

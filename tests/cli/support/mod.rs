@@ -1,8 +1,9 @@
 //! The harness of the CLI tests: a PostgreSQL server, a fresh database per test ([`TestDb`]),
 //! the built `syncctl` binary with a clean environment ([`syncctl`]), and the fixtures. Every
 //! helper more than one test file uses lives here or in a module of its own below (waits in
-//! [`wait`], the three constraints in [`constraints`], writers under a rollout in [`writers`]);
-//! a test file never imports from another.
+//! [`wait`], the three constraints in [`constraints`], writers under a rollout in [`writers`], a
+//! proxy that holds the server's answers back in [`proxy`]); a test file never imports from
+//! another.
 //!
 //! The server is the one `SYNCCTL_TEST_DATABASE_URL` names (a role that may CREATE DATABASE and
 //! CREATE ROLE); without it, the first test that needs a server starts one shared throwaway
@@ -18,6 +19,7 @@ pub(crate) mod cluster;
 pub(crate) mod constraints;
 pub(crate) mod fixtures;
 mod pgurl;
+pub(crate) mod proxy;
 pub(crate) mod terminal;
 pub(crate) mod wait;
 pub(crate) mod writers;
