@@ -1,6 +1,8 @@
 //! `reap`: many reapers at once release each zombie exactly once, live rows are never touched
 //! whatever their age, nothing to do prints nothing (a dry run says so), every line for people
 //! starts with the time, and `--every` says what each pass did and sums up when a signal stops it.
+//! A batch is one round trip (its COMMIT sent behind it, seen through a logging relay), and a
+//! signal during one keeps nothing of it.
 
 use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
