@@ -1,4 +1,4 @@
--- reap: one batch, one statement (so one implicit transaction): release the listed running
+-- reap: one batch, one statement in a transaction of its own: release the listed running
 -- rows (up to --limit, of one partition, as reap/dead_rows.sql found them) whose heartbeat is
 -- older than $1 seconds by the database clock, or missing (the zombie rule of
 -- state/classify.sql; started_at plays no part, so a long healthy sync is never reaped).
@@ -20,6 +20,15 @@
 -- updated_at now(), and " - released by syncctl reap: no heartbeat for 16m 20s at
 -- 2026-12-02T11:12:30Z" (the time in UTC) appended to the old error text (which is kept).
 -- current_stats is kept.
+-- Its transaction (BEGIN, syncctl's settings: session/local.sql, this statement, COMMIT) is
+-- sent in one round trip, not one per statement: a backlog takes a batch per --limit rows, and
+-- the waits for the answers were what a batch cost beyond its own work. If this statement
+-- fails, the COMMIT behind it rolls the transaction back (the server answers ROLLBACK).
+-- synchronous_commit stays on: each COMMIT waits for its WAL flush (and for a synchronous
+-- standby, if any), one flush per batch against the batch's own writes of up to --limit rows.
+-- Turned off, a crash or a failover could lose the last batches' releases after reap printed
+-- them as released (to cron's log, or to whatever reads its JSON); a later reap would release
+-- those rows again, but the record would have said so wrongly in between.
 -- Parameters: $1 (float8) the timeout in seconds (--timeout); $2 (text[]) task ids whose owner's
 -- liveness lock was found free (--liveness lock; else empty): dead at once, whatever their
 -- heartbeat; $3 (text[]) under --confirm, the batch's row versions (partition/ctid/xmin, as

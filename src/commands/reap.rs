@@ -1,7 +1,8 @@
 //! `reap`: for cron. Releases every running row whose heartbeat is older than the timeout: lists
 //! where they lie once (`sql/reap/dead_rows.sql`), then releases them by ctid in batches of
-//! `--limit`, so no batch reads again what an earlier one released, each one statement (`sql/reap/batch.sql`: `FOR UPDATE SKIP LOCKED` and
-//! a re-checked condition, so several reapers at once release each row once). Every line for
+//! `--limit`, so no batch reads again what an earlier one released, each one statement in a
+//! transaction of its own sent in one round trip (`sql/reap/batch.sql`: `FOR UPDATE SKIP LOCKED`
+//! and a re-checked condition, so several reapers at once release each row once). Every line for
 //! people starts with the time, for the log cron appends it to. Silent when there is nothing to
 //! do (a dry run says `nothing to reap`). `--every DUR` repeats, with a line per pass, until
 //! SIGTERM / SIGINT, which stop it between passes or cancel the running statement (its
@@ -196,7 +197,7 @@ async fn pass(
     };
     if args.dry_run {
         let params = DryRunParams { timeout_seconds: timeout, lock_dead: &lock_dead, shifted: false };
-        let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
+        let rows = db::local_one(client, async { Ok(queries::dry_run(client, table, &params).await?) })
             .await
             .context("listing the dead rows")?;
         released.set(released.get() + rows.len() as u64);
@@ -212,7 +213,7 @@ async fn pass(
         Some(rows) => rows.iter().filter_map(|r| Candidate::of_version(&r.version)).collect(),
         None => {
             let params = DeadRowsParams { timeout_seconds: timeout, lock_dead: &lock_dead };
-            db::local(client, async { Ok(queries::dead_rows(client, table, &params).await?) })
+            db::local_one(client, async { Ok(queries::dead_rows(client, table, &params).await?) })
                 .await
                 .context("listing the dead rows")?
                 .into_iter()
@@ -237,8 +238,9 @@ async fn pass(
             partition: chunk[0].partition,
             ctids: &ctids,
         };
-        // Each batch commits on its own, so what was released stays released if a later one fails.
-        let batch = match db::local(client, async { Ok(queries::batch(client, table, &params).await?) }).await {
+        // Each batch commits on its own, so what was released stays released if a later one fails;
+        // its BEGIN with the settings, the batch and its COMMIT go in one round trip.
+        let batch = match db::local_one(client, async { Ok(queries::batch(client, table, &params).await?) }).await {
             Ok(rows) => rows,
             // Cancelled by a signal: that batch rolled back, and the run ends.
             Err(_) if stop.get().is_some() => break,
@@ -325,7 +327,7 @@ async fn watch(
     stop: &Cell<Option<ExitStatus>>,
 ) -> Result<Vec<ReleasedRow>> {
     let params = DryRunParams { timeout_seconds: timeout, lock_dead, shifted: true };
-    let rows = db::local(client, async { Ok(queries::dry_run(client, table, &params).await?) })
+    let rows = db::local_one(client, async { Ok(queries::dry_run(client, table, &params).await?) })
         .await
         .context("reading the dead rows to watch")?;
     // A signal sets `stop` (the caller's select! watches for it), so the wait is cut into short

@@ -1,6 +1,8 @@
 //! `reap`: many reapers at once release each zombie exactly once, live rows are never touched
 //! whatever their age, nothing to do prints nothing (a dry run says so), every line for people
 //! starts with the time, and `--every` says what each pass did and sums up when a signal stops it.
+//! A batch is one round trip (its COMMIT sent behind it, seen through a logging relay), and a
+//! signal during one keeps nothing of it.
 
 use std::process::{Child, Stdio};
 use std::sync::mpsc::Receiver;
@@ -458,4 +460,229 @@ fn a_backlog_in_many_batches_reads_each_row_a_bounded_number_of_times() {
             read / ZOMBIES
         );
     }
+}
+
+/// What a relay between syncctl and the server saw, in the order it saw it: the text of each
+/// statement the client sent (a simple Query, or the Parse of an extended one), and each
+/// ReadyForQuery the server answered with (the end of the answer to a Query or a Sync).
+#[derive(Debug, Clone, PartialEq)]
+enum Wire {
+    /// A statement's text, as sent by the client.
+    Sent(String),
+    /// The server's ReadyForQuery.
+    Ready,
+}
+
+/// A TCP relay in front of the test server that logs the protocol messages both ways
+/// ([`Wire`]), so a test sees which statements the client sent before it had an answer. It
+/// answers the client's SSLRequest with "no" itself, so the session passes in clear text.
+struct Relay {
+    port: u16,
+    log: std::sync::Arc<std::sync::Mutex<Vec<Wire>>>,
+}
+
+impl Relay {
+    fn start(server_url: &str) -> Relay {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let server = server_address(server_url);
+        let shared = log.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let (server, log) = (server.clone(), shared.clone());
+                std::thread::spawn(move || relay_session(client, &server, &log));
+            }
+        });
+        Relay { port, log }
+    }
+
+    /// `url` (a database of the test server) as reached through the relay.
+    fn url(&self, url: &str) -> String {
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        let userinfo = authority.rsplit_once('@').map(|(u, _)| format!("{u}@")).unwrap_or_default();
+        format!("{scheme}://{userinfo}127.0.0.1:{}{tail}", self.port)
+    }
+
+    fn log(&self) -> Vec<Wire> {
+        self.log.lock().unwrap().clone()
+    }
+}
+
+/// The `host:port` of a `postgres://` URL (TCP: the harness's servers listen on 127.0.0.1).
+fn server_address(url: &str) -> String {
+    let rest = url.split_once("://").unwrap().1;
+    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = host.split(',').next().unwrap();
+    if host.contains(':') { host.to_string() } else { format!("{host}:5432") }
+}
+
+/// One protocol message: its type byte (none in the startup phase), its length and its body.
+fn read_message(stream: &mut impl std::io::Read, typed: bool) -> std::io::Result<Vec<u8>> {
+    let mut message = vec![0; if typed { 5 } else { 4 }];
+    stream.read_exact(&mut message)?;
+    let at = message.len() - 4;
+    let length = u32::from_be_bytes(message[at..].try_into().unwrap()) as usize;
+    message.resize(at + length, 0);
+    stream.read_exact(&mut message[at + 4..])?;
+    Ok(message)
+}
+
+/// Relays one session, logging as it goes ([`Wire`]); each message is logged before it is
+/// passed on.
+fn relay_session(mut client: std::net::TcpStream, server: &str, log: &std::sync::Mutex<Vec<Wire>>) {
+    use std::io::Write;
+    const SSL_REQUEST: [u8; 4] = 80_877_103u32.to_be_bytes();
+    let Ok(mut startup) = read_message(&mut client, false) else { return };
+    if startup[4..8] == SSL_REQUEST {
+        let Ok(()) = client.write_all(b"N") else { return };
+        let Ok(next) = read_message(&mut client, false) else { return };
+        startup = next;
+    }
+    let mut upstream = std::net::TcpStream::connect(server).unwrap();
+    upstream.write_all(&startup).unwrap();
+    std::thread::scope(|scope| {
+        let (mut from_server, mut to_client) = (upstream.try_clone().unwrap(), client.try_clone().unwrap());
+        scope.spawn(move || {
+            while let Ok(message) = read_message(&mut from_server, true) {
+                if message[0] == b'Z' {
+                    log.lock().unwrap().push(Wire::Ready);
+                }
+                if to_client.write_all(&message).is_err() {
+                    break;
+                }
+            }
+            let _ = to_client.shutdown(std::net::Shutdown::Both);
+        });
+        while let Ok(message) = read_message(&mut client, true) {
+            let body = &message[5..];
+            // Query: the text; Parse: the statement's name, then the text.
+            let text = match message[0] {
+                b'Q' => Some(body),
+                b'P' => body.iter().position(|&b| b == 0).map(|end| &body[end + 1..]),
+                _ => None,
+            };
+            if let Some(text) = text {
+                let text = String::from_utf8_lossy(text.split(|&b| b == 0).next().unwrap_or_default());
+                log.lock().unwrap().push(Wire::Sent(text.into_owned()));
+            }
+            if upstream.write_all(&message).is_err() {
+                break;
+            }
+        }
+        let _ = upstream.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+/// `n` zombies, silent for 10 minutes and more, on the reference table.
+fn zombies(db: &TestDb, n: i32) {
+    db.execute(&format!(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, started_at, updated_at)
+         SELECT md5('zombie' || n)::uuid, 'zombie-' || n, true, 40, now() - interval '2 hours',
+                now() - interval '10 minutes' - n * interval '1 second'
+         FROM generate_series(1, {n}) AS n"
+    ));
+}
+
+/// A batch is one round trip: its COMMIT is sent behind it, before its answer (BEGIN and the
+/// settings went before it in the same flight). Seen through a relay while the batch waits for
+/// the table lock a test session holds, so its answer cannot have come yet: a client that waits
+/// for each answer has sent nothing more. The released rows are released once the lock goes.
+#[test]
+fn a_batch_and_its_commit_are_sent_without_waiting_for_the_batch() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    zombies(&db, 5);
+    let relay = Relay::start(db.url());
+    // SHARE conflicts with the batch's ROW EXCLUSIVE, not with the list's ACCESS SHARE.
+    let mut gate = db.client();
+    let mut holding = gate.transaction().unwrap();
+    holding.batch_execute("LOCK TABLE user_sync_status IN SHARE MODE").unwrap();
+    let child = syncctl_process(&relay.url(db.url()))
+        .args(["--lock-timeout", "60s", "reap", "--limit", "2", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Running(child);
+    let is_batch = |w: &Wire| matches!(w, Wire::Sent(text) if text.contains("released by syncctl reap"));
+    // The first batch's transaction as the relay saw it, from its BEGIN to its COMMIT or to the
+    // third answer (BEGIN's, the settings', the batch's), whichever came first. The answers to
+    // BEGIN and the settings may come before the COMMIT is sent; the batch's cannot, unless the
+    // client waited for it.
+    let commit = Wire::Sent("COMMIT".into());
+    let transaction = crate::support::wait::poll("the first batch's COMMIT or its answer", || {
+        let log = relay.log();
+        let batch = log.iter().position(is_batch)?;
+        let begin = log[..batch].iter().rposition(|w| *w == Wire::Sent("BEGIN".into()))?;
+        let mut answers = 0;
+        for (at, wire) in log.iter().enumerate().skip(begin) {
+            answers += usize::from(*wire == Wire::Ready);
+            if *wire == commit || answers == 3 {
+                return Some(log[begin..=at].to_vec());
+            }
+        }
+        None
+    });
+    assert_eq!(
+        transaction.last(),
+        Some(&commit),
+        "the COMMIT must be sent with the batch, not after its answer: {transaction:#?}"
+    );
+    let reapers = format!("datname = '{}' AND application_name = 'syncctl/reap'", db.name());
+    wait_for("the batch to wait for the lock", || {
+        db.count("pg_stat_activity", &format!("{reapers} AND wait_event_type = 'Lock'")) == 1
+    });
+    holding.rollback().unwrap();
+
+    let status = wait_exit(&mut child.0);
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(child.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(serde_json::from_slice::<Value>(&out).unwrap()["count"], 5);
+    assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
+    // Three batches, each committed on its own.
+    let sent: Vec<Wire> = relay.log().into_iter().filter(|w| *w != Wire::Ready).collect();
+    let batches: Vec<usize> = (0..sent.len()).filter(|&at| is_batch(&sent[at])).collect();
+    assert_eq!(batches.len(), 3, "{sent:#?}");
+    for at in batches {
+        assert_eq!(sent.get(at + 1), Some(&Wire::Sent("COMMIT".into())), "{sent:#?}");
+    }
+}
+
+/// SIGTERM while a batch waits for the table lock (its COMMIT already sent behind it): the
+/// batch is cancelled, the COMMIT then rolls its transaction back, and nothing of it is kept,
+/// even once the lock is free; the loop sums up and exits 143.
+#[test]
+fn sigterm_during_a_batch_sent_with_its_commit_releases_nothing() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    zombies(&db, 5);
+    let before = table_digest(&db, REFERENCE_TABLE);
+    let mut gate = db.client();
+    let mut holding = gate.transaction().unwrap();
+    holding.batch_execute("LOCK TABLE user_sync_status IN SHARE MODE").unwrap();
+    let child = syncctl_process(db.url())
+        .args(["--lock-timeout", "60s", "reap", "--limit", "2", "--every", "1h"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = Running(child);
+    let reapers = format!("datname = '{}' AND application_name = 'syncctl/reap'", db.name());
+    wait_for("the first batch to wait for the lock", || {
+        db.count("pg_stat_activity", &format!("{reapers} AND wait_event_type = 'Lock'")) == 1
+    });
+
+    // SAFETY: kill(2) on the pid of a child this test spawned and has not yet reaped.
+    assert_eq!(unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = wait_exit(&mut child.0);
+    assert_eq!(status.code(), Some(143));
+    wait_for("the reaper's backend to go", || db.count("pg_stat_activity", &reapers) == 0);
+    holding.rollback().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.0.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let summary = after_timestamp(out.lines().last().unwrap_or_default());
+    assert!(summary.starts_with("stopped by SIGTERM: 1 pass, released 0 in total since "), "{out}");
+    assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "the cancelled batch changed nothing");
 }
