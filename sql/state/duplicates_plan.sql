@@ -15,16 +15,15 @@
 -- ANALYZE is not under-counted; from its size when never analyzed, as if 32 bytes a row (the
 -- smallest a row can take). A quarter more for the estimate's error.
 -- Returns: previous_work_mem and previous_hashagg, the settings to put back
--- (state/work_mem.sql); passes (int8); task_hash_schema and task_hash_function, the extended
--- hash function (support function 2 of the default hash operator class of task_id's type:
--- hashtextextended, uuid_hash_extended, citext_hash_extended, hash_numeric_extended...; NULL
--- when the type has none: the search then hashes the value's text). A domain counts as its base
--- type; a type binary-coercible to the class's input type (varchar to text) uses that class.
+-- (state/work_mem.sql); passes (int8); task_hash_schema and task_hash_function, the 64-bit
+-- hash function of task_id's type (table/hash_function.sql; NULL when the type has none: the
+-- search then hashes the value's text).
 -- Sets, for the rest of the transaction until state/work_mem.sql (set_config(..., true) is
 -- SET LOCAL): work_mem to what one pass needs (never less than the work_mem in effect) and
 -- enable_hashagg off: a hash aggregate over the hashes would take some 130 bytes a row
 -- (measured) and, planned on its own estimate, could still spill.
 -- $1 (oid): the table. Catalog only: no lock on the table. Cost: nothing.
+--- {hash_function} is table/hash_function.sql, filled for task_id and support function 2.
 WITH stats AS (
     SELECT sum(CASE WHEN c.reltuples >= 0 AND c.relpages > 0
                     THEN c.reltuples / c.relpages
@@ -48,11 +47,6 @@ WITH stats AS (
            greatest(1, ceil(kb / bound_kb))::int8 AS passes,
            kb
     FROM need
-), col AS (
-    SELECT COALESCE(NULLIF(ty.typbasetype, 0), a.atttypid) AS type_oid
-    FROM pg_catalog.pg_attribute AS a
-    JOIN pg_catalog.pg_type AS ty ON ty.oid = a.atttypid
-    WHERE a.attrelid = $1 AND a.attname = 'task_id' AND NOT a.attisdropped
 )
 SELECT p.previous_work_mem, p.previous_hashagg, p.passes,
        h.hash_schema AS task_hash_schema, h.hash_function AS task_hash_function,
@@ -62,22 +56,5 @@ SELECT p.previous_work_mem, p.previous_hashagg, p.passes,
        pg_catalog.set_config('enable_hashagg', 'off', true) AS enable_hashagg
 FROM plan AS p
 LEFT JOIN LATERAL (
-    -- As table/user_identity.sql finds user_id's hash function, with support function 2.
-    SELECT n.nspname::text AS hash_schema, pr.proname::text AS hash_function
-    FROM (SELECT oc.opcfamily, oc.opcintype
-          FROM col
-          JOIN pg_catalog.pg_opclass AS oc
-            ON oc.opcdefault
-           AND oc.opcmethod = (SELECT oid FROM pg_catalog.pg_am WHERE amname = 'hash')
-           AND (oc.opcintype = col.type_oid
-                OR EXISTS (SELECT FROM pg_catalog.pg_cast AS c
-                           WHERE c.castsource = col.type_oid AND c.casttarget = oc.opcintype
-                             AND c.castmethod = 'b'))
-          ORDER BY oc.opcintype = col.type_oid DESC, oc.opcintype = 'pg_catalog.text'::regtype DESC
-          LIMIT 1) AS oc
-    JOIN pg_catalog.pg_amproc AS ap
-      ON ap.amprocfamily = oc.opcfamily AND ap.amprocnum = 2
-     AND ap.amproclefttype = oc.opcintype AND ap.amprocrighttype = oc.opcintype
-    JOIN pg_catalog.pg_proc AS pr ON pr.oid = ap.amproc
-    JOIN pg_catalog.pg_namespace AS n ON n.oid = pr.pronamespace
+    {hash_function}
 ) AS h ON true

@@ -88,7 +88,7 @@ impl Guard {
             .with("trigger_literal", literal(&self.trigger))
             .with("timestamp_zone", literal(&self.zone))
             .with("duration", super::duration())
-            .with("user_identity_literal", literal(super::TABLE_USER_IDENTITY.text.trim_end()))
+            .with("user_identity_literal", literal(&super::user_identity()))
             .with("update_task_literal", literal(super::START_UPDATE_TASK.render(&table).trim_end()))
             .with("insert_task_literal", literal(super::START_INSERT_TASK.render(&table).trim_end()));
         let current = super::GUARD_TRIGGER_CURRENT.render(&base);

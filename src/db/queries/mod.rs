@@ -65,6 +65,7 @@ registry! {
     SESSION_SERVER = "session/server.sql";
     TABLE_INTROSPECT = "table/introspect.sql";
     TABLE_USER_IDENTITY = "table/user_identity.sql";
+    TABLE_HASH_FUNCTION = "table/hash_function.sql";
     STATE_CLASSIFY = "state/classify.sql";
     STATE_DUPLICATES = "state/duplicates.sql";
     STATE_DUPLICATES_PLAN = "state/duplicates_plan.sql";
@@ -173,6 +174,9 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("timestamp_zone", "--timestamp-zone as a string literal"),
     ("server", "what the server is, session/server.sql, as a subquery"),
     ("user_identity", "how user_id compares, table/user_identity.sql, as a subquery"),
+    ("hash_function", "the hash function of a column's type, table/hash_function.sql, filled"),
+    ("hashed_column", "the column whose hash function table/hash_function.sql finds, as a string literal"),
+    ("hash_support", "which hash support function table/hash_function.sql finds: 1 (32-bit) or 2 (64-bit)"),
     ("user_identity_literal", "table/user_identity.sql as a string literal"),
     ("update_task_literal", "start/update_task.sql, filled, as a string literal"),
     ("insert_task_literal", "start/insert_task.sql, filled, as a string literal"),
@@ -224,6 +228,18 @@ impl Fill {
 /// The fragment that says a duration for people in SQL, state/duration.sql.
 pub(crate) fn duration() -> String {
     STATE_DURATION.render(&Fill::default()).trim_end().to_string()
+}
+
+/// table/hash_function.sql filled for `column` and hash support function `support` (1 or 2).
+pub(crate) fn hash_function(column: &str, support: u8) -> String {
+    let fill = Fill::default().with("hashed_column", format!("'{column}'")).with("hash_support", support.to_string());
+    TABLE_HASH_FUNCTION.render(&fill).trim_end().to_string()
+}
+
+/// table/user_identity.sql filled: its hash function is user_id's 32-bit one.
+pub(crate) fn user_identity() -> String {
+    let fill = Fill::default().with("hash_function", hash_function("user_id", 1));
+    TABLE_USER_IDENTITY.render(&fill).trim_end().to_string()
 }
 
 /// A statement filled for one use, with its name.

@@ -41,7 +41,9 @@ pub(crate) async fn duplicates(
 ) -> Result<Duplicates, Error> {
     let mut task_hash = String::new();
     let candidates: Option<Vec<i64>> = if tasks {
-        let plan = query_one(client, &super::STATE_DUPLICATES_PLAN, &[&table.oid]).await?;
+        let statement = super::STATE_DUPLICATES_PLAN
+            .filled(&super::Fill::default().with("hash_function", super::hash_function("task_id", 2)));
+        let plan = query_one(client, &statement, &[&table.oid]).await?;
         let passes: i64 = plan.try_get("passes")?;
         task_hash = task_hash_sql(plan.try_get("task_hash_schema")?, plan.try_get("task_hash_function")?);
         let search = super::STATE_DUPLICATE_HASHES.filled(&table.fill().with("task_hash", task_hash.as_str()));

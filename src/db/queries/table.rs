@@ -159,7 +159,7 @@ impl Typed for RelationName<'_> {
 fn statement() -> super::Filled {
     let fill = Fill::default()
         .with("server", super::SESSION_SERVER.render(&Fill::default()).trim_end())
-        .with("user_identity", super::TABLE_USER_IDENTITY.render(&Fill::default()).trim_end());
+        .with("user_identity", super::user_identity());
     super::TABLE_INTROSPECT.filled(&fill)
 }
 
