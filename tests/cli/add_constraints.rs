@@ -12,7 +12,7 @@ use postgres::Client;
 use crate::support::background::Background;
 use crate::support::constraints::{CHECK, RUNNING, TASK, all_three, end_state, require_installed, valid_objects};
 use crate::support::fixtures::*;
-use crate::support::proxy::HoldingProxy;
+use crate::support::proxy::Proxy;
 use crate::support::wait::{poll, wait_exit};
 use crate::support::writers::{WRITER_MARGIN, Writer, longest_gap, rollout_under_four_writers, wait_for_commits};
 use crate::support::{TestDb, describe_sql_error, syncctl, syncctl_bare, syncctl_process, text};
@@ -339,14 +339,14 @@ fn the_access_exclusive_steps_commit_before_syncctl_sees_their_answer() {
             format!("NOT {check}"),
         ),
     ] {
-        let proxy = HoldingProxy::start(db.url(), marker);
+        let proxy = Proxy::holding(db.url(), marker);
         let mut child = syncctl_process(&proxy.url(db.url()))
             .args(args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        poll(&format!("syncctl {args:?} to send {marker}"), || proxy.holding().then_some(()));
+        poll(&format!("syncctl {args:?} to send {marker}"), || proxy.is_holding().then_some(()));
         // Its answer has not reached syncctl: only a COMMIT sent with the statement ends it.
         poll(&format!("{marker} to be committed before syncctl saw its answer"), || {
             db.scalar::<bool>(&format!("SELECT {done}")).then_some(())

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::support::fixtures::*;
+use crate::support::proxy::{Proxy, Wire};
 use crate::support::wait::{wait_exit, wait_for};
 use crate::support::writers::{beats, shifted_writers};
 use crate::support::{TestDb, after_timestamp, syncctl, syncctl_process, table_digest, text};
@@ -462,120 +463,6 @@ fn a_backlog_in_many_batches_reads_each_row_a_bounded_number_of_times() {
     }
 }
 
-/// What a relay between syncctl and the server saw, in the order it saw it: the text of each
-/// statement the client sent (a simple Query, or the Parse of an extended one), and each
-/// ReadyForQuery the server answered with (the end of the answer to a Query or a Sync).
-#[derive(Debug, Clone, PartialEq)]
-enum Wire {
-    /// A statement's text, as sent by the client.
-    Sent(String),
-    /// The server's ReadyForQuery.
-    Ready,
-}
-
-/// A TCP relay in front of the test server that logs the protocol messages both ways
-/// ([`Wire`]), so a test sees which statements the client sent before it had an answer. It
-/// answers the client's SSLRequest with "no" itself, so the session passes in clear text.
-struct Relay {
-    port: u16,
-    log: std::sync::Arc<std::sync::Mutex<Vec<Wire>>>,
-}
-
-impl Relay {
-    fn start(server_url: &str) -> Relay {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0)).unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let server = server_address(server_url);
-        let shared = log.clone();
-        std::thread::spawn(move || {
-            for client in listener.incoming().map_while(Result::ok) {
-                let (server, log) = (server.clone(), shared.clone());
-                std::thread::spawn(move || relay_session(client, &server, &log));
-            }
-        });
-        Relay { port, log }
-    }
-
-    /// `url` (a database of the test server) as reached through the relay.
-    fn url(&self, url: &str) -> String {
-        let (scheme, rest) = url.split_once("://").unwrap();
-        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-        let userinfo = authority.rsplit_once('@').map(|(u, _)| format!("{u}@")).unwrap_or_default();
-        format!("{scheme}://{userinfo}127.0.0.1:{}{tail}", self.port)
-    }
-
-    fn log(&self) -> Vec<Wire> {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-/// The `host:port` of a `postgres://` URL (TCP: the harness's servers listen on 127.0.0.1).
-fn server_address(url: &str) -> String {
-    let rest = url.split_once("://").unwrap().1;
-    let authority = &rest[..rest.find(['/', '?']).unwrap_or(rest.len())];
-    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = host.split(',').next().unwrap();
-    if host.contains(':') { host.to_string() } else { format!("{host}:5432") }
-}
-
-/// One protocol message: its type byte (none in the startup phase), its length and its body.
-fn read_message(stream: &mut impl std::io::Read, typed: bool) -> std::io::Result<Vec<u8>> {
-    let mut message = vec![0; if typed { 5 } else { 4 }];
-    stream.read_exact(&mut message)?;
-    let at = message.len() - 4;
-    let length = u32::from_be_bytes(message[at..].try_into().unwrap()) as usize;
-    message.resize(at + length, 0);
-    stream.read_exact(&mut message[at + 4..])?;
-    Ok(message)
-}
-
-/// Relays one session, logging as it goes ([`Wire`]); each message is logged before it is
-/// passed on.
-fn relay_session(mut client: std::net::TcpStream, server: &str, log: &std::sync::Mutex<Vec<Wire>>) {
-    use std::io::Write;
-    const SSL_REQUEST: [u8; 4] = 80_877_103u32.to_be_bytes();
-    let Ok(mut startup) = read_message(&mut client, false) else { return };
-    if startup[4..8] == SSL_REQUEST {
-        let Ok(()) = client.write_all(b"N") else { return };
-        let Ok(next) = read_message(&mut client, false) else { return };
-        startup = next;
-    }
-    let mut upstream = std::net::TcpStream::connect(server).unwrap();
-    upstream.write_all(&startup).unwrap();
-    std::thread::scope(|scope| {
-        let (mut from_server, mut to_client) = (upstream.try_clone().unwrap(), client.try_clone().unwrap());
-        scope.spawn(move || {
-            while let Ok(message) = read_message(&mut from_server, true) {
-                if message[0] == b'Z' {
-                    log.lock().unwrap().push(Wire::Ready);
-                }
-                if to_client.write_all(&message).is_err() {
-                    break;
-                }
-            }
-            let _ = to_client.shutdown(std::net::Shutdown::Both);
-        });
-        while let Ok(message) = read_message(&mut client, true) {
-            let body = &message[5..];
-            // Query: the text; Parse: the statement's name, then the text.
-            let text = match message[0] {
-                b'Q' => Some(body),
-                b'P' => body.iter().position(|&b| b == 0).map(|end| &body[end + 1..]),
-                _ => None,
-            };
-            if let Some(text) = text {
-                let text = String::from_utf8_lossy(text.split(|&b| b == 0).next().unwrap_or_default());
-                log.lock().unwrap().push(Wire::Sent(text.into_owned()));
-            }
-            if upstream.write_all(&message).is_err() {
-                break;
-            }
-        }
-        let _ = upstream.shutdown(std::net::Shutdown::Both);
-    });
-}
-
 /// `n` zombies, silent for 10 minutes and more, on the reference table.
 fn zombies(db: &TestDb, n: i32) {
     db.execute(&format!(
@@ -595,7 +482,7 @@ fn a_batch_and_its_commit_are_sent_without_waiting_for_the_batch() {
     let db = TestDb::new();
     reference_table(&db, REFERENCE_TABLE);
     zombies(&db, 5);
-    let relay = Relay::start(db.url());
+    let relay = Proxy::logging(db.url());
     // SHARE conflicts with the batch's ROW EXCLUSIVE, not with the list's ACCESS SHARE.
     let mut gate = db.client();
     let mut holding = gate.transaction().unwrap();
