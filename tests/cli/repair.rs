@@ -349,8 +349,10 @@ fn a_live_task_named_with_task_is_released_after_a_slow_answer() {
 /// `repair --all --yes` on a 300,000-row table while four application writers keep claiming,
 /// heartbeating and releasing tasks at 1-99 % (rows repair selects, and the writers take again
 /// moments later), so that plans' rows change under them: no run ends in exit 3. A conflict
-/// that outlasts --lock-timeout is exit 5 and says what to do; one that ends within it (the
-/// writers stop once repair had to plan again) lets the repair through.
+/// that outlasts --lock-timeout is exit 5 and says what to do; one that ends within it lets the
+/// repair through. That one is made certain, not left to the writers' timing (on a quiet
+/// machine a plan may meet none of their writes): a session holds a selected row with an
+/// uncommitted write, so the plan's lock waits for it, and commits once the plan waits.
 #[test]
 fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_exits_3() {
     use crate::support::background::Background;
@@ -385,9 +387,21 @@ fn under_four_application_writers_a_300k_row_repair_retries_conflicts_and_never_
         }
     }
 
-    // The load ends while repair plans again: it gets through within its --lock-timeout.
-    poll("the writers' violating releases", || (db.count(REFERENCE_TABLE, violating) >= 8).then_some(()));
+    // A row the plan selects is written after the plan's snapshot (SQLSTATE 40001): repair
+    // plans again and gets through within its --lock-timeout, the load ending meanwhile.
+    db.execute(
+        "INSERT INTO user_sync_status (user_id, task_id, is_syncing, progress_percentage, updated_at)
+         VALUES (gen_random_uuid(), 'held', false, 50, now())",
+    );
+    let mut holder = db.client();
+    let mut held = holder.transaction().unwrap();
+    held.batch_execute("UPDATE user_sync_status SET error_message = 'written during the plan' WHERE task_id = 'held'")
+        .unwrap();
     let mut repair = Background::spawn(&db, &["repair", "--all", "--yes", "--lock-timeout", "60s", "-v"]);
+    let planner =
+        format!("datname = '{}' AND application_name = 'syncctl/repair' AND wait_event_type = 'Lock'", db.name());
+    poll("the plan to wait for the held row", || (db.count("pg_stat_activity", &planner) == 1).then_some(()));
+    held.commit().unwrap();
     repair.wait_for_stderr(&["planning again"]);
     // Each writer stops within one claim-beat-release cycle (a statement is sent only once psql
     // ran the one before); once they are finished nobody writes, and the next plan gets through.
