@@ -16,7 +16,7 @@ scan (`SELECT count(*)`) and, for reap with an index on the running rows, one in
 sides are rotated every round; medians, min-max and the ratios syncctl/hand and syncctl/floor go
 into the markdown table and the JSON beside it (`agree` per row). Item 9 measures what the
 heartbeats cost (pgbench, 4 clients) with and without ix_sync_updated_at. --explain writes the
-EXPLAIN (ANALYZE, BUFFERS) of every statement of both sides (auto_explain) beside the results.
+EXPLAIN (ANALYZE, BUFFERS, WAL) of every statement of both sides (auto_explain) beside the results.
 
 Python 3.11 standard library only. The writers of item 5 speak the PostgreSQL wire protocol
 themselves (a few lines below), so a blocked write is timed to the microsecond and the writers
@@ -142,13 +142,17 @@ V1 = ("3 constraint objects", "bench_v1")
 V2 = ("3 objects + ix_sync_updated_at", "bench_v2")
 
 # The running rows near a moving edge of the row states, which may land on either side of it
-# between two sides' runs (90 s apart at most): a silence whose distance from a quarter hour
-# crosses the skew window (120 s: README "Row states", shifted clocks; state/skew_offset.sql),
-# or that crosses 14 h plus that window, or the heartbeat timeout itself.
-EDGE_ROWS = ("t.is_syncing AND (mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) BETWEEN 30 AND 210 "
-             "OR mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) BETWEEN 690 AND 870 "
-             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {50400 + 120 - 90} AND {50400 + 120 + 90} "
-             f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {HEARTBEAT_SECONDS - 90} AND {HEARTBEAT_SECONDS + 90})")
+# between two sides' runs (`margin` seconds apart at most): a silence whose distance from a
+# quarter hour crosses the skew window (120 s: README "Row states", shifted clocks;
+# state/skew_offset.sql), or that crosses 14 h plus that window, or the heartbeat timeout itself.
+def edge_rows(margin=90):
+    m = math.ceil(margin)
+    return ("t.is_syncing AND (mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) "
+            f"BETWEEN {120 - m} AND {120 + m} "
+            f"OR mod(extract(epoch FROM now() - t.updated_at)::numeric, 900) BETWEEN {780 - m} AND {780 + m} "
+            f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {50400 + 120 - m} AND {50400 + 120 + m} "
+            f"OR extract(epoch FROM now() - t.updated_at) BETWEEN {HEARTBEAT_SECONDS - m} AND {HEARTBEAT_SECONDS + m})")
+
 
 DROP_CONSTRAINTS = """
 ALTER TABLE user_sync_status DROP CONSTRAINT IF EXISTS chk_sync_state_consistency;
@@ -531,17 +535,22 @@ class Bench:
         """Runs syncctl and the hand-written SQL once each and returns their answers, reduced
         to what both must agree on."""
         if item == "4":
-            out = {}
-            for side in ("syncctl", "hand"):
-                self.cluster.copy(fresh, "bench_copy")
-                if side == "syncctl":
-                    run_timed(self.syncctl_cmd("reap"), self.syncctl_env("bench_copy"), {0})
-                else:
-                    run_timed(self.hand_cmd("bench_copy", "reap.sql"), clean_env(), {0})
-                out[side] = set(self.cluster.sql("bench_copy", f"SELECT task_id FROM {TABLE} WHERE is_syncing").split())
-                self.cluster.drop("bench_copy")
+            # Both copies first (each FILE_COPY is a checkpoint, so both sides then see the same
+            # last checkpoint), then the two reaps back to back: what lies between them is their
+            # own run time, however long a copy of a big table takes.
+            sides = ("syncctl", "hand")
+            for side in sides:
+                self.cluster.copy(fresh, f"bench_copy_{side}")
+            started = time.monotonic()
+            run_timed(self.syncctl_cmd("reap"), self.syncctl_env("bench_copy_syncctl"), {0})
+            run_timed(self.hand_cmd("bench_copy_hand", "reap.sql"), clean_env(), {0})
+            out = {side: set(self.cluster.sql(f"bench_copy_{side}", f"SELECT task_id FROM {TABLE} WHERE is_syncing").split())
+                   for side in sides}
             # Rows at a moving edge of the shifted-clock rule may be released by one side only.
-            edge = set(self.cluster.sql(fresh, f"SELECT task_id FROM {TABLE} AS t WHERE {EDGE_ROWS}").split())
+            edge_sql = f"SELECT task_id FROM {TABLE} AS t WHERE {edge_rows(30 + time.monotonic() - started)}"
+            edge = set(self.cluster.sql(fresh, edge_sql).split())
+            for side in sides:
+                self.cluster.drop(f"bench_copy_{side}")
             differ = out["syncctl"] ^ out["hand"]
             if differ <= edge:
                 return True, True
@@ -558,8 +567,8 @@ class Bench:
         # edge between the two runs: a running row's silence crosses an edge of the shifted-clock
         # rule (its distance from a quarter hour reaches the 120 s skew window, or it passes 14 h
         # and the window) or the timeout; a completed row leaves the last hour. Such counts are
-        # equal up to the rows near an edge (EDGE_ROWS).
-        skew_edge = int(self.cluster.sql(db, f"SELECT count(*) FROM {TABLE} AS t WHERE {EDGE_ROWS}"))
+        # equal up to the rows near an edge (edge_rows).
+        skew_edge = int(self.cluster.sql(db, f"SELECT count(*) FROM {TABLE} AS t WHERE {edge_rows()}"))
 
         def near(x, y, edge):
             return isinstance(x, int) and isinstance(y, int) and abs(x - y) <= edge
@@ -632,7 +641,7 @@ class Bench:
 
     def explain(self, item, variant, db, fresh=None):
         """Under --explain: one more run of each side with auto_explain logging every statement's
-        EXPLAIN (ANALYZE, BUFFERS) into the server log, copied beside the results."""
+        EXPLAIN (ANALYZE, BUFFERS, WAL) into the server log, copied beside the results."""
         if not self.args.explain:
             return
         c = self.cluster
@@ -645,6 +654,7 @@ class Bench:
                   f"ALTER DATABASE {target} SET auto_explain.log_min_duration = {min_ms};"
                   f"ALTER DATABASE {target} SET auto_explain.log_analyze = on;"
                   f"ALTER DATABASE {target} SET auto_explain.log_buffers = on;"
+                  f"ALTER DATABASE {target} SET auto_explain.log_wal = on;"
                   f"ALTER DATABASE {target} SET auto_explain.log_nested_statements = on;")
             start = os.path.getsize(c.log_file)
             spec = HAND_ITEMS[item]
@@ -1019,7 +1029,7 @@ def main():
                         "search sets for the table's size")
     p.add_argument("--heartbeat-seconds", type=int, default=20, help="item 9: pgbench run per variant (default 20)")
     p.add_argument("--explain", action="store_true",
-                   help="write EXPLAIN (ANALYZE, BUFFERS) of both sides of items 1-4 beside the results (auto_explain)")
+                   help="write EXPLAIN (ANALYZE, BUFFERS, WAL) of both sides of items 1-4 beside the results (auto_explain)")
     p.add_argument("--quick", action="store_true", help="shortest settings (the smoke run): repeat 1")
     p.add_argument("--keep", action="store_true", help="keep the cluster's directory afterwards")
     p.add_argument("--out", default="bench-results.md", help="results table (markdown); JSON beside it")
