@@ -529,7 +529,9 @@ class Bench:
                    f"SELECT count(*) FROM {TABLE} WHERE is_syncing")
         else:
             sql = f"SELECT count(*) FROM {TABLE}"  # one (parallel) sequential scan
-        return self.cluster.psql_cmd(db) + ["-c", sql]
+        # jit off, as on the other two sides: past 10 M rows the server's default would JIT-compile
+        # the count (cost above jit_above_cost) and time the compiler, not the scan.
+        return self.cluster.psql_cmd(db) + ["-c", "SET jit = off", "-c", sql]
 
     def answers(self, item, db, fresh=None):
         """Runs syncctl and the hand-written SQL once each and returns their answers, reduced

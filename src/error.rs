@@ -103,6 +103,11 @@ pub(crate) struct Classified {
     pub hint: Option<String>,
 }
 
+/// The SQLSTATE of the first server error in `err`'s chain.
+pub(crate) fn sqlstate(err: &anyhow::Error) -> Option<SqlState> {
+    err.chain().find_map(|c| c.downcast_ref::<tokio_postgres::Error>()).and_then(|e| e.code().cloned())
+}
+
 /// Whether the database refused the data itself (SQLSTATE class 22, data exception, e.g. a
 /// `\u0000` in jsonb; class 23, integrity constraint violation): sending the same again fails
 /// the same way, so it must not be retried as if the connection were at fault.

@@ -8,14 +8,21 @@
 -- batch released again). A ctid names a row version: a row written since it was listed (a
 -- heartbeat, another reaper's release) has moved on, and is left here (to the next pass, if
 -- still dead); a ctid that VACUUM gave to a new row names a row re-checked like any other.
--- Safe with several reapers at once: the CTE locks its rows FOR UPDATE SKIP LOCKED (a row
--- another reaper holds is skipped, not waited for), and the UPDATE re-checks the condition on
--- the row it locked, so a row that a live task heartbeated or another reaper released in the
--- meantime is left alone. Each released row is released once.
+-- Safe with several reapers at once, in either of its two forms ({row_lock} below). First
+-- without row locks of its own: the UPDATE locks only the rows it changes, after the plain
+-- read of the CTE, and waits for a row another session holds at most a moment
+-- (reap/lock_wait.sql), since reap runs it again the second way once that wait runs out. Then,
+-- if it did, with FOR UPDATE SKIP LOCKED in the CTE: a row another session holds (another
+-- reaper, a stuck transaction of the row's own worker) is skipped, not waited for. The lock
+-- costs a WAL record per row (and the row's page written once more after a checkpoint), 10-20 %
+-- of a batch, which is why it is only the second way. Either way the UPDATE re-checks the whole
+-- condition on the row version it reaches (the CTE's read may be older), so a row that a live
+-- task heartbeated or another reaper released in the meantime is left alone, and each
+-- released row is released once.
 -- A row whose writer stores a shifted clock but keeps writing (state/skew_offset.sql) is left
 -- running. Under reap --confirm ($3) only the listed row versions are released, shifted or not:
 -- a row written since they were read (whatever timestamp it wrote) has another version and is
--- left; the row lock the CTE takes keeps the version until the UPDATE.
+-- left: the UPDATE compares the version of the row it reaches.
 -- A released row: is_syncing false, progress 0 (a state chk_sync_state_consistency accepts),
 -- updated_at now(), and " - released by syncctl reap: no heartbeat for 16m 20s at
 -- 2026-12-02T11:12:30Z" (the time in UTC) appended to the old error text (which is kept).
@@ -36,7 +43,9 @@
 -- partition (the table itself unless partitioned); $5 (text[]) the batch's ctids.
 -- Returns task_id, user_id, how long each row had been silent, in seconds (NULL: no heartbeat
 -- at all), and the row version released.
--- Locks: the released rows; ROW EXCLUSIVE on the table (waits at most lock_timeout for it).
+-- Locks: the released rows (the second way, every listed row still running, until the
+-- transaction ends); ROW EXCLUSIVE on the table (waits at most lock_timeout for it).
+--- {row_lock} is empty the first way, FOR UPDATE SKIP LOCKED the second (src/db/queries/reap.rs).
 -- Cost: a TID scan of the listed ctids and an update of each row; on a partitioned table every
 -- partition looks the ctids up (a ctid repeats in every partition) and keeps those of $4.
 WITH dead AS (
@@ -47,12 +56,7 @@ WITH dead AS (
     WHERE t.ctid = ANY ($5::text[]::tid[])
       AND t.tableoid = $4
       AND t."is_syncing"
-      AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
-           OR t."task_id"::text = ANY ($2::text[]))
-      AND CASE WHEN $3::text[] IS NULL
-               THEN t."task_id"::text = ANY ($2::text[]) OR ({skew_offset}) IS NULL
-               ELSE t.tableoid::text || '/' || t.ctid::text || '/' || t.xmin::text = ANY ($3::text[]) END
-    FOR UPDATE SKIP LOCKED
+    {row_lock}
 )
 UPDATE {table} AS t
 SET "is_syncing"          = false,
@@ -77,6 +81,9 @@ WHERE t.ctid = d.ctid
   AND t."is_syncing"
   AND (t."updated_at" IS NULL OR t."updated_at"::timestamptz < now() - make_interval(secs => $1)
        OR t."task_id"::text = ANY ($2::text[]))
+  AND CASE WHEN $3::text[] IS NULL
+           THEN t."task_id"::text = ANY ($2::text[]) OR ({skew_offset}) IS NULL
+           ELSE t.tableoid::text || '/' || t.ctid::text || '/' || t.xmin::text = ANY ($3::text[]) END
 RETURNING t."task_id"::text                                           AS task_id,
           t."user_id"::text                                           AS user_id,
           extract(epoch FROM now() - d.last_heartbeat)::float8        AS silent_seconds,

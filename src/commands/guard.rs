@@ -241,8 +241,5 @@ async fn with_retries(
 
 /// Whether `e` is the lock timeout (SQLSTATE 55P03).
 fn lock_not_obtained(e: &anyhow::Error) -> bool {
-    e.chain()
-        .find_map(|c| c.downcast_ref::<tokio_postgres::Error>())
-        .and_then(|e| e.code())
-        .is_some_and(|c| *c == SqlState::LOCK_NOT_AVAILABLE)
+    crate::error::sqlstate(e) == Some(SqlState::LOCK_NOT_AVAILABLE)
 }

@@ -19,12 +19,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
 use super::{Session, Snapshot, spec};
 use crate::Ctx;
 use crate::cli::{Liveness, ReapArgs};
 use crate::db;
-use crate::db::queries::reap::{self as queries, BatchParams, DeadRowsParams, DryRunParams, ReleasedRow};
+use crate::db::queries::reap::{self as queries, BatchParams, DeadRowsParams, DryRunParams, ReleasedRow, RowLocks};
 use crate::error;
 use crate::exit::ExitStatus;
 use crate::output::{self, serde_time};
@@ -238,9 +239,8 @@ async fn pass(
             partition: chunk[0].partition,
             ctids: &ctids,
         };
-        // Each batch commits on its own, so what was released stays released if a later one fails;
-        // its BEGIN with the settings, the batch and its COMMIT go in one round trip.
-        let batch = match db::local_one(client, async { Ok(queries::batch(client, table, &params).await?) }).await {
+        // Each batch commits on its own, so what was released stays released if a later one fails.
+        let batch = match release(client, table, &params, stop).await {
             Ok(rows) => rows,
             // Cancelled by a signal: that batch rolled back, and the run ends.
             Err(_) if stop.get().is_some() => break,
@@ -271,6 +271,37 @@ async fn pass(
         }
     }
     failure.map_or(Ok(()), Err)
+}
+
+/// One batch, in a transaction of its own whose BEGIN with the settings, statements and COMMIT
+/// go in one round trip. First without row locks but the update's own, waiting for a held row
+/// only a moment (`reap/lock_wait.sql`); when that wait runs out (or meets a deadlock), that
+/// try rolled back and the batch runs again locking its rows `FOR UPDATE SKIP LOCKED`, which
+/// skips held rows. The lock costs a WAL record a row, so it is only taken where it is needed.
+/// A signal that came during the first try (and may have cancelled it) ends the batch there.
+async fn release(
+    client: &Client,
+    table: &Table,
+    params: &BatchParams<'_>,
+    stop: &Cell<Option<ExitStatus>>,
+) -> Result<Vec<ReleasedRow>> {
+    let first = db::local_one(client, async {
+        let (bounded, released) =
+            tokio::join!(queries::lock_wait(client), queries::batch(client, table, params, RowLocks::Wait));
+        bounded?;
+        Ok(released?)
+    })
+    .await;
+    match first {
+        Err(e)
+            if stop.get().is_none()
+                && matches!(error::sqlstate(&e), Some(c) if c == SqlState::LOCK_NOT_AVAILABLE || c == SqlState::T_R_DEADLOCK_DETECTED) =>
+        {
+            db::local_one(client, async { Ok(queries::batch(client, table, params, RowLocks::SkipLocked).await?) })
+                .await
+        }
+        other => other,
+    }
 }
 
 /// A dead row to release: where it lies, and under `--confirm` the version watched.

@@ -473,8 +473,8 @@ fn zombies(db: &TestDb, n: i32) {
     ));
 }
 
-/// A batch is one round trip: its COMMIT is sent behind it, before its answer (BEGIN and the
-/// settings went before it in the same flight). Seen through a relay while the batch waits for
+/// A batch is one round trip: its COMMIT is sent behind it, before its answer (BEGIN, the
+/// settings and its lock wait went before it in the same flight). Seen through a relay while the batch waits for
 /// the table lock a test session holds, so its answer cannot have come yet: a client that waits
 /// for each answer has sent nothing more. The released rows are released once the lock goes.
 #[test]
@@ -495,18 +495,19 @@ fn a_batch_and_its_commit_are_sent_without_waiting_for_the_batch() {
     let mut child = Running(child);
     let is_batch = |w: &Wire| matches!(w, Wire::Sent(text) if text.contains("released by syncctl reap"));
     // The first batch's transaction as the relay saw it, from its BEGIN to its COMMIT or to the
-    // third answer (BEGIN's, the settings', the batch's), whichever came first. The answers to
-    // BEGIN and the settings may come before the COMMIT is sent; the batch's cannot, unless the
-    // client waited for it.
+    // batch's answer (the one after those of BEGIN and each statement sent before the batch),
+    // whichever came first. The answers before the batch's may come before the COMMIT is sent;
+    // the batch's cannot, unless the client waited for it.
     let commit = Wire::Sent("COMMIT".into());
     let transaction = crate::support::wait::poll("the first batch's COMMIT or its answer", || {
         let log = relay.log();
         let batch = log.iter().position(is_batch)?;
         let begin = log[..batch].iter().rposition(|w| *w == Wire::Sent("BEGIN".into()))?;
+        let before = log[begin..batch].iter().filter(|w| matches!(w, Wire::Sent(_))).count();
         let mut answers = 0;
         for (at, wire) in log.iter().enumerate().skip(begin) {
             answers += usize::from(*wire == Wire::Ready);
-            if *wire == commit || answers == 3 {
+            if *wire == commit || answers > before {
                 return Some(log[begin..=at].to_vec());
             }
         }
@@ -529,10 +530,11 @@ fn a_batch_and_its_commit_are_sent_without_waiting_for_the_batch() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(serde_json::from_slice::<Value>(&out).unwrap()["count"], 5);
     assert_eq!(db.count("user_sync_status", "is_syncing"), 0);
-    // Three batches, each committed on its own.
+    // Three batches, each committed on its own (the first sent twice when its first try, which
+    // waits for a lock only a moment, gave up on the held table lock).
     let sent: Vec<Wire> = relay.log().into_iter().filter(|w| *w != Wire::Ready).collect();
     let batches: Vec<usize> = (0..sent.len()).filter(|&at| is_batch(&sent[at])).collect();
-    assert_eq!(batches.len(), 3, "{sent:#?}");
+    assert!((3..=4).contains(&batches.len()), "{sent:#?}");
     for at in batches {
         assert_eq!(sent.get(at + 1), Some(&Wire::Sent("COMMIT".into())), "{sent:#?}");
     }
@@ -572,4 +574,68 @@ fn sigterm_during_a_batch_sent_with_its_commit_releases_nothing() {
     let summary = after_timestamp(out.lines().last().unwrap_or_default());
     assert!(summary.starts_with("stopped by SIGTERM: 1 pass, released 0 in total since "), "{out}");
     assert_eq!(table_digest(&db, REFERENCE_TABLE), before, "the cancelled batch changed nothing");
+}
+
+/// A zombie whose row another session holds (its worker stuck in a transaction, say) is
+/// skipped, not waited for, however long --lock-timeout allows: reap releases the others and
+/// exits while the row is still held. The batch's first try waits for the row a moment, then
+/// the batch runs again with FOR UPDATE SKIP LOCKED.
+#[test]
+fn a_zombie_row_another_session_holds_is_skipped_and_the_others_released() {
+    let db = TestDb::new();
+    reference_table(&db, REFERENCE_TABLE);
+    zombies(&db, 3);
+    let mut holder = db.client();
+    let mut held = holder.transaction().unwrap();
+    held.batch_execute("SELECT FROM user_sync_status WHERE task_id = 'zombie-2' FOR UPDATE").unwrap();
+
+    let out = syncctl(&db).args(["--lock-timeout", "1h", "reap", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(released_tasks(&doc), vec!["zombie-1", "zombie-3"], "{doc:#}");
+    held.rollback().unwrap();
+    assert_eq!(db.count("user_sync_status", "is_syncing"), 1);
+    assert_eq!(db.count("user_sync_status", "is_syncing AND task_id = 'zombie-2'"), 1);
+}
+
+/// Where no other session holds its rows, a batch writes no row lock of its own: the server's
+/// WAL (pg_walinspect, PostgreSQL 15 and later) holds an update record for each released row
+/// of the table and no lock record but the updates' own. A `FOR UPDATE` before the update, as
+/// every batch took before, wrote one more record a row (and, after a checkpoint, the row's
+/// page once more).
+#[test]
+fn a_batch_that_meets_no_held_row_writes_no_row_lock() {
+    let db = TestDb::new();
+    if !db.scalar::<bool>(
+        "SELECT current_setting('server_version_num')::int >= 150000
+            AND EXISTS (SELECT FROM pg_available_extensions WHERE name = 'pg_walinspect')",
+    ) {
+        eprintln!("not run: the server has no pg_walinspect (PostgreSQL 15 and later)");
+        return;
+    }
+    reference_table(&db, REFERENCE_TABLE);
+    zombies(&db, 50);
+    db.execute("CREATE EXTENSION pg_walinspect");
+    let start: String = db.scalar("SELECT pg_current_wal_insert_lsn()::text");
+
+    let out = syncctl(&db).args(["reap", "--limit", "20", "--json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(serde_json::from_slice::<Value>(&out.stdout).unwrap()["count"], 50);
+
+    // The table's records only (other tests write to the same server): its database and file;
+    // up to the WAL flushed, which holds every committed batch.
+    let records = |kind: &str| -> i64 {
+        db.scalar(&format!(
+            "SELECT count(*) FROM pg_get_wal_records_info('{start}', pg_current_wal_flush_lsn())
+             WHERE resource_manager LIKE 'Heap%' AND record_type LIKE '{kind}'
+               AND block_ref LIKE '% rel %/' || (SELECT oid FROM pg_database WHERE datname = current_database())
+                                  || '/' || pg_relation_filenode('user_sync_status') || ' %'"
+        ))
+    };
+    assert!(records("%UPDATE%") >= 50, "the released rows' updates are in the WAL read");
+    // An update that moves the row to another page logs a lock on the old version itself (while
+    // it looks for room), so lock records may be as many as the non-HOT updates, never more. A
+    // lock before each update added one a row: more than the non-HOT updates.
+    let (locks, moved) = (records("LOCK%"), records("UPDATE%"));
+    assert!(locks <= moved, "a batch locked rows before updating them: {locks} lock records, {moved} non-HOT updates");
 }

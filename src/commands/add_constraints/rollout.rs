@@ -18,7 +18,7 @@ use crate::commands::repair;
 use crate::db::queries::Filled;
 use crate::db::queries::add_constraints::{self as queries, IndexBuild, StepBoundParams};
 use crate::db::{self, retry::backoff};
-use crate::error::{self, UsageError};
+use crate::error::{self, UsageError, sqlstate};
 use crate::exit::ExitStatus;
 use crate::output::{self, add_constraints::build_in_progress, human_seconds};
 use crate::table::{CHECK_NAME, ConstraintStatus, RUNNING_INDEX, Table};
@@ -443,9 +443,4 @@ fn classify_failure(e: anyhow::Error, step: &Step, table: &Table, attempts: u32,
         Some(c) if c == SqlState::CHECK_VIOLATION || c == SqlState::UNIQUE_VIOLATION => Stop::Violation(e),
         _ => Stop::Other(e),
     }
-}
-
-/// The SQLSTATE of the PostgreSQL error in `err`'s chain.
-fn sqlstate(err: &anyhow::Error) -> Option<SqlState> {
-    err.chain().find_map(|c| c.downcast_ref::<tokio_postgres::Error>()).and_then(|e| e.code().cloned())
 }

@@ -90,6 +90,7 @@ registry! {
     REPAIR_RETURNING = "repair/returning.sql";
     REAP_DEAD_ROWS = "reap/dead_rows.sql";
     REAP_BATCH = "reap/batch.sql";
+    REAP_LOCK_WAIT = "reap/lock_wait.sql";
     REAP_DRY_RUN = "reap/dry_run.sql";
     START_LOCK_USER = "start/lock_user.sql";
     START_ROWS = "start/rows.sql";
@@ -145,6 +146,7 @@ pub(crate) const PLACEHOLDERS: &[(&str, &str)] = &[
     ("state_order", "the states' columns in severity order, DESC (from State)"),
     ("state_filter", "the asked states' columns joined by OR (from State)"),
     ("returning", "repair's shared RETURNING clause, repair/returning.sql"),
+    ("row_lock", "a reap batch's row locks: empty, or FOR UPDATE SKIP LOCKED (reap/batch.sql)"),
     ("index", "an index: quoted for a build, schema-qualified for a drop, or a psql variable"),
     ("lock_timeout", "--lock-timeout in milliseconds, in a script"),
     ("build_wait", "--build-wait in milliseconds, in a script"),

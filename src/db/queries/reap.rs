@@ -1,5 +1,6 @@
 //! `reap/`: the dead rows a pass releases (`reap/dead_rows.sql`), one batch of releases
-//! (`reap/batch.sql`), and the rows a reap would release (`reap/dry_run.sql`).
+//! (`reap/batch.sql`, its first try's lock wait `reap/lock_wait.sql`), and the rows a reap
+//! would release (`reap/dry_run.sql`).
 
 use serde::Serialize;
 use tokio_postgres::{Error, GenericClient};
@@ -71,15 +72,35 @@ pub(crate) struct BatchParams<'a> {
     pub(crate) ctids: &'a [String],
 }
 
-/// `reap/batch.sql`: releases the listed rows that are still dead, skipping rows another
-/// session holds.
+/// How a batch treats the rows other sessions hold (`reap/batch.sql`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum RowLocks {
+    /// No row locks but the update's own: waits for a held row, as long as
+    /// `reap/lock_wait.sql` set beforehand allows.
+    Wait,
+    /// `FOR UPDATE SKIP LOCKED` first: a held row is skipped.
+    SkipLocked,
+}
+
+/// `reap/batch.sql`: releases the listed rows that are still dead.
 pub(crate) async fn batch(
     client: &impl GenericClient,
     table: &Table,
     p: &BatchParams<'_>,
+    locks: RowLocks,
 ) -> Result<Vec<ReleasedRow>, Error> {
+    let row_lock = match locks {
+        RowLocks::Wait => "",
+        RowLocks::SkipLocked => "FOR UPDATE SKIP LOCKED",
+    };
+    let statement = super::REAP_BATCH.filled(&table.fill().with("row_lock", row_lock));
     let params: [&dyn Param; 5] = [&p.timeout_seconds, &p.lock_dead, &p.versions, &p.partition, &p.ctids];
-    rows(&query(client, &table.render(&super::REAP_BATCH), &params).await?)
+    rows(&query(client, &statement, &params).await?)
+}
+
+/// `reap/lock_wait.sql`: bounds this transaction's lock waits for a batch's first try.
+pub(crate) async fn lock_wait(client: &impl GenericClient) -> Result<(), Error> {
+    query(client, &super::REAP_LOCK_WAIT, &[]).await.map(drop)
 }
 
 /// `reap/dry_run.sql`'s parameters.
