@@ -200,9 +200,7 @@ async fn run_with(args: RepairArgs, ctx: &Ctx, document: &Document) -> Result<Ex
 /// SQLSTATE 40001 (serialization failure: a row changed since the plan's snapshot) or 40P01
 /// (deadlock detected).
 fn is_conflict(err: &anyhow::Error) -> bool {
-    err.chain().filter_map(|c| c.downcast_ref::<tokio_postgres::Error>()).any(|e| {
-        e.code() == Some(&SqlState::T_R_SERIALIZATION_FAILURE) || e.code() == Some(&SqlState::T_R_DEADLOCK_DETECTED)
-    })
+    matches!(error::sqlstate(err), Some(c) if c == SqlState::T_R_SERIALIZATION_FAILURE || c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
 /// The problem states the selectors ask for (`{state_filter}` of `sql/repair/plan.sql`).
